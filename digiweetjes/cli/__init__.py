@@ -1,0 +1,30 @@
+"""The ``digiweetjes`` command: thin commands that load settings and call one domain function.
+
+Each area registers its commands from its own module, so the areas stay apart:
+``editor`` (new, render, preview, check, build), ``admin`` (init, subscribers ...),
+``sending`` (send, status, fake-provider), ``bench`` and ``demo``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from digiweetjes.cli import admin, bench, demo, editor, sending
+from digiweetjes.cli.common import run_cli
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="digiweetjes")
+def cli() -> None:
+    """Digi-weetjes: write, check, publish and mail Werkkracht10's e-inclusie newsletter."""
+
+
+for _area in (editor, admin, sending, bench, demo):
+    _area.register(cli)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: errors become a clear message and a non-zero exit."""
+    return run_cli(cli, argv if argv is not None else sys.argv[1:])

@@ -1,0 +1,42 @@
+"""What every command shares: loading settings, turning errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from digiweetjes.config import Settings
+from digiweetjes.errors import DigiweetjesError
+
+
+def load_settings(*, allow_local_secret: bool = False) -> Settings:
+    """Settings for a command run (the only place the CLI reads the environment)."""
+    return Settings.from_env(allow_local_secret=allow_local_secret)
+
+
+def fail(message: str, exit_code: int = 1) -> None:
+    """Print an error for a person and stop with a non-zero exit."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(exit_code)
+
+
+def run_cli(group: click.Group, argv: list[str]) -> int:
+    """Run the click group; no traceback reaches a user."""
+    try:
+        group.main(args=argv, prog_name="digiweetjes", standalone_mode=False)
+    except DigiweetjesError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0

@@ -1,0 +1,142 @@
+"""Settings, loaded once at the entry points from the environment (``DIGIWEETJES_*``).
+
+Domain code receives a ``Settings`` object; only ``Settings.from_env`` reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from digiweetjes.errors import ConfigError
+
+#: The repository root: defaults for issues/, templates/, site/, outbox/ and subscribers.db.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_SECRET_FILE = ".digiweetjes-secret"
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str``, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Paths are absolute."""
+
+    root: Path = PROJECT_ROOT
+    issues_dir: Path = PROJECT_ROOT / "issues"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    site_dir: Path = PROJECT_ROOT / "site"
+    outbox_dir: Path = PROJECT_ROOT / "outbox"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'subscribers.db'}"
+    # Public address of the web app: confirm/unsubscribe/preferences links and the web archive.
+    base_url: str = "https://digiweetjes.werkkracht10.be"
+    sender_email: str = "digiweetjes@werkkracht10.be"
+    sender_name: str = "Werkkracht10 Digi-weetjes"
+    reply_to: str = "info@werkkracht10.be"
+    unsubscribe_mailto: str = "uitschrijven@werkkracht10.be"
+    privacy_notice_version: str = "2026-01"
+    secret_key: Secret = field(default_factory=lambda: Secret(""))
+    provider: str = "outbox"
+    # Provider credentials and options, e.g. {"api_key": Secret(...), "domain": "..."}.
+    provider_options: dict[str, object] = field(default_factory=dict)
+    webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    timezone: str = "Europe/Brussels"
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests, CLI overrides)."""
+        return replace(self, **changes)
+
+    def require_secret_key(self) -> Secret:
+        if not self.secret_key:
+            raise ConfigError(
+                "DIGIWEETJES_SECRET_KEY is not set: links in emails are signed with it. "
+                "Set it in the environment (for example: "
+                "export DIGIWEETJES_SECRET_KEY=$(python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'))."
+            )
+        return self.secret_key
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, *,
+                 allow_local_secret: bool = False) -> Settings:
+        """Build settings from ``DIGIWEETJES_*`` variables.
+
+        With ``allow_local_secret`` (the demo), a missing secret key is generated once into the
+        git-ignored file ``.digiweetjes-secret`` at the project root and reused after.
+        """
+        env = dict(os.environ if environ is None else environ)
+        get = env.get
+        root = Path(get("DIGIWEETJES_ROOT", str(PROJECT_ROOT))).resolve()
+
+        def path(name: str, default: str) -> Path:
+            value = Path(get(name, default))
+            return value if value.is_absolute() else (root / value)
+
+        secret = get("DIGIWEETJES_SECRET_KEY", "")
+        if not secret and allow_local_secret:
+            secret = _local_secret(root / LOCAL_SECRET_FILE)
+        provider = get("DIGIWEETJES_PROVIDER", "outbox").strip().lower()
+        options: dict[str, object] = {}
+        prefix = "DIGIWEETJES_PROVIDER_"
+        for key, value in env.items():
+            if key.startswith(prefix):
+                option = key[len(prefix):].lower()
+                options[option] = Secret(value) if _looks_secret(option) else value
+        return cls(
+            root=root,
+            issues_dir=path("DIGIWEETJES_ISSUES_DIR", "issues"),
+            templates_dir=path("DIGIWEETJES_TEMPLATES_DIR", "templates"),
+            site_dir=path("DIGIWEETJES_SITE_DIR", "site"),
+            outbox_dir=path("DIGIWEETJES_OUTBOX_DIR", "outbox"),
+            database_url=get("DIGIWEETJES_DATABASE_URL", f"sqlite:///{root / 'subscribers.db'}"),
+            base_url=get("DIGIWEETJES_BASE_URL", cls.base_url).rstrip("/"),
+            sender_email=get("DIGIWEETJES_SENDER_EMAIL", cls.sender_email),
+            sender_name=get("DIGIWEETJES_SENDER_NAME", cls.sender_name),
+            reply_to=get("DIGIWEETJES_REPLY_TO", cls.reply_to),
+            unsubscribe_mailto=get("DIGIWEETJES_UNSUBSCRIBE_MAILTO", cls.unsubscribe_mailto),
+            privacy_notice_version=get("DIGIWEETJES_PRIVACY_NOTICE_VERSION",
+                                       cls.privacy_notice_version),
+            secret_key=Secret(secret),
+            provider=provider,
+            provider_options=options,
+            webhook_secret=Secret(get("DIGIWEETJES_WEBHOOK_SECRET", "")),
+            timezone=get("DIGIWEETJES_TIMEZONE", cls.timezone),
+        )
+
+
+def _looks_secret(option: str) -> bool:
+    return any(word in option for word in ("key", "token", "secret", "password"))
+
+
+def _local_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    value = secrets.token_urlsafe(32)
+    path.write_text(value + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return value

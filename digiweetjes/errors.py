@@ -1,0 +1,143 @@
+"""The whole exception tree of digiweetjes.
+
+Foreign exceptions (YAML, pydantic, SQLAlchemy, httpx, itsdangerous...) are translated once, at
+the boundary where they occur, into one of these with ``raise ... from exc``. The CLI turns any
+``DigiweetjesError`` into its message and a non-zero exit; the web app into a status code and a
+Dutch page. Messages never contain secrets.
+
+    DigiweetjesError
+    ├── ConfigError                 settings missing or malformed
+    ├── ContentError                a draft or projects.yaml is wrong (file, line, field)
+    ├── RenderError                 a template failed to render
+    ├── CheckFailed                 the release gate found problems (one line each)
+    ├── StorageError                the database cannot be used
+    │   └── SchemaOutdatedError     the database is behind the code's migrations
+    ├── SubscriberError             a subscriber operation was refused
+    │   ├── TokenError              a forged, tampered, expired or wrong-purpose token
+    │   ├── SuppressedError         the address is on the suppression list
+    │   └── CsvImportError          an import file has rejected rows (all listed)
+    ├── ProviderError               a mail provider refused or failed
+    │   ├── TransientProviderError  retry later (connect error, 429, 5xx, timeout before send)
+    │   ├── PermanentProviderError  do not retry (validation, auth, invalid recipient)
+    │   └── UncertainOutcomeError   the request may have been delivered (timeout after send)
+    └── SendingError                the sending engine stopped
+        └── SendingPaused           the brake engaged after consecutive failures
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class DigiweetjesError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(DigiweetjesError):
+    """Settings are missing or malformed."""
+
+    exit_code = 78  # EX_CONFIG
+
+
+class ContentError(DigiweetjesError):
+    """A draft or the project data is wrong; the message names file, line and field."""
+
+    exit_code = 65  # EX_DATAERR
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.reason = message
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path + (f":{self.line}" if self.line else "") + ": "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.reason}"
+
+
+class ContentErrors(ContentError):
+    """Several content problems found in one pass, one line each."""
+
+    def __init__(self, errors: Iterable[ContentError]) -> None:
+        self.errors = list(errors)
+        DigiweetjesError.__init__(self, "\n".join(str(e) for e in self.errors))
+        first = self.errors[0] if self.errors else None
+        self.path = first.path if first else None
+        self.line = first.line if first else None
+        self.field = first.field if first else None
+        self.reason = str(self)
+
+
+class RenderError(DigiweetjesError):
+    """A template failed to render."""
+
+
+class CheckFailed(DigiweetjesError):
+    """The release gate found problems."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class StorageError(DigiweetjesError):
+    """The database cannot be used."""
+
+
+class SchemaOutdatedError(StorageError):
+    """The database is behind the code's migrations."""
+
+
+class SubscriberError(DigiweetjesError):
+    """A subscriber operation was refused."""
+
+
+class TokenError(SubscriberError):
+    """A forged, tampered, expired or wrong-purpose token."""
+
+
+class SuppressedError(SubscriberError):
+    """The address is on the suppression list."""
+
+
+class CsvImportError(SubscriberError):
+    """An import file has rejected rows; nothing was imported."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class ProviderError(DigiweetjesError):
+    """A mail provider refused or failed."""
+
+
+class TransientProviderError(ProviderError):
+    """Worth retrying; ``retry_after`` is the provider's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermanentProviderError(ProviderError):
+    """Not worth retrying: the request or recipient is invalid, or access is refused."""
+
+
+class UncertainOutcomeError(ProviderError):
+    """The request may or may not have been delivered."""
+
+
+class SendingError(DigiweetjesError):
+    """The sending engine stopped."""
+
+
+class SendingPaused(SendingError):
+    """The brake engaged after too many consecutive failures; the issue is paused."""
