@@ -1,0 +1,1 @@
+"""Mail providers: one module per provider, all speaking the protocol in ``base``."""
