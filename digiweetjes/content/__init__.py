@@ -1,0 +1,1 @@
+"""Editors' content: drafts (front matter + Markdown) and the project-status data."""
