@@ -15,7 +15,17 @@ from dataclasses import dataclass
 PLACEHOLDER_OPEN = "\ue000"
 PLACEHOLDER_CLOSE = "\ue001"
 _MARKER = re.compile("\ue000([a-z_][a-z0-9_]*)\ue001")
-_ANY_MARKER_CHAR = re.compile("[\ue000\ue001]")
+# MRML writes the markers inside attribute values in Rust's debug escape form; such spellings
+# in input are stripped too, so they cannot be turned into markers after MJML.
+_ANY_MARKER_CHAR = re.compile(r"[\ue000\ue001]|\\u\{e00[01]\}", re.IGNORECASE)
+_RUST_ESCAPED = {"\\u{e000}": PLACEHOLDER_OPEN, "\\u{e001}": PLACEHOLDER_CLOSE}
+
+
+def unescape_rust_markers(text: str) -> str:
+    """Turn MRML's ``\\u{e000}`` attribute escapes back into marker characters."""
+    for escaped, marker in _RUST_ESCAPED.items():
+        text = text.replace(escaped, marker)
+    return text
 
 
 def placeholder(name: str) -> str:

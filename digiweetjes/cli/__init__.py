@@ -1,7 +1,7 @@
 """The ``digiweetjes`` command: thin commands that load settings and call one domain function.
 
 Each area registers its commands from its own module, so the areas stay apart:
-``editor`` (new, render, preview, check, build), ``admin`` (init, subscribers ...),
+``editor`` (new, render, check), ``site`` (build, preview), ``admin`` (init, subscribers ...),
 ``sending`` (send, status, fake-provider), ``bench`` and ``demo``.
 """
 
@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from digiweetjes.cli import admin, bench, demo, editor, sending
+from digiweetjes.cli import admin, bench, demo, editor, sending, site
 from digiweetjes.cli.common import run_cli
 
 
@@ -21,7 +21,7 @@ def cli() -> None:
     """Digi-weetjes: write, check, publish and mail Werkkracht10's e-inclusie newsletter."""
 
 
-for _area in (editor, admin, sending, bench, demo):
+for _area in (editor, site, admin, sending, bench, demo):
     _area.register(cli)
 
 

@@ -1,0 +1,188 @@
+"""Drafts: ``issues/<date>-<slug>.md`` files with YAML front matter and a Markdown body."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from digiweetjes.content.markdown import MarkdownResult, render_markdown
+from digiweetjes.content.projects import ProjectData, Slug
+from digiweetjes.content.yamlsource import load_yaml, validate
+from digiweetjes.errors import ContentError, ContentErrors
+from digiweetjes.placeholders import strip_markers
+
+DRAFT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+BRUSSELS = ZoneInfo("Europe/Brussels")
+OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Audience(BaseModel):
+    """Who receives the issue: everyone, or only these municipalities / subregions / topics."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    municipalities: tuple[str, ...] = ()
+    subregions: tuple[Slug, ...] = ()
+    topics: tuple[Slug, ...] = ()
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.municipalities or self.subregions or self.topics)
+
+
+class FrontMatter(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: OneLine = Field(max_length=150)
+    number: Annotated[int, Field(ge=1, strict=True)]
+    date: date
+    preheader: OneLine = Field(max_length=200)
+    featured: tuple[Slug, ...] = ()
+    audience: Audience = Audience()
+    send_at: datetime | None = None
+    changes_since: date | None = None
+    status: Annotated[str, StringConstraints(pattern="^(draft|approved)$")] = "draft"
+
+    @field_validator("title", "preheader", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        if isinstance(value, str) and ("\r" in value or "\n" in value):
+            raise ValueError("must be one line (no line breaks): it becomes an email header")
+        return value
+
+    @field_validator("send_at")
+    @classmethod
+    def _local_time(cls, value: datetime | None) -> datetime | None:
+        # Editors write Brussels time; a time without zone means Brussels, not UTC.
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=BRUSSELS)
+        return value
+
+
+class Draft:
+    """A parsed, validated draft: front matter, body HTML and text, and where it came from."""
+
+    def __init__(self, path: Path, display: str, meta: FrontMatter, body: MarkdownResult,
+                 slug: str) -> None:
+        self.path = path
+        self.display_path = display
+        self.meta = meta
+        self.body = body
+        self.slug = slug
+
+    @property
+    def issue_id(self) -> str:
+        """Stable id: the file name without ``.md`` (date and slug)."""
+        return self.path.stem
+
+    @property
+    def send_at(self) -> datetime:
+        """When to send: the front matter's time, or 09:00 Brussels time on the issue date."""
+        if self.meta.send_at is not None:
+            return self.meta.send_at
+        return datetime.combine(self.meta.date, time(9, 0), tzinfo=BRUSSELS)
+
+
+def split_front_matter(text: str, display: str) -> tuple[str, str, int]:
+    """Return (front matter YAML, body, number of file lines before the body)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise ContentError("must start with a '---' line opening the front matter",
+                           path=display, line=1)
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1:]), index + 1
+    raise ContentError("front matter is not closed by a '---' line", path=display, line=1)
+
+
+def load_draft(path: Path, projects: ProjectData) -> Draft:
+    """Read and validate a draft; every problem names the file, the line and the field."""
+    display = _display_path(path)
+    match = DRAFT_NAME.match(path.name)
+    if not match:
+        raise ContentError("file name must be YYYY-MM-DD-slug.md (lowercase, hyphens)",
+                           path=display)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror}", path=display) from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError("is not UTF-8 text", path=display) from exc
+    text = strip_markers(text.replace("\r\n", "\n"))
+    front, body, body_offset = split_front_matter(text, display)
+    doc = load_yaml(front, display, line_offset=1)
+    if doc.data is not None and not isinstance(doc.data, dict):
+        raise ContentError("front matter must be a mapping of fields", path=display, line=2)
+    meta: FrontMatter = validate(FrontMatter, doc)
+
+    errors: list[ContentError] = []
+    for index, project_id in enumerate(meta.featured):
+        if projects.get(project_id) is None:
+            known = ", ".join(p.id for p in projects.projects)
+            errors.append(ContentError(f"unknown project id '{project_id}' (known: {known})",
+                                       path=display, line=doc.line_of(("featured", index)),
+                                       field=f"featured[{index}]"))
+    for index, name in enumerate(meta.audience.municipalities):
+        if projects.region.canonical_municipality(name) is None:
+            errors.append(ContentError(
+                f"unknown municipality '{name}' (known: "
+                f"{', '.join(projects.region.municipalities)})", path=display,
+                line=doc.line_of(("audience", "municipalities", index)),
+                field=f"audience.municipalities[{index}]"))
+    known_subregions = {s.id for s in projects.region.subregions}
+    for index, subregion in enumerate(meta.audience.subregions):
+        if subregion not in known_subregions:
+            errors.append(ContentError(
+                f"unknown subregion '{subregion}' (known: {', '.join(sorted(known_subregions))})",
+                path=display, line=doc.line_of(("audience", "subregions", index)),
+                field=f"audience.subregions[{index}]"))
+    if meta.date.isoformat() != match.group(1):
+        errors.append(ContentError(
+            f"date {meta.date.isoformat()} differs from the file name's {match.group(1)}",
+            path=display, line=doc.line_of(("date",)), field="date"))
+    try:
+        rendered = render_markdown(body, path=display, line_offset=body_offset)
+    except ContentErrors as exc:
+        errors.extend(exc.errors)
+    except ContentError as exc:
+        errors.append(exc)
+    else:
+        if not body.strip():
+            errors.append(ContentError("the draft has no text below the front matter",
+                                       path=display, line=body_offset, field="body"))
+    if errors:
+        raise errors[0] if len(errors) == 1 else ContentErrors(errors)
+    return Draft(path, display, meta, rendered, slug=match.group(2))
+
+
+def list_drafts(issues_dir: Path) -> list[Path]:
+    """Draft files in the issues folder, oldest first."""
+    return sorted(p for p in issues_dir.glob("*.md") if DRAFT_NAME.match(p.name))
+
+
+def resolve_draft(issues_dir: Path, name: str) -> Path:
+    """A draft given as a path, a file name, an issue id or an issue number."""
+    candidate = Path(name)
+    if candidate.suffix == ".md" and candidate.exists():
+        return candidate
+    drafts = list_drafts(issues_dir)
+    for path in drafts:
+        if name in (path.name, path.stem):
+            return path
+    if name.isdigit():
+        for path in drafts:
+            if re.search(rf"^number:\s*{int(name)}\s*$", path.read_text(encoding="utf-8"),
+                         re.MULTILINE):
+                return path
+    raise ContentError(f"no draft '{name}' in {_display_path(issues_dir)} "
+                       "(give a path, a file name such as 2026-12-05-slug.md, or a number)")
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,40 @@
+"""Dutch (nl-BE) formatting of dates and amounts, through Babel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+LOCALE = "nl_BE"
+_MILLION = 1_000_000
+
+
+def long_date(value: date | datetime) -> str:
+    """``5 december 2026``."""
+    day = value.date() if isinstance(value, datetime) else value
+    return format_date(day, format="d MMMM y", locale=LOCALE)
+
+
+def month_year(value: date) -> str:
+    """``oktober 2022``."""
+    return format_date(value, format="MMMM y", locale=LOCALE)
+
+
+def date_time(value: datetime, tz: str = "Europe/Brussels") -> str:
+    """``5 december 2026 om 09:00``."""
+    return format_datetime(value, format="d MMMM y 'om' HH:mm", tzinfo=tz, locale=LOCALE)
+
+
+def euro(amount: int | None) -> str:
+    """``€ 50 miljoen``, ``€ 2,89 miljoen``, ``€ 250.000``; amounts of a million and over in
+    millions (at most two decimals, as the seed writes them), smaller ones in full."""
+    if amount is None:
+        return "niet bekend"
+    if amount >= _MILLION:
+        millions = Decimal(amount) / _MILLION
+        number = format_decimal(millions, format="#,##0.##", locale=LOCALE)
+        return f"€ {number} miljoen"
+    return f"€ {format_decimal(amount, format='#,##0', locale=LOCALE)}"

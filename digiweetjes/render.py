@@ -1,0 +1,191 @@
+"""Compile an issue once (Markdown → Jinja → MJML → HTML, and text); personalize it cheaply.
+
+``compile_issue`` runs the whole chain once per issue and leaves per-recipient placeholders in
+both parts; ``personalize`` fills them by substitution, HTML-escaping values for the HTML part.
+MJML never runs per recipient.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from mjml import mjml2html
+
+from digiweetjes.config import Settings
+from digiweetjes.content.drafts import Audience, Draft, list_drafts, load_draft
+from digiweetjes.content.projects import ProjectData, load_projects
+from digiweetjes.errors import RenderError
+from digiweetjes.placeholders import FillableTemplate, unescape_rust_markers
+from digiweetjes.templating import render_template
+
+#: The placeholders every compiled issue carries (both parts).
+PLACEHOLDERS = ("greeting", "digibank", "unsubscribe_url", "preferences_url")
+GMAIL_CLIP_BYTES = 102 * 1024
+
+
+@dataclass(frozen=True)
+class RecipientData:
+    """What personalization needs to know of one recipient."""
+
+    email: str
+    name: str | None
+    subregion: str | None
+    unsubscribe_url: str
+    preferences_url: str
+
+
+@dataclass(frozen=True)
+class PersonalizedMessage:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CompiledIssue:
+    """An issue rendered once: both parts with placeholders, and the per-subregion blocks."""
+
+    issue_id: str
+    number: int
+    title: str
+    preheader: str
+    date: date
+    send_at: datetime
+    audience: Audience
+    web_url: str
+    html: FillableTemplate
+    text: FillableTemplate
+    digibank_html: Mapping[str, str]   # subregion id → block; "" → every Digibank
+    digibank_text: Mapping[str, str]
+
+    @property
+    def subject(self) -> str:
+        return self.title
+
+    @property
+    def tag(self) -> str:
+        """Provider tag naming the issue (letters, digits, dashes: every provider accepts it)."""
+        return f"digiweetje-{self.number}"
+
+    def values_for(self, recipient: RecipientData) -> tuple[dict[str, str], dict[str, str]]:
+        """The placeholder values for one recipient: (HTML-escaped, plain text)."""
+        name = (recipient.name or "").strip()
+        greeting = f"Beste {name}," if name else "Beste lezer,"
+        block = recipient.subregion if recipient.subregion in self.digibank_html else ""
+        html_values = {
+            "greeting": html.escape(greeting),
+            "digibank": self.digibank_html[block],
+            "unsubscribe_url": html.escape(recipient.unsubscribe_url),
+            "preferences_url": html.escape(recipient.preferences_url),
+        }
+        text_values = {
+            "greeting": greeting,
+            "digibank": self.digibank_text[block],
+            "unsubscribe_url": recipient.unsubscribe_url,
+            "preferences_url": recipient.preferences_url,
+        }
+        return html_values, text_values
+
+    def web_version(self, settings: Settings) -> PersonalizedMessage:
+        """The issue as anyone may see it: no personal links, every Digibank listed."""
+        return personalize(self, RecipientData(
+            email="", name=None, subregion=None,
+            unsubscribe_url=f"{settings.base_url}/uitschrijven",
+            preferences_url=f"{settings.base_url}/voorkeuren"))
+
+
+def personalize(compiled: CompiledIssue, recipient: RecipientData) -> PersonalizedMessage:
+    """Fill one recipient's values into the compiled parts (no rendering happens here)."""
+    html_values, text_values = compiled.values_for(recipient)
+    return PersonalizedMessage(subject=compiled.subject, html=compiled.html.fill(html_values),
+                               text=compiled.text.fill(text_values))
+
+
+def web_url(settings: Settings, issue_id: str) -> str:
+    return f"{settings.base_url}/archief/{issue_id}.html"
+
+
+def previous_issue_date(issues_dir: Path, draft: Draft) -> date | None:
+    """The date of the issue before this one (by file name), for 'Nieuw sinds de vorige'."""
+    earlier = [p for p in list_drafts(issues_dir) if p.name < draft.path.name]
+    if not earlier:
+        return None
+    return date.fromisoformat(earlier[-1].name[:10])
+
+
+def issue_context(draft: Draft, projects: ProjectData, settings: Settings,
+                  changes_since: date | None) -> dict[str, object]:
+    """The data both email templates and the web archive render from."""
+    since = draft.meta.changes_since or changes_since
+    changes = projects.updates_since(since)
+    if since is None:
+        changes = changes[:5]
+    return {
+        "issue": draft.meta,
+        "issue_id": draft.issue_id,
+        "body_html": draft.body.html,
+        "body_text": draft.body.text,
+        "featured": [projects.get(pid) for pid in draft.meta.featured],
+        "tiers": projects.by_tier(),
+        "thresholds": projects.thresholds,
+        "threshold_names": {t.id: t.name for t in projects.thresholds},
+        "region": projects.region,
+        "changes": changes,
+        "changes_since": since,
+        "web_url": web_url(settings, draft.issue_id),
+        "archive_url": f"{settings.base_url}/",
+        "projects_url": f"{settings.base_url}/projectoproepen.html",
+        "source_url": projects.source_url,
+        "settings": settings,
+    }
+
+
+def compile_issue(draft: Draft, projects: ProjectData, settings: Settings, *,
+                  changes_since: date | None = None) -> CompiledIssue:
+    """Render the issue once, leaving the per-recipient placeholders in place."""
+    context = issue_context(draft, projects, settings, changes_since)
+    templates = settings.templates_dir
+    mjml_source = render_template(templates, "email/issue.mjml.j2", **context)
+    html_text = mjml_to_html(mjml_source, "email/issue.mjml.j2")
+    text = render_template(templates, "email/issue.txt.j2", **context)
+    digibank_html: dict[str, str] = {}
+    digibank_text: dict[str, str] = {}
+    for subregion in (None, *projects.region.subregions):
+        key = subregion.id if subregion else ""
+        block_context = {"subregion": subregion, "region": projects.region}
+        digibank_html[key] = render_template(templates, "email/_digibank.html.j2",
+                                             **block_context).strip()
+        digibank_text[key] = render_template(templates, "email/_digibank.txt.j2",
+                                             **block_context).strip()
+    compiled_html = FillableTemplate.parse(html_text)
+    compiled_text = FillableTemplate.parse(text)
+    for part, template in (("HTML", compiled_html), ("text", compiled_text)):
+        missing = set(PLACEHOLDERS) - template.names
+        if missing:
+            raise RenderError(f"the {part} template lost placeholders: {sorted(missing)}")
+    return CompiledIssue(
+        issue_id=draft.issue_id, number=draft.meta.number, title=draft.meta.title,
+        preheader=draft.meta.preheader, date=draft.meta.date, send_at=draft.send_at,
+        audience=draft.meta.audience, web_url=context["web_url"], html=compiled_html,
+        text=compiled_text, digibank_html=digibank_html, digibank_text=digibank_text)
+
+
+def mjml_to_html(source: str, origin: str) -> str:
+    """MJML → HTML through MRML; its errors name the template."""
+    try:
+        output = mjml2html(source)
+    except Exception as exc:  # MRML raises plain exceptions of its own
+        raise RenderError(f"{origin}: MJML could not be rendered: {exc}") from exc
+    return unescape_rust_markers(output)
+
+
+def compile_draft_file(path: Path, settings: Settings) -> tuple[Draft, CompiledIssue]:
+    """Load projects.yaml and a draft, and compile it (the editor commands' one call)."""
+    projects = load_projects(settings.issues_dir / "projects.yaml")
+    draft = load_draft(path, projects)
+    since = previous_issue_date(settings.issues_dir, draft)
+    return draft, compile_issue(draft, projects, settings, changes_since=since)

@@ -1,0 +1,71 @@
+"""The Jinja environments: StrictUndefined everywhere, autoescape for HTML and MJML."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from digiweetjes import formatting
+from digiweetjes.errors import RenderError
+from digiweetjes.placeholders import placeholder
+
+
+def _autoescape(name: str | None) -> bool:
+    # Text templates are plain text: escaping there would show "&amp;" to readers.
+    return name is None or not name.endswith(".txt.j2")
+
+
+@lru_cache(maxsize=8)
+def environment(templates_dir: Path) -> jinja2.Environment:
+    """One cached environment per templates folder."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=_autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        # The preview server clears this cache when a template changes; nobody else reloads.
+        auto_reload=False,
+    )
+    env.filters["wrap"] = _wrap
+    env.filters["euro"] = formatting.euro
+    env.filters["long_date"] = formatting.long_date
+    env.filters["month_year"] = formatting.month_year
+    env.filters["date_time"] = formatting.date_time
+    env.globals["placeholder"] = lambda name: Markup(placeholder(name))
+    return env
+
+
+def _wrap(text: str, width: int = 76, indent: str = "") -> str:
+    """Wrap plain text at spaces only (a hyphenated Dutch word is never split).
+
+    A greedy loop rather than textwrap: the text template wraps dozens of paragraphs per issue
+    and textwrap's regex machinery was most of the compile time.
+    """
+    lines: list[str] = []
+    current = ""
+    for word in str(text).split():
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = indent + word
+        else:
+            current = f"{current} {word}" if current else (indent if lines else "") + word
+    if current:
+        lines.append(current)
+    return "\n".join(lines)
+
+
+def render_template(templates_dir: Path, name: str, **context: object) -> str:
+    """Render one template; Jinja's errors become a RenderError naming template and line."""
+    try:
+        return environment(templates_dir).get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"template not found: {exc.name} in {templates_dir}") from exc
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"{name}: {exc.message}") from exc
