@@ -1,9 +1,44 @@
-"""CLI commands of the bench area."""
+"""``digiweetjes bench ...``: benchmarks that print figures against their targets.
+
+Each benchmark is a subcommand of the ``bench`` group; ``bench all`` runs every one of them in
+turn. Speed targets live here, never in timed tests.
+"""
 
 from __future__ import annotations
 
 import click
 
+from digiweetjes.cli.common import load_settings
+
+
+@click.group()
+def bench() -> None:
+    """Run benchmarks and print their figures against the targets."""
+
+
+@bench.command("all")
+@click.pass_context
+def bench_all(ctx: click.Context) -> None:
+    """Run every benchmark in turn."""
+    for name, command in sorted(bench.commands.items()):
+        if name == "all":
+            continue
+        click.echo(f"== bench {name}")
+        ctx.invoke(command)
+
+
+@bench.command("render")
+@click.option("--rounds", default=200, show_default=True, help="compile_issue() runs.")
+@click.option("--recipients", default=100_000, show_default=True,
+              help="personalize() calls.")
+def bench_render(rounds: int, recipients: int) -> None:
+    """Median compile_issue() time and per-recipient personalize() cost of the sample issue."""
+    from digiweetjes.bench_render import run_render_benchmark
+
+    for line in run_render_benchmark(load_settings(), rounds=rounds, recipients=recipients):
+        click.echo(line)
+
 
 def register(cli: click.Group) -> None:
-    """Add this area's commands to the top-level group."""
+    """Add the bench group (other areas add their own subcommands to ``bench``)."""
+    cli.add_command(bench)
