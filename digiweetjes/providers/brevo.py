@@ -1,0 +1,161 @@
+"""Brevo (ex-Sendinblue) transactional API: ``POST /v3/smtp/email`` with ``messageVersions``.
+
+One request carries one HTML and one text body in Brevo's template language and up to 1000
+message versions (the documented maximum; ≤ 2000 recipients a request), one recipient each, so
+each version has its own ``params``, ``List-Unsubscribe`` header and reference. The response's
+``messageIds`` come one per version, in order.
+
+Template syntax. Brevo's language is Django-like: ``{{ ... }}`` prints, ``{% ... %}`` runs a
+tag, ``{# ... #}`` is a comment, and printed values are HTML-escaped unless
+``{% autoescape off %}``. Our values arrive escaped already (and the text part must not be
+escaped), so both bodies are wrapped in ``{% autoescape off %}…{% endautoescape %}`` and
+placeholders become ``{{ params.h_name }}`` (HTML) / ``{{ params.t_name }}`` (text). Literal
+template syntax in the content is escaped with a parameter rather than ``{% verbatim %}``
+(whose end tag cannot itself be escaped): every ``{`` that would open a construct (followed by
+``{``, ``%`` or ``#``, or at the end of a literal run, where a placeholder or tag follows) is
+written ``{{ params.dw_lb }}`` with ``dw_lb = "{"``. A printed value is never parsed again, so
+the recipient sees the ``{`` and what follows verbatim. The subject gets the same treatment.
+
+Idempotency: ``headers.idempotencyKey`` in the body (a UUID; other keys are mapped to a UUIDv5),
+honoured for 30 minutes; a retry with the same key is ignored by Brevo (and answered like the
+original, or refused as a duplicate: both mean "accepted earlier").
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from digiweetjes.config import Secret, Settings
+from digiweetjes.errors import UncertainOutcomeError
+from digiweetjes.placeholders import FillableTemplate
+from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.common import (
+    HttpProvider,
+    message_headers,
+    option,
+    secret_option,
+)
+
+_OPENER = re.compile(r"\{(?=[{%#]|\Z)")
+_OPENER_INSIDE = re.compile(r"\{(?=[{%#])")
+_LBRACE_PARAM = "dw_lb"
+_KEY_NAMESPACE = uuid.UUID("6f1d7a3e-2b8c-4d5e-9a0f-1c2b3d4e5f60")
+
+
+def escape_literal(text: str, *, before_tag: bool = True) -> str:
+    """Literal text in which no ``{`` can open a Brevo template construct."""
+    return (_OPENER if before_tag else _OPENER_INSIDE).sub("{{ params." + _LBRACE_PARAM + " }}", text)
+
+
+def render_body(template: str, prefix: str) -> str:
+    """A body in Brevo's template language: placeholders as params, literals escaped."""
+    parts = list(FillableTemplate.parse(template).parts)
+    parts[0::2] = [escape_literal(p) for p in parts[0::2]]
+    parts[1::2] = ["{{ params." + prefix + name + " }}" for name in parts[1::2]]
+    return "{% autoescape off %}" + "".join(parts) + "{% endautoescape %}"
+
+
+def idempotency_uuid(key: str) -> str:
+    """Brevo wants a UUID; an engine key that is not one maps to a stable UUIDv5."""
+    try:
+        return str(uuid.UUID(key))
+    except ValueError:
+        return str(uuid.uuid5(_KEY_NAMESPACE, key))
+
+
+class BrevoProvider(HttpProvider):
+    """Brevo: messageVersions, server-side params, idempotency key in the body."""
+
+    name = "brevo"
+    max_batch = 1000
+    idempotency_window = timedelta(minutes=30)
+    default_base_url = "https://api.brevo.com"
+
+    def __init__(self, api_key: Secret, *, base_url: str | None = None,
+                 transport: httpx.BaseTransport | None = None,
+                 client: httpx.Client | None = None,
+                 timeout: httpx.Timeout | None = None) -> None:
+        super().__init__([api_key], base_url=base_url, transport=transport, client=client,
+                         timeout=timeout)
+        self._api_key = api_key
+
+    @classmethod
+    def from_settings(cls, settings: Settings,
+                      transport: httpx.BaseTransport | None = None) -> BrevoProvider:
+        """From ``DIGIWEETJES_PROVIDER_API_KEY`` (and ``_BASE_URL``)."""
+        opts = settings.provider_options
+        return cls(secret_option(opts, "api_key"),
+                   base_url=option(opts, "base_url", required=False), transport=transport)
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"api-key": self._api_key.reveal()}
+
+    def build_body(self, content: BatchContent, recipients: Sequence[Recipient],
+                   idempotency_key: str | None) -> dict[str, Any]:
+        """The JSON body of one batch request."""
+        versions = []
+        for r in recipients:
+            params = {_LBRACE_PARAM: "{"}
+            params.update({f"h_{k}": v for k, v in r.html_values.items()})
+            params.update({f"t_{k}": v for k, v in r.text_values.items()})
+            to: dict[str, str] = {"email": r.email}
+            if r.name:
+                to["name"] = r.name
+            versions.append({"to": [to], "params": params,
+                             "headers": message_headers(content, r)})
+        body: dict[str, Any] = {
+            "sender": {"email": content.from_email, "name": content.from_name},
+            "subject": escape_literal(content.subject, before_tag=False),
+            "htmlContent": render_body(content.html_template, "h_"),
+            "textContent": render_body(content.text_template, "t_"),
+            # The subject's escape needs the parameter even where no version is read.
+            "params": {_LBRACE_PARAM: "{"},
+            "tags": [content.tag],
+            "messageVersions": versions,
+        }
+        if content.reply_to:
+            body["replyTo"] = {"email": content.reply_to}
+        if idempotency_key:
+            body["headers"] = {"idempotencyKey": idempotency_uuid(idempotency_key)}
+        return body
+
+    def _send(self, content: BatchContent, recipients: Sequence[Recipient],
+              idempotency_key: str | None) -> list[RecipientResult]:
+        response = self._post("/v3/smtp/email",
+                              json=self.build_body(content, recipients, idempotency_key),
+                              accept_status=_duplicate_key)
+        if response.status_code >= 400:
+            # A reused idempotency key refused as duplicate: the first request was accepted.
+            return [self._ok(r, None) for r in recipients]
+        data = response.json()
+        ids = data.get("messageIds")
+        if ids is None and "messageId" in data:
+            ids = [data["messageId"]]
+        if not isinstance(ids, list) or len(ids) != len(recipients):
+            raise UncertainOutcomeError(
+                f"brevo accepted the request but returned {len(ids or [])} message ids "
+                f"for {len(recipients)} versions")
+        return [self._ok(r, str(i)) for r, i in zip(recipients, ids, strict=True)]
+
+    def _error_reason(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()
+        if isinstance(body, dict):
+            code, message = body.get("code"), body.get("message")
+            return f"{code}: {message}" if code else str(message or body)
+        return str(body)
+
+
+def _duplicate_key(response: httpx.Response) -> bool:
+    if response.status_code not in (400, 409):
+        return False
+    text = response.text.lower()
+    return "idempotency" in text and "duplicate" in text

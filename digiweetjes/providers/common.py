@@ -1,0 +1,405 @@
+"""What the six HTTP adapters share: one pooled client, error translation, headers, chunking.
+
+Each adapter module holds only what differs per provider (URL, auth, body shape, response
+parsing, its template syntax). Everything that would otherwise be written six times lives here:
+
+- ``HttpProvider``: the pooled ``httpx.Client`` with explicit timeouts, the single place where
+  httpx exceptions and HTTP statuses become ``TransientProviderError`` /
+  ``PermanentProviderError`` / ``UncertainOutcomeError``, retry-hint and rate-limit header
+  parsing, redaction of credentials from any error text, and the ``send_batch`` frame
+  (subject check, per-recipient header validation, results back in recipient order);
+- the per-message headers (RFC 8058 one-click unsubscribe, the delivery reference);
+- address formatting, tag sanitising, chunking and a small multipart encoder (Mailgun).
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from digiweetjes.config import Secret
+from digiweetjes.errors import (
+    ConfigError,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+    UncertainOutcomeError,
+)
+from digiweetjes.providers.base import Batch, BatchContent, Recipient, RecipientResult
+
+log = logging.getLogger("digiweetjes.providers")
+
+#: Header carrying the engine's delivery reference, for webhooks that echo message headers.
+REFERENCE_HEADER = "X-Digiweetjes-Ref"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+
+_CRLF = re.compile(r"[\r\n]")
+_T = TypeVar("_T")
+
+
+# -- recipients, headers, tags ----------------------------------------------------------------
+
+
+def chunked(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    """Consecutive slices of at most ``size`` items (the engine's batches for one provider)."""
+    if size < 1:
+        raise ValueError("chunk size must be at least 1")
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def check_subject(subject: str) -> None:
+    """Refuse a subject that would break the message header (CR or LF), before any request."""
+    if _CRLF.search(subject):
+        raise PermanentProviderError("the subject contains a line break (CR or LF)")
+    if not subject.strip():
+        raise PermanentProviderError("the subject is empty")
+
+
+def list_unsubscribe(recipient: Recipient, content: BatchContent) -> str:
+    """The ``List-Unsubscribe`` value: the https one-click URL first, then the mailto."""
+    return (f"<{recipient.unsubscribe_url}>, "
+            f"<mailto:{content.unsubscribe_mailto}?subject=uitschrijven>")
+
+
+def message_headers(content: BatchContent, recipient: Recipient) -> dict[str, str]:
+    """Every header one recipient's message carries (shared ones first, then per-recipient)."""
+    headers = dict(content.headers)
+    headers["List-Unsubscribe"] = list_unsubscribe(recipient, content)
+    headers["List-Unsubscribe-Post"] = ONE_CLICK
+    headers[REFERENCE_HEADER] = recipient.reference
+    return headers
+
+
+def recipient_problem(recipient: Recipient) -> str | None:
+    """Why this recipient cannot go into a message header at all, or None."""
+    for label, value in (("address", recipient.email), ("name", recipient.name or ""),
+                         ("unsubscribe URL", recipient.unsubscribe_url),
+                         ("reference", recipient.reference)):
+        if _CRLF.search(value):
+            return f"the {label} contains a line break"
+    if not recipient.unsubscribe_url.startswith("https://") or re.search(
+            r"[\s<>]", recipient.unsubscribe_url):
+        return "the unsubscribe URL is not a plain https URL"
+    if "@" not in recipient.email or re.search(r"[\s<>,;]", recipient.email):
+        return "the address is not a single email address"
+    return None
+
+
+def format_address(email_address: str, name: str | None) -> str:
+    """``Name <email>``, quoting the name where RFC 5322 needs it (left in UTF-8 for JSON APIs)."""
+    if not name:
+        return email_address
+    if re.search(r'[()<>\[\]:;@\\,."]', name):
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{email_address}>'
+    return f"{name} <{email_address}>"
+
+
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9-]")
+
+
+def safe_tag_value(value: str, *, max_length: int = 256) -> str:
+    """``value`` in ``[A-Za-z0-9_-]`` only (Resend tags), reversibly: ``_`` + two hex digits."""
+    encoded = _TAG_UNSAFE.sub(lambda m: "".join(f"_{b:02x}" for b in m.group().encode()), value)
+    if len(encoded) > max_length:
+        raise PermanentProviderError(f"a tag value is longer than {max_length} characters")
+    return encoded
+
+
+def decode_tag_value(value: str) -> str:
+    """Undo ``safe_tag_value`` (webhooks map the tag back to the delivery reference)."""
+    return re.sub(r"(?:_[0-9a-f]{2})+",
+                  lambda m: bytes.fromhex(m.group().replace("_", "")).decode(), value)
+
+
+# -- rate limits and retry hints --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    """The last rate-limit headers a provider sent (any field may be unknown)."""
+
+    limit: int | None
+    remaining: int | None
+    #: Seconds from ``observed_at`` until the window resets.
+    reset_after: float | None
+    #: ``time.time()`` when the response arrived.
+    observed_at: float
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value.strip())
+    except ValueError:
+        return None
+
+
+def _reset_seconds(value: float, now: float) -> float:
+    # SendGrid's X-RateLimit-Reset is an epoch; the others are seconds from now.
+    return value - now if value > 1_000_000_000 else value
+
+
+def retry_after_seconds(headers: httpx.Headers, now: float) -> float | None:
+    """The provider's hint, in seconds, of when to retry: Retry-After first, then reset headers.
+
+    ``Retry-After`` may be seconds or an HTTP date; ``x-sib-ratelimit-reset`` (Brevo) and
+    ``ratelimit-reset`` (Resend) are seconds; ``X-RateLimit-Reset`` (SendGrid) is an epoch.
+    """
+    raw = headers.get("retry-after")
+    if raw is not None:
+        seconds = _number(raw)
+        if seconds is None:
+            try:
+                seconds = email.utils.parsedate_to_datetime(raw).timestamp() - now
+            except (TypeError, ValueError, IndexError):
+                seconds = None
+        if seconds is not None:
+            return max(0.0, seconds)
+    for name in ("x-sib-ratelimit-reset", "ratelimit-reset", "x-ratelimit-reset"):
+        value = _number(headers.get(name))
+        if value is not None:
+            return max(0.0, _reset_seconds(value, now))
+    return None
+
+
+def rate_limit_state(headers: httpx.Headers, now: float) -> RateLimitState | None:
+    """The rate-limit headers of a response, whichever family the provider uses, or None."""
+    for prefix in ("x-sib-ratelimit-", "ratelimit-", "x-ratelimit-"):
+        limit = _number(headers.get(prefix + "limit"))
+        remaining = _number(headers.get(prefix + "remaining"))
+        reset = _number(headers.get(prefix + "reset"))
+        if limit is None and remaining is None and reset is None:
+            continue
+        return RateLimitState(
+            limit=None if limit is None else int(limit),
+            remaining=None if remaining is None else int(remaining),
+            reset_after=None if reset is None else max(0.0, _reset_seconds(reset, now)),
+            observed_at=now,
+        )
+    return None
+
+
+def basic_auth(user: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# -- multipart (Mailgun) ----------------------------------------------------------------------
+
+
+def encode_multipart(fields: Sequence[tuple[str, str]]) -> tuple[bytes, str]:
+    """``multipart/form-data`` of text fields (names may repeat); returns body and content type."""
+    boundary = secrets.token_hex(16)
+    parts: list[bytes] = []
+    for name, value in fields:
+        safe_name = name.replace('"', "%22").replace("\r", "").replace("\n", "")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{safe_name}"\r\n'
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\n".encode()
+            + value.encode()
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+# -- the HTTP adapter frame -------------------------------------------------------------------
+
+
+def option(options: Mapping[str, object], key: str, *, required: bool = True,
+           default: str | None = None) -> str | None:
+    """A plain provider option from settings; missing and required names its variable."""
+    value = options.get(key, default)
+    if isinstance(value, Secret):
+        value = value.reveal()
+    if value in (None, "") and required:
+        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is not set")
+    return None if value in (None, "") else str(value)
+
+
+def secret_option(options: Mapping[str, object], key: str) -> Secret:
+    """A credential from settings, as a ``Secret``; missing names its variable."""
+    value = options.get(key)
+    if isinstance(value, str):
+        value = Secret(value)
+    if not isinstance(value, Secret) or not value:
+        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is not set")
+    return value
+
+
+class HttpProvider:
+    """Base of the six HTTP adapters: one pooled client and the one error boundary.
+
+    Subclasses set ``name``, ``max_batch``, ``idempotency_window``, ``default_base_url`` and
+    implement ``_auth_headers`` and ``_send(content, recipients, idempotency_key)``, which
+    builds the request, calls ``_post`` and parses the success body into results in recipient
+    order. ``_error_reason`` may be overridden to read the provider's error body.
+    """
+
+    name: ClassVar[str]
+    max_batch: ClassVar[int]
+    idempotency_window: ClassVar[timedelta | None] = None
+    default_base_url: ClassVar[str]
+
+    def __init__(self, credentials: Sequence[Secret], *, base_url: str | None = None,
+                 transport: httpx.BaseTransport | None = None,
+                 client: httpx.Client | None = None, timeout: httpx.Timeout | None = None,
+                 now: Callable[[], float] = time.time) -> None:
+        self._credentials = tuple(credentials)
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self._owns_client = client is None
+        self._client = client or httpx.Client(
+            transport=transport, timeout=timeout or DEFAULT_TIMEOUT, limits=DEFAULT_LIMITS,
+            follow_redirects=False)
+        self._now = now
+        self._lock = threading.Lock()
+        self._rate_limit: RateLimitState | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def __enter__(self) -> HttpProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release connections (only those of a client this adapter created)."""
+        if self._owns_client:
+            self._client.close()
+
+    @property
+    def rate_limit(self) -> RateLimitState | None:
+        """The rate-limit headers of the last response that had any (None if never seen)."""
+        return self._rate_limit
+
+    # -- the send_batch frame --
+
+    def send_batch(self, batch: Batch) -> list[RecipientResult]:
+        """Send one batch; see ``digiweetjes.providers.base`` for the outcomes."""
+        if len(batch.recipients) > self.max_batch:
+            raise ValueError(f"{self.name} takes at most {self.max_batch} recipients a batch, "
+                             f"got {len(batch.recipients)}: chunk with providers.common.chunked")
+        check_subject(batch.content.subject)
+        results: dict[int, RecipientResult] = {}
+        valid: list[Recipient] = []
+        positions: list[int] = []
+        for index, recipient in enumerate(batch.recipients):
+            problem = recipient_problem(recipient)
+            if problem:
+                results[index] = RecipientResult(recipient.reference, "failed", reason=problem)
+            else:
+                valid.append(recipient)
+                positions.append(index)
+        if valid:
+            sent = self._send(batch.content, valid, batch.idempotency_key)
+            if len(sent) != len(valid):
+                raise UncertainOutcomeError(
+                    f"{self.name} answered {len(sent)} results for {len(valid)} recipients")
+            results.update(zip(positions, sent, strict=True))
+        return [results[i] for i in range(len(batch.recipients))]
+
+    def _send(self, content: BatchContent, recipients: Sequence[Recipient],
+              idempotency_key: str | None) -> list[RecipientResult]:
+        raise NotImplementedError
+
+    def _auth_headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    # -- the error boundary --
+
+    def _post(self, path: str, *, json: Any = None, content: bytes | None = None,
+              headers: Mapping[str, str] | None = None,
+              accept_status: Callable[[httpx.Response], bool] | None = None) -> httpx.Response:
+        """POST to the provider; every failure leaves as one of the three provider errors.
+
+        ``accept_status`` lets an adapter take a non-2xx response as a body to parse (Mailjet's
+        per-message errors arrive with HTTP 400).
+        """
+        request_headers = {"Accept": "application/json", **self._auth_headers(),
+                           **(headers or {})}
+        url = self.base_url + path
+        try:
+            response = self._client.post(url, json=json, content=content,
+                                         headers=request_headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Nothing reached the provider: safe to retry.
+            raise TransientProviderError(
+                f"{self.name}: could not connect ({type(exc).__name__})") from exc
+        except (httpx.WriteTimeout, httpx.WriteError) as exc:
+            # The body was not fully written, so the provider cannot have accepted it.
+            raise TransientProviderError(
+                f"{self.name}: the request could not be sent ({type(exc).__name__})") from exc
+        except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            raise UncertainOutcomeError(
+                f"{self.name}: no answer after the request was sent ({type(exc).__name__}); "
+                "it may have been accepted") from exc
+        except httpx.HTTPError as exc:
+            raise UncertainOutcomeError(
+                f"{self.name}: the request failed ({type(exc).__name__}); "
+                "it may have been accepted") from exc
+        now = self._now()
+        state = rate_limit_state(response.headers, now)
+        if state is not None:
+            self._rate_limit = state
+        log.debug("%s POST %s -> %s", self.name, path, response.status_code)
+        if response.is_success or (accept_status is not None and accept_status(response)):
+            return response
+        raise self._error_for(response, now)
+
+    def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
+        status = response.status_code
+        reason = self._redact(self._error_reason(response))[:500]
+        message = f"{self.name}: HTTP {status}" + (f": {reason}" if reason else "")
+        error: ProviderError
+        if status == 429 or status >= 500 or status == 408:
+            error = TransientProviderError(
+                message, retry_after=retry_after_seconds(response.headers, now))
+        else:
+            error = PermanentProviderError(message)
+        error.status_code = status  # type: ignore[attr-defined]
+        return error
+
+    def _error_reason(self, response: httpx.Response) -> str:
+        """The provider's own words for a refusal (override to read its error body)."""
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()
+        if isinstance(body, dict):
+            for key in ("message", "Message", "error", "ErrorMessage"):
+                if isinstance(body.get(key), str):
+                    return body[key]
+        return response.text.strip()
+
+    def _redact(self, text: str) -> str:
+        """``text`` without any credential in it (providers sometimes echo what they got)."""
+        for secret in self._credentials:
+            value = secret.reveal()
+            if value and len(value) >= 4:
+                text = text.replace(value, "[redacted]")
+        return text
+
+    def _ok(self, recipient: Recipient, message_id: str | None) -> RecipientResult:
+        return RecipientResult(recipient.reference, "sent", message_id=message_id)
+
+    def _failed(self, recipient: Recipient, reason: str) -> RecipientResult:
+        return RecipientResult(recipient.reference, "failed", reason=self._redact(reason)[:500])

@@ -1,0 +1,158 @@
+"""Mailjet Send API v3.1: ``POST /v3.1/send`` with ``Globals`` and up to 50 ``Messages``.
+
+One message per recipient (its ``To``, ``Variables``, ``CustomID`` = reference, and its own
+``Headers`` with ``List-Unsubscribe``); the shared parts (sender, subject, bodies,
+``CustomCampaign`` = tag) travel once in ``Globals``. 50 messages a call is the commonly cited
+limit (*unverified*; not raised without confirmation).
+
+Template syntax. With ``TemplateLanguage: true`` placeholders become ``{{var:h_name}}`` /
+``{{var:t_name}}`` and Mailjet fills them per message (values printed as given). Mailjet's
+language has no documented raw/verbatim construct, so a batch whose subject or bodies contain
+template delimiters (``{{``, ``}}``, ``{%``, ``%}``, or a brace touching a placeholder) is
+personalized client-side instead: each message carries its filled ``HTMLPart``/``TextPart`` and
+``TemplateLanguage`` stays off (Mailjet's default), so the content arrives verbatim.
+
+Results come per message, in order: ``Status`` ``success`` (with ``To[].MessageID``) or
+``error`` (with ``Errors``), a partial success possibly answered with HTTP 400; the adapter reads
+the per-message statuses whenever the body has one per message. No idempotency key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from digiweetjes.config import Secret, Settings
+from digiweetjes.errors import UncertainOutcomeError
+from digiweetjes.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, FillableTemplate
+from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.common import (
+    HttpProvider,
+    basic_auth,
+    message_headers,
+    option,
+    secret_option,
+)
+
+_DELIMITERS = re.compile(
+    r"\{\{|\}\}|\{%|%\}|\{" + PLACEHOLDER_OPEN + "|" + PLACEHOLDER_CLOSE + r"\}")
+
+
+def needs_client_side(content: BatchContent) -> bool:
+    """Whether the content holds anything Mailjet's template language would interpret."""
+    return any(_DELIMITERS.search(text) for text in
+               (content.subject, content.html_template, content.text_template))
+
+
+def _address(email: str, name: str | None) -> dict[str, str]:
+    return {"Email": email, "Name": name} if name else {"Email": email}
+
+
+class MailjetProvider(HttpProvider):
+    """Mailjet: Globals + Messages, TemplateLanguage variables, per-message results."""
+
+    name = "mailjet"
+    max_batch = 50
+    default_base_url = "https://api.mailjet.com"
+
+    def __init__(self, api_key: Secret, secret_key: Secret, *, base_url: str | None = None,
+                 transport: httpx.BaseTransport | None = None,
+                 client: httpx.Client | None = None,
+                 timeout: httpx.Timeout | None = None) -> None:
+        super().__init__([api_key, secret_key], base_url=base_url, transport=transport,
+                         client=client, timeout=timeout)
+        self._api_key = api_key
+        self._secret_key = secret_key
+
+    @classmethod
+    def from_settings(cls, settings: Settings,
+                      transport: httpx.BaseTransport | None = None) -> MailjetProvider:
+        """From ``DIGIWEETJES_PROVIDER_API_KEY``, ``_SECRET_KEY`` (and ``_BASE_URL``)."""
+        opts = settings.provider_options
+        return cls(secret_option(opts, "api_key"), secret_option(opts, "secret_key"),
+                   base_url=option(opts, "base_url", required=False), transport=transport)
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": basic_auth(self._api_key.reveal(),
+                                            self._secret_key.reveal())}
+
+    def build_body(self, content: BatchContent,
+                   recipients: Sequence[Recipient]) -> dict[str, Any]:
+        """The JSON body of one batch request."""
+        html = FillableTemplate.parse(content.html_template)
+        text = FillableTemplate.parse(content.text_template)
+        globals_: dict[str, Any] = {
+            "From": _address(content.from_email, content.from_name),
+            "Subject": content.subject,
+            "CustomCampaign": content.tag,
+        }
+        if content.reply_to:
+            globals_["ReplyTo"] = {"Email": content.reply_to}
+        client_side = needs_client_side(content)
+        if not client_side:
+            globals_["TemplateLanguage"] = True
+            globals_["HTMLPart"] = html.render_markers(lambda n: "{{var:h_" + n + "}}")
+            globals_["TextPart"] = text.render_markers(lambda n: "{{var:t_" + n + "}}")
+        messages = []
+        for r in recipients:
+            message: dict[str, Any] = {
+                "To": [_address(r.email, r.name)],
+                "CustomID": r.reference,
+                "Headers": message_headers(content, r),
+            }
+            if client_side:
+                message["HTMLPart"] = html.fill(r.html_values)
+                message["TextPart"] = text.fill(r.text_values)
+            else:
+                variables = {f"h_{k}": v for k, v in r.html_values.items()}
+                variables.update({f"t_{k}": v for k, v in r.text_values.items()})
+                message["Variables"] = variables
+            messages.append(message)
+        return {"Globals": globals_, "Messages": messages}
+
+    def _send(self, content: BatchContent, recipients: Sequence[Recipient],
+              idempotency_key: str | None) -> list[RecipientResult]:
+        count = len(recipients)
+        response = self._post("/v3.1/send", json=self.build_body(content, recipients),
+                              accept_status=lambda resp: _per_message(resp, count) is not None)
+        items = _per_message(response, count)
+        if items is None:
+            raise UncertainOutcomeError("mailjet accepted the request without per-message results")
+        results = []
+        for r, item in zip(recipients, items, strict=True):
+            if str(item.get("Status", "")).lower() == "success":
+                to = item.get("To") or [{}]
+                results.append(self._ok(r, str(to[0].get("MessageID") or "") or None))
+            else:
+                errors = item.get("Errors") or []
+                reason = "; ".join(
+                    f"{e.get('ErrorCode', '')} {e.get('ErrorMessage', '')}".strip()
+                    for e in errors if isinstance(e, dict)) or "refused"
+                results.append(self._failed(r, reason))
+        return results
+
+    def _error_reason(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()
+        if isinstance(body, dict) and "ErrorMessage" in body:
+            return f"{body.get('ErrorIdentifier', '')} {body['ErrorMessage']}".strip()
+        return super()._error_reason(response)
+
+
+def _per_message(response: httpx.Response, count: int) -> list[dict[str, Any]] | None:
+    if response.status_code not in (200, 201, 400):
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    items = body.get("Messages") if isinstance(body, dict) else None
+    if isinstance(items, list) and len(items) == count and all(isinstance(i, dict)
+                                                               for i in items):
+        return items
+    return None

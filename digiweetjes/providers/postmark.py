@@ -1,0 +1,105 @@
+"""Postmark: ``POST /email/batch``, a JSON array of up to 500 complete messages.
+
+Postmark has no per-recipient variables outside its stored templates, so each message is
+personalized client-side (``FillableTemplate.fill``): one full HTML body per recipient. Content
+is sent as-is, so literal ``{{ … }}`` or any other syntax arrives verbatim. Newsletters go to a
+broadcast ``MessageStream``. The batch answers HTTP 200 with one result per message, in order;
+each ``ErrorCode`` must be checked (0 = accepted, 406 = inactive recipient, 300 = invalid...).
+No idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from digiweetjes.config import Secret, Settings
+from digiweetjes.errors import UncertainOutcomeError
+from digiweetjes.placeholders import FillableTemplate
+from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.common import (
+    HttpProvider,
+    format_address,
+    message_headers,
+    option,
+    secret_option,
+)
+
+
+class PostmarkProvider(HttpProvider):
+    """Postmark: client-side personalization, per-message results inside a batch."""
+
+    name = "postmark"
+    max_batch = 500
+    default_base_url = "https://api.postmarkapp.com"
+
+    def __init__(self, server_token: Secret, *, message_stream: str = "broadcast",
+                 base_url: str | None = None, transport: httpx.BaseTransport | None = None,
+                 client: httpx.Client | None = None,
+                 timeout: httpx.Timeout | None = None) -> None:
+        super().__init__([server_token], base_url=base_url, transport=transport, client=client,
+                         timeout=timeout)
+        self._token = server_token
+        self.message_stream = message_stream
+
+    @classmethod
+    def from_settings(cls, settings: Settings,
+                      transport: httpx.BaseTransport | None = None) -> PostmarkProvider:
+        """From ``DIGIWEETJES_PROVIDER_SERVER_TOKEN`` and ``_MESSAGE_STREAM`` (broadcast)."""
+        opts = settings.provider_options
+        return cls(secret_option(opts, "server_token"),
+                   message_stream=option(opts, "message_stream", default="broadcast") or "",
+                   base_url=option(opts, "base_url", required=False), transport=transport)
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"X-Postmark-Server-Token": self._token.reveal()}
+
+    def build_body(self, content: BatchContent,
+                   recipients: Sequence[Recipient]) -> list[dict[str, Any]]:
+        """The JSON array of one batch request."""
+        html = FillableTemplate.parse(content.html_template)
+        text = FillableTemplate.parse(content.text_template)
+        sender = format_address(content.from_email, content.from_name)
+        messages = []
+        for r in recipients:
+            message: dict[str, Any] = {
+                "From": sender,
+                "To": format_address(r.email, r.name),
+                "Subject": content.subject,
+                "HtmlBody": html.fill(r.html_values),
+                "TextBody": text.fill(r.text_values),
+                "Headers": [{"Name": k, "Value": v}
+                            for k, v in message_headers(content, r).items()],
+                "Tag": content.tag,
+                "Metadata": {"ref": r.reference, "issue": content.issue_id},
+                "MessageStream": self.message_stream,
+            }
+            if content.reply_to:
+                message["ReplyTo"] = content.reply_to
+            messages.append(message)
+        return messages
+
+    def _send(self, content: BatchContent, recipients: Sequence[Recipient],
+              idempotency_key: str | None) -> list[RecipientResult]:
+        data = self._post("/email/batch", json=self.build_body(content, recipients)).json()
+        if not isinstance(data, list) or len(data) != len(recipients):
+            raise UncertainOutcomeError("postmark answered a batch with the wrong result count")
+        results = []
+        for r, item in zip(recipients, data, strict=True):
+            code = item.get("ErrorCode", 0)
+            if code == 0:
+                results.append(self._ok(r, item.get("MessageID")))
+            else:
+                results.append(self._failed(r, f"{code}: {item.get('Message', '')}"))
+        return results
+
+    def _error_reason(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()
+        if isinstance(body, dict) and "ErrorCode" in body:
+            return f"{body['ErrorCode']}: {body.get('Message', '')}"
+        return super()._error_reason(response)

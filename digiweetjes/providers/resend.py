@@ -1,0 +1,121 @@
+"""Resend: ``POST /emails/batch``, a JSON array of up to 100 complete emails.
+
+Resend has no per-recipient variables, so each email is personalized client-side (one full HTML
+body per recipient) and content arrives verbatim. Tags carry the issue and the reference, in the
+only characters Resend allows (``providers.common.safe_tag_value``, reversible). The batch is
+strict by default: one invalid email refuses the whole request (422). Answer: ``{"data":
+[{"id"}...]}`` in order.
+
+Idempotency: the ``Idempotency-Key`` header (≤ 256 characters; a longer engine key is hashed),
+honoured for 24 hours: a retry with the same key and body gets the original answer without
+sending twice; 409 ``concurrent_idempotent_requests`` (the first is still running) is transient,
+409 ``invalid_idempotent_request`` (same key, other body) is permanent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from digiweetjes.config import Secret, Settings
+from digiweetjes.errors import ProviderError, TransientProviderError, UncertainOutcomeError
+from digiweetjes.placeholders import FillableTemplate
+from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.common import (
+    HttpProvider,
+    format_address,
+    message_headers,
+    option,
+    retry_after_seconds,
+    safe_tag_value,
+    secret_option,
+)
+
+
+def idempotency_header(key: str) -> str:
+    """The engine's key as Resend takes it (≤ 256 characters)."""
+    return key if len(key) <= 256 else "sha256-" + hashlib.sha256(key.encode()).hexdigest()
+
+
+class ResendProvider(HttpProvider):
+    """Resend: client-side personalization, batch of 100, Idempotency-Key header."""
+
+    name = "resend"
+    max_batch = 100
+    idempotency_window = timedelta(hours=24)
+    default_base_url = "https://api.resend.com"
+
+    def __init__(self, api_key: Secret, *, base_url: str | None = None,
+                 transport: httpx.BaseTransport | None = None,
+                 client: httpx.Client | None = None,
+                 timeout: httpx.Timeout | None = None) -> None:
+        super().__init__([api_key], base_url=base_url, transport=transport, client=client,
+                         timeout=timeout)
+        self._api_key = api_key
+
+    @classmethod
+    def from_settings(cls, settings: Settings,
+                      transport: httpx.BaseTransport | None = None) -> ResendProvider:
+        """From ``DIGIWEETJES_PROVIDER_API_KEY`` (and ``_BASE_URL``)."""
+        opts = settings.provider_options
+        return cls(secret_option(opts, "api_key"),
+                   base_url=option(opts, "base_url", required=False), transport=transport)
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key.reveal()}"}
+
+    def build_body(self, content: BatchContent,
+                   recipients: Sequence[Recipient]) -> list[dict[str, Any]]:
+        """The JSON array of one batch request."""
+        html = FillableTemplate.parse(content.html_template)
+        text = FillableTemplate.parse(content.text_template)
+        sender = format_address(content.from_email, content.from_name)
+        issue_tag = {"name": "issue", "value": safe_tag_value(content.tag)}
+        emails = []
+        for r in recipients:
+            email: dict[str, Any] = {
+                "from": sender,
+                "to": [format_address(r.email, r.name)],
+                "subject": content.subject,
+                "html": html.fill(r.html_values),
+                "text": text.fill(r.text_values),
+                "headers": message_headers(content, r),
+                "tags": [issue_tag, {"name": "ref", "value": safe_tag_value(r.reference)}],
+            }
+            if content.reply_to:
+                email["reply_to"] = [content.reply_to]
+            emails.append(email)
+        return emails
+
+    def _send(self, content: BatchContent, recipients: Sequence[Recipient],
+              idempotency_key: str | None) -> list[RecipientResult]:
+        headers = {"Idempotency-Key": idempotency_header(idempotency_key)} \
+            if idempotency_key else None
+        data = self._post("/emails/batch", json=self.build_body(content, recipients),
+                          headers=headers).json()
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list) or len(items) != len(recipients):
+            raise UncertainOutcomeError("resend answered a batch with the wrong result count")
+        return [self._ok(r, item.get("id")) for r, item in zip(recipients, items, strict=True)]
+
+    def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
+        if response.status_code == 409 and "concurrent" in response.text:
+            error = TransientProviderError(
+                f"resend: HTTP 409: {self._error_reason(response)}",
+                retry_after=retry_after_seconds(response.headers, now) or 1.0)
+            error.status_code = 409  # type: ignore[attr-defined]
+            return error
+        return super()._error_for(response, now)
+
+    def _error_reason(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()
+        if isinstance(body, dict) and "message" in body:
+            return f"{body.get('name', 'error')}: {body['message']}"
+        return super()._error_reason(response)

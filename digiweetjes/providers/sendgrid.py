@@ -1,0 +1,140 @@
+"""SendGrid v3 Mail Send: ``POST /v3/mail/send`` with up to 1000 personalizations.
+
+One request carries one HTML and one text body and one personalization per recipient, each with
+its own ``to``, ``headers`` (``List-Unsubscribe``, reference), ``custom_args`` (reference and
+issue, echoed in event webhooks) and ``substitutions``. SendGrid's legacy substitutions are
+plain string replacement of the keys we choose, in subject and content, so the keys are made
+unable to clash: ``-dw<nonce>-h-name-`` / ``-dw<nonce>-t-name-``, with a nonce picked so that
+``-dw<nonce>-`` occurs nowhere in the subject, the bodies or any value of the batch. Literal
+``{{ … }}`` or any other text is then never touched, and no value can contain another key.
+
+SendGrid accepts or refuses the whole request: 202 with an ``X-Message-Id`` header (the id of
+the request, prefix of every recipient's ``sg_message_id``), or 400 ``{"errors":[...]}``.
+``X-RateLimit-Reset`` is an epoch. No idempotency key. EU accounts use ``api.eu.sendgrid.com``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from digiweetjes.config import Secret, Settings
+from digiweetjes.errors import ConfigError
+from digiweetjes.placeholders import FillableTemplate
+from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.common import (
+    HttpProvider,
+    message_headers,
+    option,
+    secret_option,
+)
+
+HOSTS = {"us": "https://api.sendgrid.com", "eu": "https://api.eu.sendgrid.com"}
+
+
+def substitution_prefix(content: BatchContent, recipients: Sequence[Recipient]) -> str:
+    """A key prefix ``-dw<n>-`` that occurs nowhere in the batch's text or values."""
+    haystack = "\n".join(itertools.chain(
+        (content.subject, content.html_template, content.text_template),
+        (v for r in recipients for v in itertools.chain(r.html_values.values(),
+                                                        r.text_values.values()))))
+    for n in itertools.count():
+        prefix = f"-dw{n}-" if n else "-dw-"
+        if prefix not in haystack:
+            return prefix
+    raise AssertionError("unreachable")
+
+
+class SendGridProvider(HttpProvider):
+    """SendGrid: personalizations with substitutions, all-or-nothing."""
+
+    name = "sendgrid"
+    max_batch = 1000
+    default_base_url = HOSTS["us"]
+
+    def __init__(self, api_key: Secret, *, region: str = "us", base_url: str | None = None,
+                 transport: httpx.BaseTransport | None = None,
+                 client: httpx.Client | None = None,
+                 timeout: httpx.Timeout | None = None) -> None:
+        if region not in HOSTS:
+            raise ConfigError(f"DIGIWEETJES_PROVIDER_REGION must be one of {sorted(HOSTS)}")
+        super().__init__([api_key], base_url=base_url or HOSTS[region], transport=transport,
+                         client=client, timeout=timeout)
+        self._api_key = api_key
+
+    @classmethod
+    def from_settings(cls, settings: Settings,
+                      transport: httpx.BaseTransport | None = None) -> SendGridProvider:
+        """From ``DIGIWEETJES_PROVIDER_API_KEY``, ``_REGION`` (us/eu) and ``_BASE_URL``."""
+        opts = settings.provider_options
+        return cls(secret_option(opts, "api_key"),
+                   region=(option(opts, "region", default="us") or "us").lower(),
+                   base_url=option(opts, "base_url", required=False), transport=transport)
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key.reveal()}"}
+
+    def build_body(self, content: BatchContent,
+                   recipients: Sequence[Recipient]) -> dict[str, Any]:
+        """The JSON body of one batch request."""
+        prefix = substitution_prefix(content, recipients)
+
+        def key(part: str, name: str) -> str:
+            return f"{prefix}{part}-{name}-"
+
+        personalizations = []
+        for r in recipients:
+            to: dict[str, str] = {"email": r.email}
+            if r.name:
+                to["name"] = r.name
+            substitutions = {key("h", k): v for k, v in r.html_values.items()}
+            substitutions.update({key("t", k): v for k, v in r.text_values.items()})
+            personalization: dict[str, Any] = {
+                "to": [to],
+                "headers": {k: v for k, v in message_headers(content, r).items()
+                            if k not in content.headers},
+                "custom_args": {"ref": r.reference, "issue": content.issue_id},
+            }
+            if substitutions:
+                personalization["substitutions"] = substitutions
+            personalizations.append(personalization)
+        html = FillableTemplate.parse(content.html_template).render_markers(
+            lambda name: key("h", name))
+        text = FillableTemplate.parse(content.text_template).render_markers(
+            lambda name: key("t", name))
+        # SendGrid wants text/plain before text/html, and no empty part.
+        parts = [{"type": t, "value": v} for t, v in (("text/plain", text), ("text/html", html))
+                 if v]
+        body: dict[str, Any] = {
+            "personalizations": personalizations,
+            "from": {"email": content.from_email, "name": content.from_name},
+            "subject": content.subject,
+            "content": parts,
+            "categories": [content.tag[:255]],
+        }
+        if content.headers:
+            body["headers"] = dict(content.headers)
+        if content.reply_to:
+            body["reply_to"] = {"email": content.reply_to}
+        return body
+
+    def _send(self, content: BatchContent, recipients: Sequence[Recipient],
+              idempotency_key: str | None) -> list[RecipientResult]:
+        response = self._post("/v3/mail/send", json=self.build_body(content, recipients))
+        message_id = response.headers.get("x-message-id")
+        return [self._ok(r, message_id) for r in recipients]
+
+    def _error_reason(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if isinstance(errors, list) and errors:
+            return "; ".join(
+                f"{e.get('field')}: {e.get('message')}" if e.get("field") not in (None, "null")
+                else str(e.get("message")) for e in errors if isinstance(e, dict))
+        return super()._error_reason(response)
