@@ -39,3 +39,60 @@ def settings(tmp_path: Path) -> Settings:
         base_url="https://digiweetjes.example.be",
         secret_key=Secret("test-secret-key-not-for-production"),
     )
+
+
+# ---------------------------------------------------------------- database (subscriber list)
+
+POSTGRES_URL_VARIABLE = "DIGIWEETJES_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """An empty database URL: a fresh SQLite file, or a fresh schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'subscribers.db'}"
+        return
+    base_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not base_url:
+        skip_or_fail(f"PostgreSQL lane: {POSTGRES_URL_VARIABLE} is not set")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:
+        admin.dispose()
+        skip_or_fail(f"PostgreSQL lane: cannot reach the server at {POSTGRES_URL_VARIABLE} "
+                     f"({exc.__class__.__name__})")
+    # Every connection of the code under test lives in its own schema: tests stay isolated.
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(database_url: str):
+    """A migrated ``digiweetjes.db.Database`` on SQLite and (when configured) on PostgreSQL."""
+    from digiweetjes.db import Database
+
+    database = Database(database_url)
+    database.upgrade()
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def db_settings(settings: Settings, db) -> Settings:
+    """The ``settings`` fixture pointing at the ``db`` fixture's database."""
+    return settings.with_(database_url=db.url)

@@ -1,0 +1,163 @@
+"""The database: engine and sessions from a URL, migrations, and the schema check at start.
+
+SQLite (the default, ``subscribers.db``) and PostgreSQL run the same queries. SQLAlchemy's
+``OperationalError`` is translated here into ``StorageError`` with a message naming the database
+(never its password).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from digiweetjes.errors import ConfigError, SchemaOutdatedError, StorageError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Named constraints, so Alembic can alter them (SQLite batch mode) and 0002+ can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every model; its metadata is what the migrations build."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def describe_url(url: str) -> str:
+    """The URL as it may be shown to a person: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout per connection."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"DIGIWEETJES_DATABASE_URL is not a database URL: {exc}") from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, **kwargs)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            # pysqlite's own transaction handling is off, so that BEGIN is issued by us (below):
+            # otherwise SQLite reads outside a transaction and SAVEPOINTs misbehave.
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        else:
+            kwargs.setdefault("pool_pre_ping", True)
+            engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(
+            f"no database driver for {describe_url(url)}: {exc} "
+            "(for PostgreSQL install the 'postgres' extra: psycopg)"
+        ) from exc
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def storage_error(exc: DBAPIError, url: str | None = None) -> StorageError:
+    """A clear StorageError for a driver error (no SQL, no parameters, no password)."""
+    where = f" ({describe_url(url)})" if url else ""
+    original = str(getattr(exc, "orig", exc)).strip().splitlines()
+    reason = original[0] if original else exc.__class__.__name__
+    return StorageError(f"the database cannot be used{where}: {reason}")
+
+
+class Database:
+    """An engine and its session factory; ``session()`` is one transaction."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = create_db_engine(url, **engine_kwargs)
+        self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: committed on success, rolled back on any error."""
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise storage_error(exc, self.url) from exc
+
+    def upgrade(self) -> str:
+        """Apply every migration up to head; returns the revision the database is now at."""
+        from digiweetjes.migrations.runner import upgrade
+
+        try:
+            return upgrade(self.engine)
+        except OperationalError as exc:
+            raise storage_error(exc, self.url) from exc
+
+    def check_schema(self) -> str:
+        """The current revision; SchemaOutdatedError when it is not the code's head."""
+        from digiweetjes.migrations.runner import current_revision, head_revision
+
+        try:
+            current = current_revision(self.engine)
+        except OperationalError as exc:
+            raise storage_error(exc, self.url) from exc
+        head = head_revision()
+        if current == head:
+            return current
+        where = describe_url(self.url)
+        if current is None:
+            raise SchemaOutdatedError(
+                f"the database {where} has no subscriber tables yet: run `digiweetjes init`"
+            )
+        from digiweetjes.migrations.runner import known_revisions
+
+        if current not in known_revisions():
+            raise SchemaOutdatedError(
+                f"the database {where} is at revision {current}, which this version of "
+                f"digiweetjes does not know (its newest is {head}): upgrade digiweetjes"
+            )
+        raise SchemaOutdatedError(
+            f"the database {where} is at revision {current}, behind the code's {head}: "
+            "run `digiweetjes init` to apply the migrations"
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, *, check: bool = True) -> Database:
+    """The database at ``url``, its schema checked against the code's migrations."""
+    database = Database(url)
+    if check:
+        try:
+            database.check_schema()
+        except BaseException:
+            database.dispose()
+            raise
+    return database

@@ -1,0 +1,31 @@
+"""The SQLAlchemy models. Each area adds its module here; migrations build ``Base.metadata``."""
+
+from __future__ import annotations
+
+from digiweetjes.db import Base
+from digiweetjes.models.subscribers import (
+    ConsentEvent,
+    ConsentEventType,
+    MailThrottle,
+    Source,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+    SuppressionReason,
+    TopicList,
+    UTCDateTime,
+)
+
+__all__ = [
+    "Base",
+    "ConsentEvent",
+    "ConsentEventType",
+    "MailThrottle",
+    "Source",
+    "Subscriber",
+    "SubscriberStatus",
+    "Suppression",
+    "SuppressionReason",
+    "TopicList",
+    "UTCDateTime",
+]

@@ -1,0 +1,100 @@
+"""Signed, purpose-bound tokens for the confirm, unsubscribe and preferences links.
+
+A token carries the purpose, the subscriber id, a short prefix of the address's keyed hash (so a
+token dies with an erasure or a changed address) and the issue time from the injected clock. It is
+signed with itsdangerous (HMAC-SHA256, a key derived from ``DIGIWEETJES_SECRET_KEY``). Confirm
+tokens expire after 7 days; unsubscribe and preferences tokens do not (they travel in every
+newsletter), but are still bound to one subscriber and one purpose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from digiweetjes.clock import Clock
+from digiweetjes.config import Settings
+from digiweetjes.errors import TokenError
+from digiweetjes.hashing import derive_key
+
+CONFIRM_LIFETIME = timedelta(days=7)
+_HASH_PREFIX = 16
+
+
+class Purpose(StrEnum):
+    CONFIRM = "confirm"
+    UNSUBSCRIBE = "unsubscribe"
+    PREFERENCES = "preferences"
+
+
+_LIFETIMES: dict[Purpose, timedelta | None] = {
+    Purpose.CONFIRM: CONFIRM_LIFETIME,
+    Purpose.UNSUBSCRIBE: None,
+    Purpose.PREFERENCES: None,
+}
+_DUTCH = {
+    Purpose.CONFIRM: "bevestigingslink",
+    Purpose.UNSUBSCRIBE: "uitschrijflink",
+    Purpose.PREFERENCES: "voorkeurenlink",
+}
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid token says."""
+
+    purpose: Purpose
+    subscriber_id: int
+    email_hash_prefix: str
+    issued_at: datetime
+
+    def matches_email_hash(self, email_hash: str | None) -> bool:
+        return email_hash is not None and email_hash[:_HASH_PREFIX] == self.email_hash_prefix
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(
+        derive_key(settings, "tokens"),
+        salt="digiweetjes.link",
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
+
+
+def make_token(settings: Settings, clock: Clock, purpose: Purpose, subscriber_id: int,
+               email_hash: str) -> str:
+    """A signed token for one subscriber and one purpose."""
+    payload = [str(purpose), subscriber_id, email_hash[:_HASH_PREFIX],
+               int(clock.now().timestamp())]
+    return _serializer(settings).dumps(payload)
+
+
+def read_token(settings: Settings, clock: Clock, token: str, purpose: Purpose) -> TokenClaims:
+    """The claims of a valid token for ``purpose``; TokenError when forged, expired or misused."""
+    try:
+        payload = _serializer(settings).loads(token)
+        raw_purpose, subscriber_id, prefix, issued = payload
+        claims = TokenClaims(Purpose(raw_purpose), int(subscriber_id), str(prefix),
+                             datetime.fromtimestamp(int(issued), UTC))
+    except BadSignature as exc:
+        raise TokenError(
+            f"invalid {purpose.value} token: the signature does not match "
+            "(the link was altered, truncated or not made by this service)"
+        ) from exc
+    except (ValueError, TypeError) as exc:
+        raise TokenError(f"invalid {purpose.value} token: malformed payload") from exc
+    if claims.purpose is not purpose:
+        raise TokenError(
+            f"wrong token purpose: this is a {claims.purpose.value} token "
+            f"({_DUTCH[claims.purpose]}), not a {purpose.value} token"
+        )
+    lifetime = _LIFETIMES[purpose]
+    if lifetime is not None and clock.now() > claims.issued_at + lifetime:
+        raise TokenError(
+            f"expired {purpose.value} token: issued {claims.issued_at:%Y-%m-%d %H:%M} UTC, "
+            f"valid for {lifetime.days} days; subscribe again to get a new link"
+        )
+    return claims

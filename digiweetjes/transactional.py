@@ -1,0 +1,125 @@
+"""The service mails of the list: the double opt-in confirmation and "je bent al ingeschreven".
+
+They go through the same pipeline as the newsletter (Jinja with StrictUndefined → MJML → HTML,
+plus a text part from its own template) and the same provider protocol: rendered once with
+placeholders, then filled per recipient, so an import can send many confirmations in batches.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from digiweetjes.config import Settings
+from digiweetjes.errors import ProviderError
+from digiweetjes.placeholders import placeholder
+from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, RecipientResult
+from digiweetjes.render import mjml_to_html
+from digiweetjes.templating import render_template
+from digiweetjes.tokens import CONFIRM_LIFETIME
+
+PENDING_RETENTION_DAYS = 30
+ORGANISATION = "Werkkracht10"
+
+
+class MailKind(StrEnum):
+    CONFIRM = "confirm"
+    ALREADY_SUBSCRIBED = "already-subscribed"
+
+
+_SUBJECTS = {
+    MailKind.CONFIRM: "Bevestig je inschrijving op Digi-weetjes",
+    MailKind.ALREADY_SUBSCRIBED: "Je bent al ingeschreven op Digi-weetjes",
+}
+_PREVIEWS = {
+    MailKind.CONFIRM: "Eén klik nog: bevestig dat je Digi-weetjes wilt ontvangen.",
+    MailKind.ALREADY_SUBSCRIBED: "Je ontvangt Digi-weetjes al. Je voorkeuren aanpassen kan hier.",
+}
+_PLACEHOLDERS = {
+    MailKind.CONFIRM: ("greeting", "confirm_url"),
+    MailKind.ALREADY_SUBSCRIBED: ("greeting", "preferences_url", "unsubscribe_url"),
+}
+
+
+@dataclass(frozen=True)
+class ServiceMail:
+    """One addressee of a service mail and their own values (URLs, name)."""
+
+    reference: str
+    email: str
+    name: str | None
+    urls: dict[str, str]
+
+
+def greeting(name: str | None) -> str:
+    """``Dag Jan Peeters,`` or ``Dag,``."""
+    return f"Dag {name}," if name else "Dag,"
+
+
+def render_service_mail(settings: Settings, kind: MailKind) -> BatchContent:
+    """The mail of ``kind`` with placeholders for the per-recipient values."""
+    context: dict[str, object] = {
+        "title": _SUBJECTS[kind],
+        "preview": _PREVIEWS[kind],
+        "organisation": ORGANISATION,
+        "contact_email": settings.reply_to,
+        "privacy_url": f"{settings.base_url}/privacy",
+        "lifetime_days": CONFIRM_LIFETIME.days,
+        "retention_days": PENDING_RETENTION_DAYS,
+    }
+    context.update({name: placeholder(name) for name in _PLACEHOLDERS[kind]})
+    name = f"email/{kind.value}"
+    mjml = render_template(settings.templates_dir, f"{name}.mjml.j2", **context)
+    text = render_template(settings.templates_dir, f"{name}.txt.j2", **context)
+    return BatchContent(
+        issue_id="transactional",
+        subject=_SUBJECTS[kind],
+        html_template=mjml_to_html(mjml, f"{name}.mjml.j2"),
+        text_template=text,
+        placeholders=_PLACEHOLDERS[kind],
+        from_email=settings.sender_email,
+        from_name=settings.sender_name,
+        reply_to=settings.reply_to,
+        unsubscribe_mailto=settings.unsubscribe_mailto,
+        tag=kind.value,
+    )
+
+
+def send_service_mails(provider: Provider, settings: Settings, kind: MailKind,
+                       mails: Sequence[ServiceMail]) -> list[RecipientResult]:
+    """Render once, send in batches of the provider's size; one result per mail, in order."""
+    if not mails:
+        return []
+    content = render_service_mail(settings, kind)
+    results: list[RecipientResult] = []
+    for start in range(0, len(mails), provider.max_batch):
+        recipients = [_recipient(kind, mail) for mail in mails[start:start + provider.max_batch]]
+        results.extend(provider.send_batch(Batch(content=content, recipients=recipients)))
+    return results
+
+
+def send_service_mail(provider: Provider, settings: Settings, kind: MailKind,
+                      mail: ServiceMail) -> RecipientResult:
+    """Send one service mail; ProviderError when the provider did not take it."""
+    (result,) = send_service_mails(provider, settings, kind, [mail])
+    if result.status != "sent":
+        raise ProviderError(f"the {kind.value} mail was refused: {result.reason}")
+    return result
+
+
+def _recipient(kind: MailKind, mail: ServiceMail) -> Recipient:
+    text_values = {"greeting": greeting(mail.name), **mail.urls}
+    missing = set(_PLACEHOLDERS[kind]) - set(text_values)
+    if missing:
+        raise ValueError(f"{kind.value} mail needs {sorted(missing)}")
+    return Recipient(
+        reference=mail.reference,
+        email=mail.email,
+        name=mail.name,
+        html_values={key: html.escape(value) for key, value in text_values.items()},
+        text_values=text_values,
+        # Only someone on the list gets List-Unsubscribe; a confirmation is not list mail.
+        unsubscribe_url=mail.urls.get("unsubscribe_url", ""),
+    )
