@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from digiweetjes.config import PROJECT_ROOT
+from digiweetjes.content.projects import Tier, load_projects
+from digiweetjes.errors import ContentError, ContentErrors
+
+PROJECTS = PROJECT_ROOT / "issues" / "projects.yaml"
+
+
+def test_all_nine_project_calls_of_the_seed_with_their_tier_and_budget():
+    data = load_projects(PROJECTS)
+    by_id = {p.id: p for p in data.projects}
+    assert len(by_id) == 9
+    expected = {
+        "digibanken": (Tier.BETROKKEN, 50_000_000, "Jo Brouns"),
+        "lokale-besturen-iedereen-digitaal": (Tier.BETROKKEN, 50_000_000, "Bart Somers"),
+        "digiscan": (Tier.BETROKKEN, 6_000_000, "Karine Lalieux"),
+        "subsidie-uitrol-e-inclusiebeleid": (Tier.VOELING, 19_000_000, "Bart Somers"),
+        "gemeente-zonder-gemeentehuis": (Tier.VOELING, None, None),
+        "city-deal-e-inclusion-by-design": (Tier.VOELING, 2_890_000, "Bart Somers"),
+        "edusprong": (Tier.VINGER, 60_000_000, "Ben Weyts"),
+        "iedereen-digitaal": (Tier.VINGER, 250_000, "Benjamin Dalle"),
+        "digisprong": (Tier.VINGER, 375_000_000, "Ben Weyts"),
+    }
+    for project_id, (tier, budget, minister) in expected.items():
+        project = by_id[project_id]
+        assert (project.tier, project.budget_eur, project.minister) == (tier, budget, minister)
+
+
+def test_tiers_group_in_seed_order():
+    grouped = load_projects(PROJECTS).by_tier()
+    assert [tier for tier, _ in grouped] == [Tier.BETROKKEN, Tier.VOELING, Tier.VINGER]
+    assert [len(projects) for _, projects in grouped] == [3, 3, 3]
+    assert grouped[0][0].label == "Werkkracht10 is betrokken bij"
+
+
+def test_four_thresholds_and_every_project_addresses_at_least_one():
+    data = load_projects(PROJECTS)
+    assert [t.name for t in data.thresholds] == [
+        "Digitale toegang", "Digitale competenties", "Netwerk en ondersteuning",
+        "Toegankelijk digitaal design"]
+    assert all(p.thresholds for p in data.projects)
+
+
+def test_region_has_ten_municipalities_in_three_digibank_subregions():
+    region = load_projects(PROJECTS).region
+    assert len(region.municipalities) == 10
+    assert region.subregion_of("Knokke-Heist").id == "noord"
+    assert region.subregion_of("Brugge").contact_email == "isabel.jorion@ocmw-brugge.be"
+    assert region.subregion_of("Torhout").digibank == "Digibank Brugge West"
+    assert region.canonical_municipality(" knokke heist ") == "Knokke-Heist"
+    assert region.canonical_municipality("Gent") is None
+
+
+def test_updates_since_a_date_are_newest_first():
+    data = load_projects(PROJECTS)
+    changed = data.updates_since(date(2022, 10, 15))
+    names = [p.id for p, _ in changed]
+    assert names[0] == "digibanken"  # its 2023-01-01 update is the newest
+    assert "lokale-besturen-iedereen-digitaal" not in names  # only an April 2022 update
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = PROJECTS.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "projects.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def test_budget_as_text_names_file_line_and_field(tmp_path):
+    path = _broken(tmp_path, "budget_eur: 6000000", "budget_eur: 6 miljoen")
+    with pytest.raises(ContentError) as caught:
+        load_projects(path)
+    message = str(caught.value)
+    assert f"projects.yaml:{_line_of(path, '6 miljoen')}: projects[2].budget_eur: " in message
+    assert "must be a number" in message
+
+
+def test_unknown_tier_and_unknown_field_are_both_reported(tmp_path):
+    path = _broken(tmp_path, "tier: vinger", "tier: duim")
+    text = path.read_text(encoding="utf-8").replace("target_group: OCMW's",
+                                                    "target_group: OCMW's\n    colour: red")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ContentErrors) as caught:
+        load_projects(path)
+    lines = str(caught.value).splitlines()
+    assert any(f":{_line_of(path, 'tier: duim')}: projects[6].tier:" in line for line in lines)
+    assert any(f":{_line_of(path, 'colour: red')}: projects[2].colour: is not a known field"
+               in line for line in lines)
+
+
+def test_unknown_threshold_reference_points_at_its_line(tmp_path):
+    path = _broken(tmp_path, "thresholds: [competenties]", "thresholds: [knoppenkennis]")
+    with pytest.raises(ContentError) as caught:
+        load_projects(path)
+    assert str(caught.value).startswith(
+        f"{path}:{_line_of(path, '[knoppenkennis]')}: projects[6].thresholds[0]: "
+        "unknown threshold 'knoppenkennis'")
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path):
+    path = _broken(tmp_path, "  - id: edusprong\n", "  - id: edusprong\n   name: [unclosed\n")
+    with pytest.raises(ContentError) as caught:
+        load_projects(path)
+    assert "invalid YAML" in str(caught.value)
+    assert caught.value.line is not None and caught.value.line > 200
+
+
+def test_missing_required_field_names_the_project(tmp_path):
+    path = _broken(tmp_path, "    target_group: volwassen bevolking\n", "")
+    with pytest.raises(ContentError) as caught:
+        load_projects(path)
+    assert "projects[0].target_group: is required" in str(caught.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ContentError, match="cannot read"):
+        load_projects(tmp_path / "nope.yaml")
