@@ -1,0 +1,230 @@
+"""The static web archive: read the drafts → render the pages → write ``site/`` atomically.
+
+The three steps stay apart (as in Pelican): ``read_site`` loads and validates everything,
+``render_site`` turns it into a mapping of relative path → file content without touching the
+disk, and ``write_site`` swaps the new tree in only once all of it exists. A bad draft therefore
+raises before anything is written, and a failing write leaves the previous site in place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import yaml
+
+from digiweetjes.config import Settings
+from digiweetjes.content.drafts import (
+    BRUSSELS,
+    Draft,
+    list_drafts,
+    load_draft,
+    split_front_matter,
+)
+from digiweetjes.content.projects import ProjectData, load_projects
+from digiweetjes.errors import ContentError, RenderError
+from digiweetjes.render import (
+    CompiledIssue,
+    compile_issue,
+    issue_context,
+    previous_issue_date,
+    web_url,
+)
+from digiweetjes.templating import render_template
+
+STYLESHEET = "style.css"
+APPROVED = "approved"
+
+
+@dataclass(frozen=True)
+class SiteIssue:
+    """One issue as the archive shows it."""
+
+    draft: Draft
+    compiled: CompiledIssue
+    changes_since: date | None
+    concept: bool   # not approved: only built with --drafts, and marked so
+
+    @property
+    def issue_id(self) -> str:
+        return self.draft.issue_id
+
+    @property
+    def path(self) -> str:
+        return f"archief/{self.issue_id}.html"
+
+
+@dataclass(frozen=True)
+class SiteSource:
+    """Everything the archive is rendered from (the result of the read step)."""
+
+    projects: ProjectData
+    issues: list[SiteIssue]            # newest first
+    skipped: list[tuple[str, str]]     # (file name, why it was left out)
+
+
+@dataclass
+class BuildReport:
+    """What a build wrote and what it left out."""
+
+    site_dir: Path
+    published: list[str] = field(default_factory=list)   # issue ids, newest first
+    concepts: list[str] = field(default_factory=list)    # drafts built with --drafts
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)       # relative paths written
+
+    @property
+    def index_path(self) -> Path:
+        return self.site_dir / "index.html"
+
+
+def build_site(settings: Settings, *, include_drafts: bool = False) -> BuildReport:
+    """Build the whole archive into ``settings.site_dir`` (all or nothing)."""
+    source = read_site(settings, include_drafts=include_drafts)
+    files = render_site(source, settings)
+    write_site(files, settings.site_dir)
+    return BuildReport(
+        site_dir=settings.site_dir,
+        published=[i.issue_id for i in source.issues if not i.concept],
+        concepts=[i.issue_id for i in source.issues if i.concept],
+        skipped=source.skipped,
+        files=sorted(files),
+    )
+
+
+# --- read ---------------------------------------------------------------------------------------
+
+def read_site(settings: Settings, *, include_drafts: bool = False) -> SiteSource:
+    """Load projects.yaml and every draft to publish, compiling each issue once."""
+    projects = load_projects(settings.issues_dir / "projects.yaml")
+    issues: list[SiteIssue] = []
+    skipped: list[tuple[str, str]] = []
+    for path in list_drafts(settings.issues_dir):
+        status = _peek_status(path)
+        if status != APPROVED and not include_drafts:
+            # A draft still being written must not block publishing the approved issues, so
+            # it is only peeked at, not validated.
+            skipped.append((path.name, f"status: {status} (niet goedgekeurd)"))
+            continue
+        draft = load_draft(path, projects)
+        since = previous_issue_date(settings.issues_dir, draft)
+        compiled = compile_issue(draft, projects, settings, changes_since=since)
+        issues.append(SiteIssue(draft, compiled, since, concept=draft.meta.status != APPROVED))
+    issues.sort(key=lambda i: (i.draft.meta.date, i.draft.meta.number), reverse=True)
+    return SiteSource(projects=projects, issues=issues, skipped=skipped)
+
+
+def _peek_status(path: Path) -> str:
+    """The front matter's ``status`` without full validation; unreadable → full load errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        front, _, _ = split_front_matter(text.replace("\r\n", "\n"), path.name)
+        data = yaml.safe_load(front)
+    except (OSError, UnicodeDecodeError, ContentError, yaml.YAMLError):
+        return APPROVED  # let load_draft report the problem with file, line and field
+    if not isinstance(data, dict):
+        return APPROVED
+    return str(data.get("status", "draft"))
+
+
+# --- render -------------------------------------------------------------------------------------
+
+def render_site(source: SiteSource, settings: Settings) -> dict[str, str]:
+    """Every file of the site as relative path → text; nothing is written here."""
+    templates = settings.templates_dir
+    common = {
+        "base_url": settings.base_url,
+        "subscribe_url": f"{settings.base_url}/inschrijven",
+        "reply_to": settings.reply_to,
+        "region": source.projects.region,
+    }
+    files: dict[str, str] = {}
+    for issue in source.issues:
+        context = {**issue_context(issue.draft, source.projects, settings, issue.changes_since),
+                   **common}
+        files[issue.path] = render_template(
+            templates, "web/issue.html.j2", **context, root="../", page="issue",
+            concept=issue.concept)
+    files["index.html"] = render_template(
+        templates, "web/index.html.j2", **common, root="", page="index", issues=source.issues)
+    files["projectoproepen.html"] = render_template(
+        templates, "web/projects.html.j2", **common, root="", page="projects",
+        tiers=source.projects.by_tier(), thresholds=source.projects.thresholds,
+        threshold_names={t.id: t.name for t in source.projects.thresholds},
+        source_url=source.projects.source_url or "https://e-inclusie.be/",
+        updated=_projects_updated(source.projects))
+    published = [i for i in source.issues if not i.concept]
+    files["feed.xml"] = render_template(
+        templates, "web/feed.xml.j2", **common,
+        # Concepts never reach feed readers, even in a --drafts build.
+        entries=[(i, web_url(settings, i.issue_id)) for i in published],
+        updated=_feed_updated(published, source.projects))
+    files[STYLESHEET] = _read_stylesheet(templates)
+    return files
+
+
+def _read_stylesheet(templates_dir: Path) -> str:
+    try:
+        return (templates_dir / "web" / STYLESHEET).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RenderError(f"cannot read web/{STYLESHEET} in {templates_dir}: "
+                          f"{exc.strerror}") from exc
+
+
+def _projects_updated(projects: ProjectData) -> date | None:
+    dates = [u.date for p in projects.projects for u in p.updates]
+    return max(dates, default=None)
+
+
+def _feed_updated(issues: list[SiteIssue], projects: ProjectData) -> str:
+    """Atom's feed-level ``updated``: the newest entry, so a rebuild does not change the feed."""
+    if issues:
+        return max(i.compiled.send_at for i in issues).isoformat()
+    latest = _projects_updated(projects) or date(2021, 7, 1)
+    return datetime.combine(latest, time(0, 0), tzinfo=BRUSSELS).isoformat()
+
+
+# --- write --------------------------------------------------------------------------------------
+
+def write_site(files: Mapping[str, str], site_dir: Path) -> None:
+    """Write the files into a temporary folder beside ``site_dir``, then swap it in."""
+    site_dir = site_dir.resolve()
+    parent = site_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=parent))
+    try:
+        for relative, content in files.items():
+            target = staging / relative
+            if staging not in target.resolve().parents:
+                raise RenderError(f"refusing to write outside the site folder: {relative}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8", newline="\n")
+        staging.chmod(0o755)
+        _swap(staging, site_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RenderError(f"cannot write the site to {site_dir}: {exc}") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, site_dir: Path) -> None:
+    """Replace ``site_dir`` by ``staging``: two renames, so readers never see half a site."""
+    if not site_dir.exists():
+        os.replace(staging, site_dir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-old-", dir=site_dir.parent))
+    old.rmdir()
+    os.replace(site_dir, old)
+    try:
+        os.replace(staging, site_dir)
+    except OSError:
+        os.replace(old, site_dir)  # put the previous site back before reporting
+        raise
+    shutil.rmtree(old, ignore_errors=True)
