@@ -50,7 +50,8 @@ _KEY_NAMESPACE = uuid.UUID("6f1d7a3e-2b8c-4d5e-9a0f-1c2b3d4e5f60")
 
 def escape_literal(text: str, *, before_tag: bool = True) -> str:
     """Literal text in which no ``{`` can open a Brevo template construct."""
-    return (_OPENER if before_tag else _OPENER_INSIDE).sub("{{ params." + _LBRACE_PARAM + " }}", text)
+    pattern = _OPENER if before_tag else _OPENER_INSIDE
+    return pattern.sub("{{ params." + _LBRACE_PARAM + " }}", text)
 
 
 def render_body(template: str, prefix: str) -> str:
