@@ -60,9 +60,11 @@ def test_region_has_ten_municipalities_in_three_digibank_subregions():
 def test_updates_since_a_date_are_newest_first():
     data = load_projects(PROJECTS)
     changed = data.updates_since(date(2022, 10, 15))
-    names = [p.id for p, _ in changed]
-    assert names[0] == "digibanken"  # its 2023-01-01 update is the newest
-    assert "lokale-besturen-iedereen-digitaal" not in names  # only an April 2022 update
+    assert [(p.id, u.date.isoformat()) for p, u in changed] == [
+        ("digibanken", "2023-01-01"),
+        ("digiscan", "2022-11-15"),
+        ("subsidie-uitrol-e-inclusiebeleid", "2022-11-01"),
+    ]
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:

@@ -189,12 +189,11 @@ class ProjectData:
         """Projects grouped by tier, closest involvement first, file order within a tier."""
         return [(tier, [p for p in self.projects if p.tier is tier]) for tier in Tier]
 
-    def updates_since(self, since: date | None) -> list[tuple[Project, tuple[Update, ...]]]:
-        """Projects with updates after ``since``, the most recently updated first."""
-        changed = [(p, p.updates_since(since)) for p in self.projects]
-        changed = [(p, u) for p, u in changed if u]
-        changed.sort(key=lambda pu: pu[1][0].date, reverse=True)
-        return changed
+    def updates_since(self, since: date | None) -> list[tuple[Project, Update]]:
+        """Every update dated after ``since`` (all when None), newest first."""
+        changes = [(p, u) for p in self.projects for u in p.updates_since(since)]
+        changes.sort(key=lambda change: change[1].date, reverse=True)
+        return changes
 
 
 def load_projects(path: Path) -> ProjectData:
