@@ -69,3 +69,12 @@ def test_package_runs_as_module():
                             capture_output=True, text=True, check=False,
                             cwd=Path(__file__).parent.parent)
     assert result.returncode == 0 and "render" in result.stdout
+
+
+def test_drafts_lists_each_draft_and_flags_broken_ones(env, capsys):
+    write_draft(env.issues_dir, "Tekst.\n", number=3, slug="goed", title="Goede editie")
+    write_draft(env.issues_dir, "[x](javascript:y)\n", number=4, slug="stuk", date="2027-01-11")
+    assert main(["drafts"]) == 0
+    out = capsys.readouterr().out
+    assert "2027-01-10-goed.md" in out and "Goede editie" in out and "10 januari 2027" in out
+    assert "2027-01-11-stuk.md" in out and "1 (run check)" in out

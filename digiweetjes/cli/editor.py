@@ -107,7 +107,35 @@ def check_command(issue: str) -> None:
                "lang, alt texts, headings, links, size, text part and placeholders checked)")
 
 
+@click.command("drafts")
+def drafts_command() -> None:
+    """List the drafts in issues/ with number, date, status and whether they load."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from digiweetjes.content.drafts import load_draft
+    from digiweetjes.content.projects import load_projects
+    from digiweetjes.formatting import long_date
+
+    settings = load_settings()
+    projects = load_projects(settings.issues_dir / "projects.yaml")
+    table = Table(title=f"Drafts in {settings.issues_dir}")
+    for column in ("file", "nr.", "date", "status", "title", "problems"):
+        table.add_column(column)
+    for path in list_drafts(settings.issues_dir):
+        try:
+            draft = load_draft(path, projects)
+        except ContentError as exc:
+            count = len(getattr(exc, "errors", [exc]))
+            table.add_row(path.name, "", "", "", "", f"{count} (run check)")
+            continue
+        meta = draft.meta
+        table.add_row(path.name, str(meta.number), long_date(meta.date), meta.status,
+                      meta.title, "none")
+    Console().print(table)
+
+
 def register(cli: click.Group) -> None:
     """Add the editor commands."""
-    for command in (new_command, render_command, check_command):
+    for command in (new_command, render_command, check_command, drafts_command):
         cli.add_command(command)
