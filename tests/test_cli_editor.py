@@ -71,7 +71,8 @@ def test_package_runs_as_module():
     assert result.returncode == 0 and "render" in result.stdout
 
 
-def test_drafts_lists_each_draft_and_flags_broken_ones(env, capsys):
+def test_drafts_lists_each_draft_and_flags_broken_ones(env, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps cells to 80 columns when not on a tty
     write_draft(env.issues_dir, "Tekst.\n", number=3, slug="goed", title="Goede editie")
     write_draft(env.issues_dir, "[x](javascript:y)\n", number=4, slug="stuk", date="2027-01-11")
     assert main(["drafts"]) == 0
