@@ -1,0 +1,173 @@
+"""Real-browser checks: the email and the archive pages in headless Chromium, with axe-core."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from digiweetjes.config import PROJECT_ROOT, Settings
+from digiweetjes.render import RecipientData, compile_draft_file, personalize
+from digiweetjes.site import build_site
+from tests.conftest import skip_or_fail
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+WIDTHS = (375, 800)
+SAMPLE = PROJECT_ROOT / "issues" / "2026-12-05-overzicht-projectoproepen.md"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# An email is shown inside the mail client's own page, which provides the landmarks, the main
+# region and the page heading; the email body cannot (and should not) declare them itself.
+EMAIL_DISABLED_RULES = {
+    "region": {"enabled": False},             # all content must sit in landmarks: client's job
+    "landmark-one-main": {"enabled": False},  # the client's page has the <main>, not the email
+}
+SCREENSHOTS = Path(os.environ.get("DIGIWEETJES_SCREENSHOT_DIR", "/tmp/digiweetjes-screenshots"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("Playwright for Python is not installed")
+    manager = sync_playwright().start()
+    try:
+        browser = manager.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                          args=CHROMIUM_ARGS)
+    except Exception as exc:  # Playwright raises its own Error for a browser that won't start
+        manager.stop()
+        skip_or_fail(f"Chromium could not be launched through Playwright: {exc}")
+    yield browser
+    browser.close()
+    manager.stop()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(
+        encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    root = tmp_path_factory.mktemp("browser-site")
+    settings = Settings(root=root, issues_dir=PROJECT_ROOT / "issues",
+                        templates_dir=PROJECT_ROOT / "templates", site_dir=root / "site",
+                        base_url="https://digiweetjes.example.be")
+    build_site(settings)
+    return settings, settings.site_dir
+
+
+@pytest.fixture(scope="session")
+def email_html(site: tuple[Settings, Path]) -> str:
+    settings, _ = site
+    _, compiled = compile_draft_file(SAMPLE, settings)
+    recipient = RecipientData(
+        email="lezer@example.be", name='Jan <De> Smet & "Zonen"', subregion="west",
+        unsubscribe_url="https://digiweetjes.example.be/uitschrijven?t=abc&x=1",
+        preferences_url="https://digiweetjes.example.be/voorkeuren?t=abc&x=1")
+    return personalize(compiled, recipient).html
+
+
+def _page(browser, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    # No network beyond the files under test: anything remote is refused.
+    context.route("http*://**/*", lambda route: route.abort())
+    return context, context.new_page()
+
+
+def _axe(page, axe_source: str, rules: dict[str, dict[str, bool]] | None = None) -> list[dict]:
+    page.evaluate(axe_source)
+    options: dict[str, object] = {"runOnly": {"type": "tag", "values": WCAG_TAGS},
+                                  "resultTypes": ["violations"]}
+    if rules:
+        options["rules"] = rules
+    result = page.evaluate("options => axe.run(document, options)", options)
+    # Guard against a silently empty run (axe not injected, wrong tags): rules must have passed.
+    assert len(result["passes"]) >= 10, "axe ran almost no rules"
+    return result["violations"]
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"][:8]:
+            lines.append(f"    {node['target']}: {node.get('failureSummary', '')[:300]}")
+    return "\n".join(lines)
+
+
+def _horizontal_overflow(page) -> tuple[int, int]:
+    return page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_email_has_no_axe_violations(browser, axe_source: str, email_html: str,
+                                     width: int) -> None:
+    context, page = _page(browser, width)
+    try:
+        page.set_content(email_html, wait_until="load")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"email-{width}.png"), full_page=True)
+        # The escaped name shows as written, not as markup.
+        assert 'Beste Jan <De> Smet & "Zonen",' in page.inner_text("body")
+        violations = _axe(page, axe_source, EMAIL_DISABLED_RULES)
+        assert not violations, "axe found violations in the email:\n" + _describe(violations)
+        scroll_width, viewport = _horizontal_overflow(page)
+        assert scroll_width <= viewport + 1, f"email scrolls sideways at {width} px"
+    finally:
+        context.close()
+
+
+ARCHIVE_PAGES = ("index.html", "projectoproepen.html",
+                 "archief/2026-12-05-overzicht-projectoproepen.html")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page_path", ARCHIVE_PAGES)
+def test_archive_page_has_no_axe_violations(browser, axe_source: str, site, page_path: str,
+                                            width: int) -> None:
+    _, site_dir = site
+    context, page = _page(browser, width)
+    try:
+        page.goto((site_dir / page_path).as_uri(), wait_until="load")
+        # The stylesheet must have loaded (relative links work from disk too).
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(238, 242, 245)"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = page_path.replace("/", "-").removesuffix(".html")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+        violations = _axe(page, axe_source)
+        assert not violations, f"axe found violations in {page_path}:\n" + _describe(violations)
+        scroll_width, viewport = _horizontal_overflow(page)
+        assert scroll_width <= viewport + 1, f"{page_path} scrolls sideways at {width} px"
+        assert page.locator("h1").count() == 1
+    finally:
+        context.close()
+
+
+def test_skip_link_moves_focus_to_main(browser, site) -> None:
+    _, site_dir = site
+    context, page = _page(browser, 375)
+    try:
+        page.goto((site_dir / "projectoproepen.html").as_uri())
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.textContent")
+        assert focused == "Naar de inhoud"
+        assert page.locator(".skip-link").is_visible()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "inhoud"
+    finally:
+        context.close()
