@@ -269,6 +269,6 @@ def test_multipart_repeats_fields_in_order() -> None:
     boundary = content_type.split("boundary=")[1]
     assert body.count(f"--{boundary}\r\n".encode()) == 3
     assert body.endswith(f"--{boundary}--\r\n".encode())
-    assert 'name="to"'.encode() in body and "é".encode() in body
+    assert b'name="to"' in body and "é".encode() in body
     with pytest.raises(ValueError):
         list(chunked([1, 2], 0))
