@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from digiweetjes.db import Base
+from digiweetjes.models.delivery import Campaign, CampaignState, Delivery, DeliveryState
 from digiweetjes.models.subscribers import (
     ConsentEvent,
     ConsentEventType,
@@ -18,8 +19,12 @@ from digiweetjes.models.subscribers import (
 
 __all__ = [
     "Base",
+    "Campaign",
+    "CampaignState",
     "ConsentEvent",
     "ConsentEventType",
+    "Delivery",
+    "DeliveryState",
     "MailThrottle",
     "Source",
     "Subscriber",
