@@ -272,3 +272,16 @@ def test_multipart_repeats_fields_in_order() -> None:
     assert b'name="to"' in body and "é".encode() in body
     with pytest.raises(ValueError):
         list(chunked([1, 2], 0))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_registry_builds_each_adapter_from_settings(name: str) -> None:
+    from digiweetjes.providers.registry import get_provider
+
+    options = {"api_key": Secret(KEY), "server_token": Secret(KEY), "secret_key": Secret(KEY2),
+               "domain": "mg.werkkracht10.be"}
+    provider = get_provider(Settings(provider=name, provider_options=options),
+                            transport=mock(lambda r: httpx.Response(500)))
+    assert provider.name == name
+    with pytest.raises(TransientProviderError):
+        provider.send_batch(batch(1))

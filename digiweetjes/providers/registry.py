@@ -9,7 +9,13 @@ import httpx
 from digiweetjes.config import Settings
 from digiweetjes.errors import ConfigError
 from digiweetjes.providers.base import Provider
+from digiweetjes.providers.brevo import BrevoProvider
+from digiweetjes.providers.mailgun import MailgunProvider
+from digiweetjes.providers.mailjet import MailjetProvider
 from digiweetjes.providers.outbox import OutboxProvider
+from digiweetjes.providers.postmark import PostmarkProvider
+from digiweetjes.providers.resend import ResendProvider
+from digiweetjes.providers.sendgrid import SendGridProvider
 
 #: A factory gets the settings and an optional httpx transport (tests: httpx.MockTransport).
 ProviderFactory = Callable[[Settings, "httpx.BaseTransport | None"], Provider]
@@ -21,6 +27,13 @@ def _outbox(settings: Settings, transport: httpx.BaseTransport | None) -> Provid
 
 PROVIDERS: dict[str, ProviderFactory] = {
     "outbox": _outbox,
+    # The HTTP adapters read their credentials from settings.provider_options.
+    "brevo": BrevoProvider.from_settings,
+    "postmark": PostmarkProvider.from_settings,
+    "sendgrid": SendGridProvider.from_settings,
+    "mailgun": MailgunProvider.from_settings,
+    "mailjet": MailjetProvider.from_settings,
+    "resend": ResendProvider.from_settings,
 }
 
 
