@@ -194,9 +194,12 @@ def _feed_updated(issues: list[SiteIssue], projects: ProjectData) -> str:
 def write_site(files: Mapping[str, str], site_dir: Path) -> None:
     """Write the files into a temporary folder beside ``site_dir``, then swap it in."""
     site_dir = site_dir.resolve()
-    parent = site_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=parent))
+    try:
+        site_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Beside site/, on the same file system, so the final swap is a rename.
+        staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
+    except OSError as exc:
+        raise RenderError(f"cannot write the site to {site_dir}: {exc}") from exc
     try:
         for relative, content in files.items():
             target = staging / relative
