@@ -37,14 +37,12 @@ def normalize_email(raw: str) -> str:
 
 
 def _fast_path_ok(text: str, domain: str) -> bool:
-    local = text[: len(text) - len(domain) - 1]
-    if len(local) > 64 or len(text) > 254:
+    if len(text) > 254 or len(text) - len(domain) - 1 > 64:
         return False
-    labels = domain.lower().split(".")
-    if labels[-1] in _SPECIAL_USE_TLDS:
+    if domain.rpartition(".")[2].lower() in _SPECIAL_USE_TLDS:
         return False
-    # Punycode labels are decoded by email-validator; leave them to it.
-    return not any(label[2:4] == "--" for label in labels)
+    # Punycode labels ("xn--") are decoded by email-validator; leave any "--" to it.
+    return "--" not in domain
 
 
 def email_key(normalized: str) -> str:

@@ -84,8 +84,10 @@ def clean_name(name: str | None) -> str | None:
     """A display name without control characters or placeholder markers; None when empty."""
     if name is None:
         return None
-    text = strip_markers(unicodedata.normalize("NFC", name))
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = unicodedata.normalize("NFC", name)
+    if not text.isprintable():  # control or private-use characters (placeholder markers)
+        text = strip_markers(text)
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = " ".join(text.split())
     if len(text) > NAME_MAX:
         raise SubscriberError(f"name is longer than {NAME_MAX} characters")

@@ -32,7 +32,7 @@ def canonical_topic(text: str) -> str | None:
 
 def parse_topics(values: str | list[str] | tuple[str, ...] | None) -> list[str]:
     """Sorted topic ids from ids/labels (a list, or one text separated by ',' or '|')."""
-    if values is None:
+    if not values:
         return []
     items = re.split(r"[,|]", values) if isinstance(values, str) else list(values)
     topics: set[str] = set()

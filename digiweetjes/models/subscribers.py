@@ -128,14 +128,15 @@ class Subscriber(Base):
     #: Lower-cased address: the case-insensitive identity, unique; NULL once erased.
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
     #: Keyed hash of ``email_key`` (suppression and ledger lookups); NULL once erased.
-    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200))
     municipality: Mapped[str | None] = mapped_column(String(40))
     subregion: Mapped[str | None] = mapped_column(String(20))
     #: Topic ids (see ``digiweetjes.topics``); empty means every topic.
     topics: Mapped[list[str]] = mapped_column(TopicList, default=list, nullable=False)
     language: Mapped[str] = mapped_column(String(10), default="nl-BE", nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    # Indexed through (status, municipality) and (status, subregion): audiences filter on both.
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
     source: Mapped[str] = mapped_column(String(20), nullable=False)
     #: How consent was obtained outside the double opt-in (import/admin ``--consent-source``).
     consent_note: Mapped[str | None] = mapped_column(String(500))

@@ -60,8 +60,6 @@ def upgrade() -> None:
         sa.CheckConstraint("subregion IS NULL OR subregion IN ('noord', 'centrum', 'west')",
                            name="ck_subscribers_subregion"),
     )
-    op.create_index("ix_subscribers_email_hash", "subscribers", ["email_hash"])
-    op.create_index("ix_subscribers_status", "subscribers", ["status"])
     op.create_index("ix_subscribers_status_municipality", "subscribers",
                     ["status", "municipality"])
     op.create_index("ix_subscribers_status_subregion", "subscribers", ["status", "subregion"])
