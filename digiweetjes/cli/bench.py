@@ -39,6 +39,17 @@ def bench_render(rounds: int, recipients: int) -> None:
         click.echo(line)
 
 
+@bench.command("import")
+@click.option("--rows", default=100_000, show_default=True, help="Rows in the generated CSV.")
+def bench_import(rows: int) -> None:
+    """Import a generated Excel-style CSV into a fresh SQLite file: seconds and peak RSS."""
+    from digiweetjes.bench_import import run_import_benchmark
+
+    lines, _ok = run_import_benchmark(rows)
+    for line in lines:
+        click.echo(line)
+
+
 def register(cli: click.Group) -> None:
     """Add the bench group (other areas add their own subcommands to ``bench``)."""
     cli.add_command(bench)
