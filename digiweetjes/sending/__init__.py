@@ -1,0 +1,1 @@
+"""Sending an issue to the list: the delivery ledger, the engine, rate limits and retries."""

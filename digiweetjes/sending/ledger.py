@@ -1,0 +1,511 @@
+"""The delivery ledger: one row per (campaign, subscriber), and the only code that moves it.
+
+State machine (``DeliveryState``)::
+
+    queued ──claim──► sending ──accepted──► sent            (provider's message id kept)
+                         ├── refused ───────► failed         (provider's reason kept)
+                         ├── transient ─────► queued         (same key, attempts + 1, backoff)
+                         ├── unknown ───────► uncertain      (timeout after send, dead worker)
+                         │     └ keyed provider, key still honoured ─► queued (same key)
+    queued ──claim, unsubscribed/suppressed since the freeze──► suppressed
+
+Exactly-once rests on three rules:
+
+1. Every change is committed before the next step: the claim (``queued → sending`` with the
+   batch's idempotency key and its first-use time) is committed before the request leaves;
+   the outcome is committed as soon as it is known.
+2. A row found in ``sending`` with no live worker may have been delivered. It becomes
+   ``uncertain`` and is never sent again automatically, unless the provider honours idempotency
+   keys and the batch's key is still inside the provider's window (with a safety margin): then
+   the whole batch goes back to ``queued`` with the same key, and a resend is a replay.
+3. Rows that share a key are always claimed, retried and recovered together, so a retried
+   request carries the same recipients in the same order (and, because link tokens are issued
+   at the campaign's freeze time, the same body).
+
+Claiming is O(batch): on PostgreSQL ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``
+so several workers on several machines share one ledger; on SQLite the same UPDATE is the first
+statement of its transaction, so it takes the write lock at once (what ``BEGIN IMMEDIATE``
+would do) and the database serialises claimers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from digiweetjes.content.drafts import Audience
+from digiweetjes.db import Database
+from digiweetjes.models import (
+    Campaign,
+    CampaignState,
+    Delivery,
+    DeliveryState,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+    UTCDateTime,
+)
+from digiweetjes.providers.base import RecipientResult
+
+D = Delivery.__table__
+S = Subscriber.__table__
+SUP = Suppression.__table__
+C = Campaign.__table__
+
+QUEUED, SENDING, SENT = DeliveryState.QUEUED.value, DeliveryState.SENDING.value, "sent"
+FAILED, UNCERTAIN, SUPPRESSED = "failed", "uncertain", "suppressed"
+OPEN_STATES = (QUEUED, SENDING)
+
+
+def new_worker_id() -> str:
+    """``host:pid:nonce``: the host and pid let a restart on the same machine see a dead worker."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def worker_is_dead(worker_id: str | None, me: str) -> bool:
+    """True when ``worker_id`` certainly stopped (same host, process gone or pid reused by us)."""
+    if not worker_id:
+        return True
+    try:
+        host, pid_text, _nonce = worker_id.rsplit(":", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    my_host, my_pid, _ = me.rsplit(":", 2)
+    if host != my_host:
+        return False  # another machine: only the lease can tell
+    if worker_id == me:
+        return False
+    if pid == int(my_pid):
+        return True  # our pid, another nonce: a previous process whose pid we inherited
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+# -- the audience -----------------------------------------------------------------------------
+
+
+def audience_filter(audience: Audience) -> ColumnElement[bool]:
+    """SQL: an active, unsuppressed subscriber whom the issue's audience includes."""
+    conditions: list[ColumnElement[bool]] = [
+        Subscriber.status == SubscriberStatus.ACTIVE.value,
+        Subscriber.email.is_not(None),
+        ~exists().where(Suppression.email_hash == Subscriber.email_hash),
+    ]
+    places: list[ColumnElement[bool]] = []
+    if audience.municipalities:
+        places.append(Subscriber.municipality.in_(audience.municipalities))
+    if audience.subregions:
+        places.append(Subscriber.subregion.in_(audience.subregions))
+    if places:
+        conditions.append(or_(*places))
+    if audience.topics:
+        conditions.append(or_(*(Subscriber.has_topic(t) for t in audience.topics)))
+    return and_(*conditions)
+
+
+def count_audience(db: Database, audience: Audience) -> int:
+    """How many subscribers the audience matches right now (nothing written)."""
+    with db.session() as session:
+        return session.scalar(select(func.count(Subscriber.id)).where(audience_filter(audience))
+                              ) or 0
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: int
+    issue_id: str
+    provider: str
+    state: str
+    audience_size: int
+    audience_frozen_at: datetime
+    pause_reason: str | None
+
+
+def _info(row: Any) -> CampaignInfo:
+    return CampaignInfo(row.id, row.issue_id, row.provider, row.state, row.audience_size,
+                        row.audience_frozen_at, row.pause_reason)
+
+
+def get_campaign(db: Database, issue_id: str) -> CampaignInfo | None:
+    """The campaign of an issue, or None if it was never sent to the list."""
+    with db.session() as session:
+        row = session.execute(select(Campaign).where(Campaign.issue_id == issue_id)).scalar()
+        return _info(row) if row else None
+
+
+def freeze_audience(db: Database, *, issue_id: str, subject: str, tag: str, provider: str,
+                    audience: Audience, now: datetime) -> tuple[CampaignInfo, bool]:
+    """The issue's campaign, created with its audience frozen if it did not exist yet.
+
+    One transaction: the campaign row, then one ``INSERT … SELECT`` of a queued delivery per
+    matching subscriber. Returns ``(campaign, created)``; an existing campaign is left as it is
+    (a subscriber who joined since is not half-included).
+    """
+    try:
+        with db.session() as session:
+            # The INSERT comes first so a SQLite transaction takes the write lock at once.
+            campaign_id = session.execute(
+                insert(C).values(issue_id=issue_id, subject=subject[:300], tag=tag[:100],
+                                 provider=provider, state=CampaignState.SENDING.value,
+                                 audience_size=0, audience_frozen_at=now, created_at=now,
+                                 updated_at=now).returning(C.c.id)).scalar_one()
+            stamp = literal(now, UTCDateTime())
+            rows = select(literal(campaign_id), Subscriber.id, literal(QUEUED), literal(0),
+                          stamp, stamp).where(audience_filter(audience)).order_by(Subscriber.id)
+            result = session.execute(insert(D).from_select(
+                ["campaign_id", "subscriber_id", "state", "attempts", "created_at",
+                 "updated_at"], rows))
+            size = result.rowcount
+            session.execute(update(C).where(C.c.id == campaign_id).values(audience_size=size))
+    except IntegrityError:
+        pass  # another process froze it first: use theirs
+    else:
+        campaign = get_campaign(db, issue_id)
+        assert campaign is not None
+        return campaign, True
+    campaign = get_campaign(db, issue_id)
+    if campaign is None:
+        raise RuntimeError(f"campaign {issue_id} vanished while being created")
+    return campaign, False
+
+
+# -- claiming ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    name: str | None
+    subregion: str | None
+    email_hash: str
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    """Rows claimed together: one provider request, one idempotency key."""
+
+    key: str
+    rows: Sequence[ClaimedRow]
+    key_first_used_at: datetime
+    attempts: int
+    #: True when these rows were sent before under this key (a retry or a recovery).
+    retry: bool
+    suppressed: int = 0
+
+
+class Ledger:
+    """The ledger operations of one worker on one campaign (see the module docstring)."""
+
+    def __init__(self, db: Database, campaign_id: int, worker_id: str) -> None:
+        self.db = db
+        self.campaign_id = campaign_id
+        self.worker_id = worker_id
+        self._postgres = db.backend == "postgresql"
+
+    def _lockable(self, query: Select[Any]) -> Select[Any]:
+        return query.with_for_update(skip_locked=True) if self._postgres else query
+
+    def claim(self, limit: int, now: datetime) -> ClaimedBatch | None:
+        """Claim a due retry batch (whole, same key) or up to ``limit`` fresh rows; None if none.
+
+        Committed before returning, so the claim is durable before any request leaves.
+        """
+        batch = self._claim_retry(now)
+        return batch if batch is not None else self._claim_fresh(limit, now)
+
+    def _claim_fresh(self, limit: int, now: datetime) -> ClaimedBatch | None:
+        key = uuid.uuid4().hex
+        ids = self._lockable(
+            select(D.c.id).where(D.c.campaign_id == self.campaign_id, D.c.state == QUEUED,
+                                 D.c.idempotency_key.is_(None)).order_by(D.c.id).limit(limit))
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(D).where(D.c.id.in_(ids.scalar_subquery())).values(
+                    state=SENDING, worker_id=self.worker_id, claimed_at=now, idempotency_key=key,
+                    key_first_used_at=now, updated_at=now).returning(D.c.id)).scalars().all()
+            if not claimed:
+                return None
+            rows, attempts = self._load(session, key)
+            sendable, skipped = [], []
+            for row in rows:
+                (skipped if row["skip"] else sendable).append(row)
+            if skipped:
+                session.execute(
+                    update(D).where(D.c.id == bindparam("b_id")).values(
+                        state=SUPPRESSED, reason=bindparam("b_reason"), worker_id=None,
+                        updated_at=now),
+                    [{"b_id": r["id"], "b_reason": r["skip"]} for r in skipped])
+        return ClaimedBatch(key, [_claimed(r) for r in sendable], now, attempts, retry=False,
+                            suppressed=len(skipped))
+
+    def _claim_retry(self, now: datetime) -> ClaimedBatch | None:
+        due = self._lockable(
+            select(D.c.idempotency_key).where(
+                D.c.campaign_id == self.campaign_id, D.c.state == QUEUED,
+                D.c.idempotency_key.is_not(None), D.c.next_attempt_at <= now,
+            ).order_by(D.c.next_attempt_at, D.c.id).limit(1))
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(D).where(D.c.campaign_id == self.campaign_id, D.c.state == QUEUED,
+                                D.c.idempotency_key == due.scalar_subquery())
+                .values(state=SENDING, worker_id=self.worker_id, claimed_at=now, updated_at=now)
+                .returning(D.c.idempotency_key)).scalars().all()
+            if not claimed:
+                return None
+            key = claimed[0]
+            rows, attempts = self._load(session, key)
+            # A keyed retry keeps its recipients: the first request may have been delivered,
+            # and the provider only replays a byte-identical request. Only an erased address
+            # (nothing left to send to) leaves the batch.
+            erased = [r for r in rows if r["email"] is None]
+            if erased:
+                session.execute(
+                    update(D).where(D.c.id == bindparam("b_id")).values(
+                        state=SUPPRESSED, reason="erased since the audience was frozen",
+                        worker_id=None, updated_at=now),
+                    [{"b_id": r["id"]} for r in erased])
+            first_used = min(r["key_first_used_at"] for r in rows)
+        return ClaimedBatch(key, [_claimed(r) for r in rows if r["email"] is not None],
+                            first_used, attempts, retry=True, suppressed=len(erased))
+
+    def _load(self, session: Any, key: str) -> tuple[list[dict[str, Any]], int]:
+        query = (
+            select(D.c.id, D.c.subscriber_id, D.c.attempts, D.c.key_first_used_at, S.c.email,
+                   S.c.name, S.c.subregion, S.c.email_hash, S.c.status,
+                   SUP.c.email_hash.label("suppressed"))
+            .join(S, S.c.id == D.c.subscriber_id)
+            .outerjoin(SUP, SUP.c.email_hash == S.c.email_hash)
+            .where(D.c.idempotency_key == key, D.c.state == SENDING,
+                   D.c.worker_id == self.worker_id)
+            .order_by(D.c.id))
+        rows = []
+        attempts = 0
+        for r in session.execute(query):
+            skip = None
+            if r.email is None:
+                skip = "erased since the audience was frozen"
+            elif r.status != SubscriberStatus.ACTIVE.value:
+                skip = f"{r.status} since the audience was frozen"
+            elif r.suppressed is not None:
+                skip = "suppressed since the audience was frozen"
+            attempts = max(attempts, r.attempts)
+            rows.append({"id": r.id, "subscriber_id": r.subscriber_id, "email": r.email,
+                         "name": r.name, "subregion": r.subregion, "email_hash": r.email_hash,
+                         "key_first_used_at": r.key_first_used_at, "skip": skip})
+        return rows, attempts
+
+    # -- outcomes --
+
+    def record(self, results: Iterable[RecipientResult], now: datetime) -> tuple[int, int]:
+        """Record the provider's per-recipient answer; returns (sent, failed)."""
+        sent: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for result in results:
+            if result.status == "sent":
+                sent.append({"b_id": int(result.reference), "b_mid": result.message_id})
+            else:
+                failed.append({"b_id": int(result.reference),
+                               "b_reason": (result.reason or "refused by the provider")[:2000]})
+        with self.db.session() as session:
+            if sent:
+                session.execute(
+                    update(D).where(D.c.id == bindparam("b_id")).values(
+                        state=SENT, message_id=bindparam("b_mid"), sent_at=now, reason=None,
+                        worker_id=None, next_attempt_at=None, updated_at=now), sent)
+            if failed:
+                session.execute(
+                    update(D).where(D.c.id == bindparam("b_id")).values(
+                        state=FAILED, reason=bindparam("b_reason"), worker_id=None,
+                        next_attempt_at=None, updated_at=now), failed)
+        return len(sent), len(failed)
+
+    def _batch_update(self, key: str, now: datetime, **values: Any) -> int:
+        with self.db.session() as session:
+            result = session.execute(
+                update(D).where(D.c.idempotency_key == key, D.c.state == SENDING,
+                                D.c.worker_id == self.worker_id)
+                .values(updated_at=now, **values))
+            return result.rowcount
+
+    def requeue(self, batch: ClaimedBatch, now: datetime, due: datetime, reason: str, *,
+                count_attempt: bool = True) -> int:
+        """Back to ``queued`` with the same key, to be claimed again at ``due``."""
+        return self._batch_update(
+            batch.key, now, state=QUEUED, worker_id=None, next_attempt_at=due,
+            reason=reason[:2000], attempts=D.c.attempts + (1 if count_attempt else 0))
+
+    def fail(self, batch: ClaimedBatch, now: datetime, reason: str) -> int:
+        """The provider refused the whole request: ``failed`` with its reason."""
+        return self._batch_update(batch.key, now, state=FAILED, worker_id=None,
+                                  next_attempt_at=None, reason=reason[:2000],
+                                  attempts=D.c.attempts + 1)
+
+    def uncertain(self, batch: ClaimedBatch, now: datetime, reason: str) -> int:
+        """The request may have been delivered: ``uncertain``, never resent automatically."""
+        return self._batch_update(batch.key, now, state=UNCERTAIN, worker_id=None,
+                                  next_attempt_at=None, reason=reason[:2000],
+                                  attempts=D.c.attempts + 1)
+
+    # -- recovery --
+
+    def recover(self, now: datetime, *, lease: timedelta,
+                key_window: timedelta | None) -> tuple[int, int]:
+        """Batches held by dead workers: requeued with their key while the provider still
+        honours it (``key_window`` already shortened by a safety margin), else ``uncertain``.
+
+        A worker is dead when it ran on this host and its process is gone, or when it has held
+        the batch longer than ``lease``. Returns (requeued, uncertain).
+        """
+        with self.db.session() as session:
+            groups = session.execute(
+                select(D.c.idempotency_key, D.c.worker_id, func.min(D.c.claimed_at),
+                       func.min(D.c.key_first_used_at))
+                .where(D.c.campaign_id == self.campaign_id, D.c.state == SENDING)
+                .group_by(D.c.idempotency_key, D.c.worker_id)).all()
+        requeued = uncertain = 0
+        for key, worker, claimed_at, first_used in groups:
+            if worker == self.worker_id:
+                continue
+            expired = claimed_at is None or claimed_at + lease <= now
+            if not (expired or worker_is_dead(worker, self.worker_id)):
+                continue
+            keyed = key_window is not None and first_used is not None \
+                and first_used + key_window > now
+            values: dict[str, Any]
+            if keyed:
+                values = {"state": QUEUED, "next_attempt_at": now,
+                          "reason": f"recovered from worker {worker}: resent with the same "
+                                    "idempotency key"}
+            else:
+                values = {"state": UNCERTAIN, "next_attempt_at": None,
+                          "reason": f"worker {worker} stopped while sending; the provider may "
+                                    "have accepted the request"}
+            with self.db.session() as session:
+                count = session.execute(
+                    update(D).where(D.c.campaign_id == self.campaign_id, D.c.state == SENDING,
+                                    D.c.idempotency_key == key, D.c.worker_id == worker)
+                    .values(worker_id=None, updated_at=now, **values)).rowcount
+            if keyed:
+                requeued += count
+            else:
+                uncertain += count
+        return requeued, uncertain
+
+    # -- looking --
+
+    def pending(self) -> tuple[int, int, datetime | None]:
+        """(queued, sending, earliest next_attempt_at of a queued retry)."""
+        with self.db.session() as session:
+            counts = dict(session.execute(
+                select(D.c.state, func.count()).where(
+                    D.c.campaign_id == self.campaign_id, D.c.state.in_(OPEN_STATES))
+                .group_by(D.c.state)).all())
+            earliest = session.scalar(
+                select(func.min(D.c.next_attempt_at)).where(
+                    D.c.campaign_id == self.campaign_id, D.c.state == QUEUED)) \
+                if counts.get(QUEUED) else None
+        return counts.get(QUEUED, 0), counts.get(SENDING, 0), earliest
+
+
+def _claimed(row: dict[str, Any]) -> ClaimedRow:
+    return ClaimedRow(row["id"], row["subscriber_id"], row["email"], row["name"],
+                      row["subregion"], row["email_hash"] or "")
+
+
+# -- campaign-level operations ----------------------------------------------------------------
+
+
+def counts(db: Database, campaign_id: int) -> dict[str, int]:
+    """Deliveries by state (every state present, zero where none)."""
+    with db.session() as session:
+        found = dict(session.execute(
+            select(D.c.state, func.count()).where(D.c.campaign_id == campaign_id)
+            .group_by(D.c.state)).all())
+    return {state.value: found.get(state.value, 0) for state in DeliveryState}
+
+
+def problems(db: Database, campaign_id: int, states: Sequence[str] = (FAILED, UNCERTAIN),
+             limit: int = 50) -> list[tuple[str, str | None, str, str | None]]:
+    """(state, address, delivery id, reason) of failed / uncertain deliveries, oldest first."""
+    with db.session() as session:
+        rows = session.execute(
+            select(D.c.state, S.c.email, D.c.id, D.c.reason)
+            .join(S, S.c.id == D.c.subscriber_id)
+            .where(D.c.campaign_id == campaign_id, D.c.state.in_(states))
+            .order_by(D.c.id).limit(limit)).all()
+    return [(r.state, r.email, str(r.id), r.reason) for r in rows]
+
+
+def reasons(db: Database, campaign_id: int, state: str) -> list[tuple[str | None, int]]:
+    """Distinct reasons of one state with their counts, most frequent first."""
+    with db.session() as session:
+        return [(r, n) for r, n in session.execute(
+            select(D.c.reason, func.count()).where(D.c.campaign_id == campaign_id,
+                                                   D.c.state == state)
+            .group_by(D.c.reason).order_by(func.count().desc()).limit(20)).all()]
+
+
+def reopen(db: Database, campaign_id: int, states: Sequence[str], now: datetime) -> int:
+    """Put failed (``--retry-failed``) or uncertain (``--include-uncertain``) rows back in the
+    queue with a fresh key: an explicit decision to send them again."""
+    if not states:
+        return 0
+    with db.session() as session:
+        count = session.execute(
+            update(D).where(D.c.campaign_id == campaign_id, D.c.state.in_(states))
+            .values(state=QUEUED, idempotency_key=None, key_first_used_at=None,
+                    next_attempt_at=None, attempts=0, worker_id=None, updated_at=now)).rowcount
+        if count:
+            session.execute(update(C).where(C.c.id == campaign_id).values(
+                state=CampaignState.SENDING.value, finished_at=None, updated_at=now))
+    return count
+
+
+def set_state(db: Database, campaign_id: int, state: CampaignState, now: datetime,
+              reason: str | None = None) -> None:
+    """Pause, resume or finish a campaign (the pause reason is kept for ``status``)."""
+    values: dict[str, Any] = {"state": state.value, "updated_at": now, "pause_reason": reason}
+    if state is CampaignState.DONE:
+        values["finished_at"] = now
+    with db.session() as session:
+        session.execute(update(C).where(C.c.id == campaign_id).values(**values))
+
+
+def finish_if_done(db: Database, campaign_id: int, now: datetime) -> bool:
+    """Mark the campaign done when no delivery is queued or sending; True if it is done."""
+    with db.session() as session:
+        busy = session.scalar(select(D.c.id).where(
+            D.c.campaign_id == campaign_id, D.c.state.in_(OPEN_STATES)).limit(1))
+        if busy is not None:
+            return False
+        session.execute(update(C).where(C.c.id == campaign_id, C.c.state != "done").values(
+            state=CampaignState.DONE.value, finished_at=now, updated_at=now, pause_reason=None))
+    return True

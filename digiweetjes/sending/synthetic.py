@@ -1,0 +1,39 @@
+"""Synthetic subscribers inserted in bulk (tests and the send benchmark; not the subscribe path)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert
+
+from digiweetjes.config import Settings
+from digiweetjes.db import Database
+from digiweetjes.hashing import Hasher
+from digiweetjes.models import Subscriber
+
+SUBREGIONS = (("Brugge", "centrum"), ("Blankenberge", "noord"), ("Oostkamp", "west"), (None, None))
+
+
+def synthetic_email(index: int, domain: str = "example.test") -> str:
+    return f"lezer{index:07d}@{domain}"
+
+
+def insert_subscribers(db: Database, settings: Settings, count: int, now: datetime, *,
+                       start: int = 0, domain: str = "example.test",
+                       chunk: int = 20_000) -> None:
+    """``count`` active subscribers ``lezer0000000@domain``..., in chunks of one INSERT each."""
+    hasher = Hasher(settings)
+    table = Subscriber.__table__
+    for first in range(start, start + count, chunk):
+        rows = []
+        for i in range(first, min(first + chunk, start + count)):
+            email = synthetic_email(i, domain)
+            municipality, subregion = SUBREGIONS[i % len(SUBREGIONS)]
+            rows.append({
+                "email": email, "email_key": email, "email_hash": hasher.email(email),
+                "name": f"Lezer {i}" if i % 3 else None, "municipality": municipality,
+                "subregion": subregion, "topics": [], "language": "nl-BE", "status": "active",
+                "source": "import", "created_at": now, "updated_at": now, "confirmed_at": now,
+            })
+        with db.session() as session:
+            session.execute(insert(table), rows)
