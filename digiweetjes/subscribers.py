@@ -312,16 +312,15 @@ def add_subscriber(session: Session, provider: Provider, clock: Clock, settings:
     hasher = Hasher(settings)
     now = clock.now()
     normalized, existing = _by_email(session, email)
-    if existing is not None:
-        raise SubscriberError(f"{normalized} is already on the list (status {existing.status})")
-    key_hash = hasher.email(email_key(normalized))
-    suppression = session.get(Suppression, key_hash)
+    suppression = session.get(Suppression, hasher.email(email_key(normalized)))
     if suppression is not None:
         raise SuppressedError(
             f"{normalized} is on the suppression list ({suppression.reason} "
             f"since {suppression.created_at:%Y-%m-%d}): only the person can subscribe again, "
             "through the form and its confirmation link"
         )
+    if existing is not None:
+        raise SubscriberError(f"{normalized} is already on the list (status {existing.status})")
     note = clean_consent_note(consent_source)
     municipality, subregion = municipality_and_subregion(settings, municipality)
     subscriber = _new_subscriber(

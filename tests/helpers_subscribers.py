@@ -1,0 +1,62 @@
+"""Test helpers for the subscriber list: a recording provider and link extraction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from digiweetjes.placeholders import FillableTemplate
+from digiweetjes.providers.base import Batch, Recipient, RecipientResult
+
+
+@dataclass
+class SentMail:
+    kind: str
+    to: str
+    name: str | None
+    subject: str
+    text: str
+    html: str
+    recipient: Recipient
+
+
+@dataclass
+class RecordingProvider:
+    """A provider that only records what it was asked to send (personalized, as received)."""
+
+    name: str = "recording"
+    max_batch: int = 1000
+    idempotency_window: timedelta | None = None
+    batches: list[Batch] = field(default_factory=list)
+    fail_for: set[str] = field(default_factory=set)
+
+    def send_batch(self, batch: Batch) -> list[RecipientResult]:
+        self.batches.append(batch)
+        return [RecipientResult(r.reference, "failed" if r.email in self.fail_for else "sent",
+                                message_id=f"<{r.reference}@test>")
+                for r in batch.recipients]
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def sent(self) -> list[SentMail]:
+        mails = []
+        for batch in self.batches:
+            html = FillableTemplate.parse(batch.content.html_template)
+            text = FillableTemplate.parse(batch.content.text_template)
+            for r in batch.recipients:
+                mails.append(SentMail(batch.content.tag, r.email, r.name, batch.content.subject,
+                                      text.fill(r.text_values), html.fill(r.html_values), r))
+        return mails
+
+    def clear(self) -> None:
+        self.batches.clear()
+
+
+def link_token(text: str, path: str) -> str:
+    """The token of the first ``/<path>/<token>`` link in a text."""
+    match = re.search(rf"/{path}/([A-Za-z0-9_.\-]+)", text)
+    assert match, f"no /{path}/ link in:\n{text}"
+    return match.group(1)
