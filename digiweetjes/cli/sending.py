@@ -11,6 +11,8 @@ import click
 def register(cli: click.Group) -> None:
     """Add this area's commands to the top-level group."""
     cli.add_command(fake_provider_command)
+    cli.add_command(send_command)
+    cli.add_command(status_command)
 
 
 # -- fake-provider: a local stand-in for the six mail providers (tests, benchmarks, demos) --
@@ -54,3 +56,109 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
     click.echo(f"listening on {server.url}")
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+
+
+# -- send and status: the delivery ledger ----------------------------------------------------
+
+
+@click.command("send")
+@click.argument("issue")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+@click.option("--to", "to_address", metavar="ADDRESS", default=None,
+              help="Send one test mail to ADDRESS only; the ledger is not touched.")
+@click.option("--dry-run", is_flag=True, help="Show the audience and batches; send nothing.")
+@click.option("--retry-failed", is_flag=True, help="Send failed deliveries again.")
+@click.option("--include-uncertain", is_flag=True,
+              help="Send uncertain deliveries again (they may then arrive twice).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
+              help="Requests in flight (default: DIGIWEETJES_SEND_CONCURRENCY or 4).")
+def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
+                 retry_failed: bool, include_uncertain: bool, concurrency: int | None) -> None:
+    """Send ISSUE to its audience (resumes a paused or interrupted send)."""
+    import dataclasses
+    import os
+
+    from digiweetjes.cli.common import load_settings
+    from digiweetjes.clock import SystemClock
+    from digiweetjes.db import open_database
+    from digiweetjes.errors import SendingPaused
+    from digiweetjes.providers.registry import get_provider
+    from digiweetjes.sending import service
+    from digiweetjes.sending.engine import SendEngine, SendOptions
+    from digiweetjes.sending.progress import SendProgress
+
+    settings = load_settings()
+    options = SendOptions.from_env(os.environ)
+    if concurrency:
+        options = dataclasses.replace(options, concurrency=concurrency)
+    draft, compiled = service.load_issue(settings, issue)
+    provider = get_provider(settings)
+    try:
+        if to_address:
+            result = service.test_send(provider, compiled, settings, to_address)
+            click.echo(f"Test mail of {compiled.issue_id} sent to {to_address} via "
+                       f"{provider.name} (message id {result.message_id or 'not given'}); "
+                       "the ledger was not touched.")
+            return
+        db = open_database(settings.database_url)
+        try:
+            plan = service.plan(db, compiled, provider, batch_size=options.batch_size,
+                                retry_failed=retry_failed, include_uncertain=include_uncertain)
+            if dry_run:
+                for line in plan.lines():
+                    click.echo(line)
+                click.echo("Dry run: nothing was sent or written.")
+                return
+            service.require_sendable(draft, compiled)
+            if plan.campaign is not None and plan.to_send == 0:
+                for line in service.status_lines(db, compiled.issue_id, limit=5):
+                    click.echo(line)
+                click.echo(f"Campaign {compiled.issue_id} is already done: nothing to send.")
+                return
+            if plan.campaign is None:
+                question = (f"Send {compiled.issue_id} \"{compiled.subject}\" to "
+                            f"{plan.audience} subscribers via {provider.name}?")
+            else:
+                question = (f"Resume {compiled.issue_id}: {plan.to_send} of "
+                            f"{plan.audience} recipients left to send via {provider.name}?")
+            if not yes and not click.confirm(question, default=False):
+                click.echo("Nothing sent.")
+                return
+            clock = SystemClock()
+            campaign, created = service.start_or_resume(
+                db, compiled, provider, clock, retry_failed=retry_failed,
+                include_uncertain=include_uncertain)
+            if created:
+                click.echo(f"Audience frozen: {campaign.audience_size} recipients.")
+            progress = SendProgress(f"Sending {compiled.issue_id}")
+            engine = SendEngine(db, provider, compiled, settings, clock, options,
+                                progress=progress)
+            summary = engine.run(campaign)
+            for line in summary.lines():
+                click.echo(line)
+            if summary.paused_reason:
+                raise SendingPaused(f"sending {compiled.issue_id} paused: "
+                                    f"{summary.paused_reason}")
+        finally:
+            db.dispose()
+    finally:
+        provider.close()
+
+
+@click.command("status")
+@click.argument("issue")
+@click.option("--limit", default=20, show_default=True, help="Deliveries listed per state.")
+def status_command(issue: str, limit: int) -> None:
+    """Deliveries of ISSUE by state, and failures with their reasons."""
+    from digiweetjes.cli.common import load_settings
+    from digiweetjes.db import open_database
+    from digiweetjes.sending import service
+
+    settings = load_settings()
+    issue_id = service.issue_id_of(settings, issue)
+    db = open_database(settings.database_url)
+    try:
+        for line in service.status_lines(db, issue_id, limit=limit):
+            click.echo(line)
+    finally:
+        db.dispose()

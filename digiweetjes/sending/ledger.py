@@ -253,7 +253,7 @@ class Ledger:
                     key_first_used_at=now, updated_at=now).returning(D.c.id)).scalars().all()
             if not claimed:
                 return None
-            rows, attempts = self._load(session, key)
+            rows = self._load(session, key)
             sendable, skipped = [], []
             for row in rows:
                 (skipped if row["skip"] else sendable).append(row)
@@ -263,7 +263,7 @@ class Ledger:
                         state=SUPPRESSED, reason=bindparam("b_reason"), worker_id=None,
                         updated_at=now),
                     [{"b_id": r["id"], "b_reason": r["skip"]} for r in skipped])
-        return ClaimedBatch(key, [_claimed(r) for r in sendable], now, attempts, retry=False,
+        return ClaimedBatch(key, [_claimed(r) for r in sendable], now, 0, retry=False,
                             suppressed=len(skipped))
 
     def _claim_retry(self, now: datetime) -> ClaimedBatch | None:
@@ -281,7 +281,10 @@ class Ledger:
             if not claimed:
                 return None
             key = claimed[0]
-            rows, attempts = self._load(session, key)
+            rows = self._load(session, key)
+            first_used, attempts = session.execute(
+                select(func.min(D.c.key_first_used_at), func.max(D.c.attempts))
+                .where(D.c.idempotency_key == key)).one()
             # A keyed retry keeps its recipients: the first request may have been delivered,
             # and the provider only replays a byte-identical request. Only an erased address
             # (nothing left to send to) leaves the batch.
@@ -292,54 +295,61 @@ class Ledger:
                         state=SUPPRESSED, reason="erased since the audience was frozen",
                         worker_id=None, updated_at=now),
                     [{"b_id": r["id"]} for r in erased])
-            first_used = min(r["key_first_used_at"] for r in rows)
         return ClaimedBatch(key, [_claimed(r) for r in rows if r["email"] is not None],
                             first_used, attempts, retry=True, suppressed=len(erased))
 
-    def _load(self, session: Any, key: str) -> tuple[list[dict[str, Any]], int]:
+    def _load(self, session: Any, key: str) -> list[dict[str, Any]]:
         query = (
-            select(D.c.id, D.c.subscriber_id, D.c.attempts, D.c.key_first_used_at, S.c.email,
-                   S.c.name, S.c.subregion, S.c.email_hash, S.c.status,
-                   SUP.c.email_hash.label("suppressed"))
+            select(D.c.id, D.c.subscriber_id, S.c.email, S.c.name, S.c.subregion,
+                   S.c.email_hash, S.c.status, SUP.c.email_hash.label("suppressed"))
             .join(S, S.c.id == D.c.subscriber_id)
             .outerjoin(SUP, SUP.c.email_hash == S.c.email_hash)
             .where(D.c.idempotency_key == key, D.c.state == SENDING,
                    D.c.worker_id == self.worker_id)
             .order_by(D.c.id))
         rows = []
-        attempts = 0
+        active = SubscriberStatus.ACTIVE.value
         for r in session.execute(query):
             skip = None
             if r.email is None:
                 skip = "erased since the audience was frozen"
-            elif r.status != SubscriberStatus.ACTIVE.value:
+            elif r.status != active:
                 skip = f"{r.status} since the audience was frozen"
             elif r.suppressed is not None:
                 skip = "suppressed since the audience was frozen"
-            attempts = max(attempts, r.attempts)
             rows.append({"id": r.id, "subscriber_id": r.subscriber_id, "email": r.email,
                          "name": r.name, "subregion": r.subregion, "email_hash": r.email_hash,
-                         "key_first_used_at": r.key_first_used_at, "skip": skip})
-        return rows, attempts
+                         "skip": skip})
+        return rows
 
     # -- outcomes --
 
     def record(self, results: Iterable[RecipientResult], now: datetime) -> tuple[int, int]:
         """Record the provider's per-recipient answer; returns (sent, failed)."""
-        sent: list[dict[str, Any]] = []
+        sent: list[tuple[str | None, int]] = []
         failed: list[dict[str, Any]] = []
         for result in results:
             if result.status == "sent":
-                sent.append({"b_id": int(result.reference), "b_mid": result.message_id})
+                sent.append((result.message_id, int(result.reference)))
             else:
                 failed.append({"b_id": int(result.reference),
                                "b_reason": (result.reason or "refused by the provider")[:2000]})
         with self.db.session() as session:
             if sent:
+                # One statement moves the rows; the message ids (plain strings, no type to
+                # process) follow in one driver-level executemany: a tenth of the ORM cost.
                 session.execute(
-                    update(D).where(D.c.id == bindparam("b_id")).values(
-                        state=SENT, message_id=bindparam("b_mid"), sent_at=now, reason=None,
-                        worker_id=None, next_attempt_at=None, updated_at=now), sent)
+                    update(D).where(D.c.id.in_([i for _, i in sent])).values(
+                        state=SENT, sent_at=now, reason=None, worker_id=None,
+                        next_attempt_at=None, updated_at=now))
+                ids = {m for m, _ in sent}
+                if len(ids) == 1:
+                    session.execute(update(D).where(D.c.id.in_([i for _, i in sent]))
+                                    .values(message_id=ids.pop()))
+                else:
+                    mark = "?" if self.db.engine.dialect.paramstyle == "qmark" else "%s"
+                    session.connection().exec_driver_sql(
+                        f"UPDATE deliveries SET message_id = {mark} WHERE id = {mark}", sent)
             if failed:
                 session.execute(
                     update(D).where(D.c.id == bindparam("b_id")).values(
