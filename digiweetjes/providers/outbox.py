@@ -13,7 +13,7 @@ from datetime import timedelta
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, quote
 from pathlib import Path
 
 from digiweetjes.clock import Clock, SystemClock
@@ -21,6 +21,9 @@ from digiweetjes.errors import PermanentProviderError, TransientProviderError
 from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import Batch, BatchContent, Recipient, RecipientResult
 
+# CRLF line ends (RFC 5322); long headers such as List-Unsubscribe stay on one line up to the
+# RFC's 998 characters instead of being folded right after the colon.
+_POLICY = policy.SMTP.clone(max_line_length=998)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _LINE_BREAK = re.compile(r"[\r\n]")
 
@@ -85,9 +88,16 @@ class OutboxProvider:
         if recipient.name:
             _refuse_line_breaks(recipient.name, "recipient name")
         sender_domain = content.from_email.rpartition("@")[2] or "localhost"
-        message = EmailMessage(policy=policy.SMTP)
+        # An internationalised address (EAI, RFC 6532) needs UTF-8 headers.
+        international = not (recipient.email.isascii() and content.from_email.isascii())
+        message = EmailMessage(policy=_POLICY.clone(utf8=True) if international else _POLICY)
         message["From"] = Address(content.from_name, addr_spec=content.from_email)
-        message["To"] = Address(recipient.name or "", addr_spec=recipient.email)
+        if international:
+            # Address() refuses a non-ASCII local part even under a UTF-8 policy.
+            message["To"] = (f'"{quote(recipient.name)}" <{recipient.email}>'
+                             if recipient.name else recipient.email)
+        else:
+            message["To"] = Address(recipient.name or "", addr_spec=recipient.email)
         if content.reply_to:
             message["Reply-To"] = content.reply_to
         message["Subject"] = content.subject
@@ -110,11 +120,7 @@ class OutboxProvider:
         return message
 
     def _write(self, path: Path, message: EmailMessage) -> None:
-        try:
-            data = message.as_bytes()
-        except UnicodeError:
-            # An internationalised address (EAI) cannot be encoded in plain RFC 5322 headers.
-            data = message.as_bytes(policy=policy.SMTPUTF8)
+        data = message.as_bytes()
         try:
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".eml")
             try:
