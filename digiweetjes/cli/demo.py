@@ -39,10 +39,18 @@ def _step_demo_subscribers(settings: Settings) -> str:
     return f"{added} fictional demo subscribers added (@example.org, consent source 'demo')"
 
 
+def _step_send_sample_issue(settings: Settings) -> str:
+    from digiweetjes.clock import SystemClock
+    from digiweetjes.sending.demo import send_demo_issue
+
+    return send_demo_issue(settings, SystemClock())
+
+
 #: (title, step) in the order they run; other areas append render, build and send steps.
 DEMO_STEPS: list[tuple[str, Callable[[Settings], str]]] = [
     ("subscriber database", _step_database),
     ("demo subscribers", _step_demo_subscribers),
+    ("send the sample issue through the outbox", _step_send_sample_issue),
 ]
 
 
