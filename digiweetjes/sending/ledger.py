@@ -178,10 +178,12 @@ def freeze_audience(db: Database, *, issue_id: str, subject: str, tag: str, prov
             stamp = literal(now, UTCDateTime())
             rows = select(literal(campaign_id), Subscriber.id, literal(QUEUED), literal(0),
                           stamp, stamp).where(audience_filter(audience)).order_by(Subscriber.id)
-            result = session.execute(insert(D).from_select(
+            session.execute(insert(D).from_select(
                 ["campaign_id", "subscriber_id", "state", "attempts", "created_at",
                  "updated_at"], rows))
-            size = result.rowcount
+            # Counted, not rowcount: some drivers report -1 for INSERT … SELECT.
+            size = session.scalar(select(func.count()).select_from(D).where(
+                D.c.campaign_id == campaign_id)) or 0
             session.execute(update(C).where(C.c.id == campaign_id).values(audience_size=size))
     except IntegrityError:
         pass  # another process froze it first: use theirs
