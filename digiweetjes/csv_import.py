@@ -188,7 +188,7 @@ def _records(path: Path, encoding: str, report: ImportReport) -> Iterator[tuple[
         first = handle.readline()
         report.delimiter = detect_delimiter(first)
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=report.delimiter)
+        reader = csv.reader(handle, delimiter=report.delimiter, strict=True)
         while True:
             start = reader.line_num + 1
             try:
@@ -359,16 +359,12 @@ class _Raw:
 
     def binder(self, table: Any, column: str) -> Any:
         """The column's bind processor (identity when it has none)."""
-        processor = table.c[column].type.bind_processor(self.dialect)
+        processor = table.c[column].type.dialect_impl(self.dialect).bind_processor(self.dialect)
         return processor if processor is not None else (lambda value: value)
 
     def bind_time(self, table: Any, column: str, moment: datetime) -> Any:
         """A timestamp bound once for every row of a chunk."""
-        value = self.binder(table, column)(moment)
-        if self.dialect.name == "sqlite" and isinstance(value, datetime):
-            # Exactly what the sqlite3 module's datetime adapter stores, done once, not per row.
-            return value.isoformat(" ")
-        return value
+        return self.binder(table, column)(moment)
 
     def insert_many(self, table: Any, columns: tuple[str, ...],
                     rows: list[tuple[Any, ...]]) -> None:
