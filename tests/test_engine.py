@@ -1,0 +1,325 @@
+"""The sending engine against a scripted provider: outcomes, retries, the brake, recovery."""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from digiweetjes.clock import FixedClock
+from digiweetjes.config import Secret
+from digiweetjes.errors import (
+    PermanentProviderError,
+    SendingError,
+    TransientProviderError,
+    UncertainOutcomeError,
+)
+from digiweetjes.links import subscriber_links
+from digiweetjes.providers.base import Batch
+from digiweetjes.sending import ledger, service
+from digiweetjes.sending.backoff import Backoff
+from digiweetjes.sending.engine import SendEngine, SendOptions
+from digiweetjes.sending.ledger import Ledger
+from digiweetjes.sending.links import LinkSigner
+from digiweetjes.sending.ratelimit import RateLimiter
+from digiweetjes.tokens import Purpose, read_token
+from tests.sending_support import (
+    ScriptedProvider,
+    add_subscriber,
+    freeze,
+    rows,
+    sample_issue,
+    suppress,
+)
+
+SECRET = "sk-live-engine-9f8e7d6c5b4a-never-print"
+
+
+def _engine(db, settings, clock, provider, sleeps=None, **options):
+    recorded = sleeps if sleeps is not None else []
+
+    def sleep(seconds: float) -> None:
+        recorded.append(seconds)
+        clock.advance(seconds=seconds)
+
+    defaults = {"concurrency": 1, "backoff": Backoff(base=1.0, cap=60.0), "brake_after": 5}
+    defaults.update(options)
+    return SendEngine(db, provider, sample_issue(settings), settings, clock,
+                      SendOptions(**defaults), sleep=sleep,
+                      monotonic=lambda: clock.now().timestamp(), rng=random.Random(1))
+
+
+def _setup(db, settings, clock, n=25, provider=None, **kw):
+    now = clock.now()
+    for i in range(n):
+        add_subscriber(db, settings, f"lid{i:03d}@example.be", now=now,
+                       name=f"Lid {i}" if i % 2 else None, municipality="Brugge",
+                       subregion="centrum")
+    provider = provider or ScriptedProvider(**kw)
+    return provider, freeze(db, sample_issue(settings), provider.name, now)
+
+
+def test_every_recipient_is_sent_once_with_its_own_links(db, settings, clock) -> None:
+    provider, campaign = _setup(db, settings, clock)
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert summary.done and summary.sent == 25 and summary.requests == 3
+    assert summary.counts["sent"] == 25
+    assert set(provider.delivered.values()) == {1} and len(provider.delivered) == 25
+    found = {str(d.id): d for d in rows(db, campaign.id)}
+    for batch in provider.batches:
+        assert len(batch.recipients) <= provider.max_batch
+        for r in batch.recipients:
+            row = found[r.reference]  # the reference is the delivery id, for webhooks
+            assert row.message_id == f"<{r.reference}@scripted>"
+            claims = read_token(settings, clock, r.unsubscribe_url.rsplit("/", 1)[1],
+                                Purpose.UNSUBSCRIBE)
+            assert claims.subscriber_id == row.subscriber_id
+            assert r.html_values["unsubscribe_url"] == r.unsubscribe_url
+            assert r.text_values["greeting"].startswith("Beste ")
+            assert "Brugge" in r.text_values["digibank"] or r.text_values["digibank"]
+    assert ledger.get_campaign(db, campaign.issue_id).state == "done"
+
+
+def test_link_signer_makes_the_tokens_make_token_makes(settings) -> None:
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    signer = LinkSigner(settings, now)
+    for sid in (1, 42, 123456):
+        email_hash = secrets.token_hex(32)
+        expected = subscriber_links(settings, FixedClock(now), sid, email_hash)
+        assert signer.links(sid, email_hash) == (expected["unsubscribe_url"],
+                                                 expected["preferences_url"])
+
+
+def test_transient_errors_are_retried_with_backoff_honouring_retry_after(db, settings,
+                                                                         clock) -> None:
+    script = [TransientProviderError("HTTP 429", retry_after=42.0),
+              TransientProviderError("HTTP 503")]
+    provider, campaign = _setup(db, settings, clock, n=5, script=script)
+    sleeps: list[float] = []
+    summary = _engine(db, settings, clock, provider, sleeps).run(campaign)
+    assert summary.done and summary.counts["sent"] == 5 and summary.retries == 2
+    assert provider.delivered == {f"lid{i:03d}@example.be": 1 for i in range(5)}
+    assert sum(sleeps) >= 42.0
+    # Every attempt of the batch carried the same key and the same recipients.
+    assert len({b.idempotency_key for b in provider.batches}) == 1
+    assert len({tuple(r.reference for r in b.recipients) for b in provider.batches}) == 1
+    assert [d.attempts for d in rows(db, campaign.id)] == [2] * 5
+
+
+def test_a_batch_that_keeps_failing_transiently_ends_failed(db, settings, clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=3,
+                                script=[TransientProviderError("HTTP 500")] * 3)
+    summary = _engine(db, settings, clock, provider, max_attempts=3).run(campaign)
+    assert summary.counts["failed"] == 3 and summary.done
+    assert {d.reason for d in rows(db, campaign.id)} == {"gave up after 3 attempts: HTTP 500"}
+
+
+def test_an_uncertain_outcome_is_never_resent_without_a_key(db, settings, clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=15, deliver_before_raising=True,
+                                script=[UncertainOutcomeError("read timeout after sending")])
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert summary.counts == {"queued": 0, "sending": 0, "sent": 5, "failed": 0,
+                              "uncertain": 10, "suppressed": 0}
+    assert set(provider.delivered.values()) == {1}
+    lines = service.status_lines(db, campaign.issue_id)
+    assert any("read timeout after sending" in line for line in lines)
+    assert any("--include-uncertain" in line for line in lines)
+    # Only an explicit decision sends them again.
+    campaign, _ = service.start_or_resume(db, sample_issue(settings), provider, clock,
+                                          include_uncertain=True)
+    _engine(db, settings, clock, provider).run(campaign)
+    assert ledger.counts(db, campaign.id)["sent"] == 15
+
+
+def test_an_uncertain_outcome_is_replayed_under_the_same_key(db, settings, clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=15, deliver_before_raising=True,
+                                idempotency_window=timedelta(minutes=30),
+                                script=[UncertainOutcomeError("connection dropped")])
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert summary.counts["sent"] == 15 and summary.counts["uncertain"] == 0
+    assert set(provider.delivered.values()) == {1} and len(provider.delivered) == 15
+    first = provider.batches[0]
+    [replay] = [b for b in provider.batches[1:] if b.idempotency_key == first.idempotency_key]
+    assert replay.recipients == first.recipients  # byte-identical request
+
+
+def test_a_refused_batch_fails_with_the_reason_and_the_rest_goes_on(db, settings,
+                                                                    clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=25,
+                                script=[PermanentProviderError("HTTP 400: bad address")],
+                                fail_emails={"lid024@example.be"})
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert summary.counts["failed"] == 11 and summary.counts["sent"] == 14
+    reasons = dict(ledger.reasons(db, campaign.id, "failed"))
+    assert reasons == {"HTTP 400: bad address": 10,
+                       "lid024@example.be: inactive recipient": 1}
+
+
+def test_the_brake_pauses_after_consecutive_failures_and_send_resumes(db, settings,
+                                                                      clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=100,
+                                script=[TransientProviderError("HTTP 503")] * 4)
+    summary = _engine(db, settings, clock, provider, brake_after=4).run(campaign)
+    assert summary.paused_reason and "4 consecutive failed requests" in summary.paused_reason
+    paused = ledger.get_campaign(db, campaign.issue_id)
+    assert paused.state == "paused" and "HTTP 503" in paused.pause_reason
+    assert summary.counts["failed"] == 0 and summary.counts["sent"] == 0
+    summary = _engine(db, settings, clock, provider, brake_after=4).run(paused)
+    assert summary.done and summary.counts["sent"] == 100
+    assert set(provider.delivered.values()) == {1}
+
+
+def test_an_account_refusal_pauses_at_once_and_fails_nobody(db, settings, clock) -> None:
+    refused = PermanentProviderError("HTTP 401: Key not found")
+    refused.status_code = 401  # type: ignore[attr-defined]
+    provider, campaign = _setup(db, settings, clock, n=30, script=[refused])
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert "refused the account" in summary.paused_reason
+    assert summary.counts["queued"] == 30 and summary.counts["failed"] == 0
+    assert len(provider.batches) == 1
+
+
+def test_suppressed_since_the_freeze_is_skipped(db, settings, clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=5)
+    suppress(db, settings, "lid003@example.be", clock.now())
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert summary.counts["suppressed"] == 1 and summary.counts["sent"] == 4
+    assert "lid003@example.be" not in provider.delivered
+
+
+def test_secrets_never_reach_the_ledger_or_the_logs(db, settings, clock, caplog) -> None:
+    settings = settings.with_(provider_options={"api_key": Secret(SECRET)})
+    script = [TransientProviderError(f"HTTP 503: bad key {SECRET}"),
+              PermanentProviderError(f"HTTP 400: key {SECRET} refused")]
+    provider, campaign = _setup(db, settings, clock, n=3, script=script)
+    with caplog.at_level(logging.DEBUG):
+        summary = _engine(db, settings, clock, provider).run(campaign)
+    text = "\n".join(summary.lines()) + caplog.text
+    text += "\n".join(service.status_lines(db, campaign.issue_id))
+    text += "".join(d.reason or "" for d in rows(db, campaign.id))
+    assert "[redacted]" in text
+    assert SECRET not in text
+
+
+def test_a_campaign_stays_with_its_provider(db, settings, clock) -> None:
+    _provider, campaign = _setup(db, settings, clock, n=1)
+    other = ScriptedProvider(name="other")
+    with pytest.raises(SendingError, match="being sent with scripted"):
+        _engine(db, settings, clock, other).run(campaign)
+
+
+def test_many_workers_send_everything_once(db, settings, clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=200,
+                                script=[None, TransientProviderError("HTTP 429",
+                                                                     retry_after=0.0)] * 3)
+    engine = _engine(db, settings, clock, provider, concurrency=4)
+    summary = engine.run(campaign)
+    assert summary.done and summary.counts["sent"] == 200
+    assert len(provider.delivered) == 200 and set(provider.delivered.values()) == {1}
+
+
+# -- kill -9 between steps, simulated: the ledger as a dead worker would leave it ----------
+
+
+def _dead_worker() -> str:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    return f"{ledger.new_worker_id().split(':')[0]}:{int(child.stdout)}:dead"
+
+
+def _die_after_send(db, settings, clock, provider, campaign) -> list[str]:
+    """Claim and send one batch as a worker that then dies before recording."""
+    dead = _engine(db, settings, clock, provider)
+    dead.campaign = campaign
+    dead.links = LinkSigner(settings, campaign.audience_frozen_at)
+    claimed = Ledger(db, campaign.id, _dead_worker()).claim(provider.max_batch, clock.now())
+    request = Batch(dead.content, [dead._recipient(r) for r in claimed.rows], claimed.key)
+    provider.send_batch(request)
+    return [r.email for r in claimed.rows]
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_killed_after_sending_before_recording(db, settings, clock, keyed) -> None:
+    window = timedelta(minutes=30) if keyed else None
+    provider, campaign = _setup(db, settings, clock, n=25, idempotency_window=window)
+    in_flight = _die_after_send(db, settings, clock, provider, campaign)
+    clock.advance(seconds=5)
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert len(provider.delivered) == 25 and set(provider.delivered.values()) == {1}
+    if keyed:
+        assert summary.recovered == (10, 0) and summary.counts["sent"] == 25
+    else:
+        assert summary.recovered == (0, 10)
+        assert summary.counts["uncertain"] == 10 and summary.counts["sent"] == 15
+        uncertain = {e for s, e, _i, _r in ledger.problems(db, campaign.id)}
+        assert uncertain == set(in_flight)
+
+
+def test_killed_after_claiming_before_sending(db, settings, clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=25)
+    Ledger(db, campaign.id, _dead_worker()).claim(10, clock.now())
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    # Nobody can know the request never left: reported uncertain, not sent blindly.
+    assert summary.counts["uncertain"] == 10 and summary.counts["sent"] == 15
+    assert len(provider.delivered) == 15
+
+
+def test_killed_after_recording_before_finishing(db, settings, clock) -> None:
+    provider, campaign = _setup(db, settings, clock, n=5)
+    work = Ledger(db, campaign.id, "gone")
+    batch = work.claim(10, clock.now())
+    from digiweetjes.providers.base import RecipientResult
+
+    work.record([RecipientResult(str(r.delivery_id), "sent", "m") for r in batch.rows],
+                clock.now())
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert summary.done and summary.requests == 0 and not provider.batches
+
+
+# -- the rate limiter and the backoff ------------------------------------------------------
+
+
+def test_rate_limiter_spaces_requests_and_counts_messages_per_hour() -> None:
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(s: float) -> None:
+        sleeps.append(s)
+        now[0] += s
+
+    limiter = RateLimiter(requests_per_second=2, monotonic=lambda: now[0], sleep=sleep)
+    for _ in range(6):
+        limiter.acquire(1)
+    assert now[0] == pytest.approx(2.0)  # a burst of 2, then one every 0.5 s
+    now[0], sleeps[:] = 0.0, []
+    hourly = RateLimiter(messages_per_hour=3600, monotonic=lambda: now[0], sleep=sleep)
+    hourly.acquire(3600)
+    hourly.acquire(10)
+    assert now[0] == pytest.approx(10.0)
+
+
+def test_backoff_grows_caps_jitters_and_honours_the_hint() -> None:
+    backoff = Backoff(base=1.0, cap=30.0)
+    rng = random.Random(3)
+    delays = [backoff.delay(a, rng=rng) for a in range(1, 10)]
+    for attempt, delay in enumerate(delays, start=1):
+        ceiling = min(30.0, 2 ** (attempt - 1))
+        assert ceiling / 2 <= delay <= ceiling
+    assert backoff.delay(1, retry_after=120.0) == 120.0
+
+
+def test_send_options_from_the_environment() -> None:
+    from digiweetjes.errors import ConfigError
+
+    options = SendOptions.from_env({"DIGIWEETJES_SEND_CONCURRENCY": "8",
+                                    "DIGIWEETJES_SEND_REQUESTS_PER_SECOND": "2.5",
+                                    "DIGIWEETJES_SEND_MESSAGES_PER_HOUR": "6000"})
+    assert (options.concurrency, options.requests_per_second,
+            options.messages_per_hour) == (8, 2.5, 6000)
+    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_BRAKE_AFTER"):
+        SendOptions.from_env({"DIGIWEETJES_SEND_BRAKE_AFTER": "many"})
