@@ -1,4 +1,4 @@
-"""CSV export for Excel: UTF-8 BOM, ';', Dutch dates, filters, no formula injection; re-importable."""
+"""CSV export for Excel: UTF-8 BOM, ";", Dutch dates, filters, no formula injection."""
 
 from __future__ import annotations
 

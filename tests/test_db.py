@@ -150,9 +150,8 @@ def test_operational_error_becomes_storage_error_without_password(tmp_path: Path
         database.check_schema()
     database.dispose()
     database = Database("postgresql+psycopg://user:sup3rsecret@127.0.0.1:1/none")
-    with pytest.raises(StorageError) as caught:
-        with database.session() as session:
-            session.execute(text("SELECT 1"))
+    with pytest.raises(StorageError) as caught, database.session() as session:
+        session.execute(text("SELECT 1"))
     assert "sup3rsecret" not in str(caught.value)
     assert "127.0.0.1" in str(caught.value)
     database.dispose()

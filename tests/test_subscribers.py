@@ -169,7 +169,7 @@ def test_name_is_cleaned_of_control_and_marker_characters(ctx) -> None:
 
 
 def test_known_address_creates_no_duplicate_and_the_caller_learns_nothing(ctx) -> None:
-    db, settings, clock, provider = ctx
+    db, _settings, clock, provider = ctx
     first = _subscribe(ctx)
     clock.advance(minutes=5)
     again = _subscribe(ctx, email="JAN.PEETERS@voorbeeld.be", name="Iemand Anders",
@@ -236,7 +236,7 @@ def test_admin_add_without_consent_source_is_pending_with_mail(ctx) -> None:
 
 
 def test_unsubscribe_suppresses_and_is_idempotent(ctx) -> None:
-    db, settings, clock, provider = ctx
+    db, settings, clock, _provider = ctx
     subscriber = _subscribe_and_confirm(ctx)
     token = _unsubscribe_token(settings, clock, subscriber)
     clock.advance(days=3)
@@ -453,7 +453,7 @@ def test_export_person_has_everything_as_json(ctx) -> None:
 
 
 def test_purge_deletes_pending_older_than_30_days_only(ctx) -> None:
-    db, settings, clock, provider = ctx
+    db, settings, clock, _provider = ctx
     _subscribe(ctx, email="old@voorbeeld.be")
     _subscribe_and_confirm(ctx, email="active@voorbeeld.be")
     clock.advance(days=29)
@@ -540,7 +540,7 @@ def test_erasure_hooks_run(ctx, monkeypatch) -> None:
 
 
 def test_secret_key_never_stored_or_shown(ctx) -> None:
-    db, settings, clock, provider = ctx
+    db, settings, _clock, provider = ctx
     _subscribe_and_confirm(ctx)
     key = settings.secret_key.reveal()
     with db.session() as session:
@@ -575,7 +575,7 @@ def test_invalid_addresses_are_refused(address: str) -> None:
 
 
 def test_unique_case_insensitively_in_the_database(ctx) -> None:
-    db, settings, clock, _ = ctx
+    db, _settings, _clock, _ = ctx
     _subscribe(ctx, email="Case@Voorbeeld.be")
     _subscribe(ctx, email="case@voorbeeld.be")
     _subscribe(ctx, email="CASE@VOORBEELD.BE")
