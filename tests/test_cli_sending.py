@@ -1,0 +1,145 @@
+"""The send and status commands: confirmation, test send, dry run, resume, errors, secrets."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from digiweetjes.cli import cli, main
+from digiweetjes.clock import SystemClock
+from digiweetjes.config import PROJECT_ROOT, Secret, Settings
+from digiweetjes.db import Database
+from digiweetjes.models import Campaign
+from digiweetjes.providers.fake_server import FakeProviderServer, Faults
+from digiweetjes.sending.synthetic import insert_subscribers
+
+ISSUE = "2026-12-05-overzicht-projectoproepen"
+SECRET_KEY = "cli-test-secret-key-abcdefghijkl"
+API_KEY = "xkeysib-CLI-TEST-4b9d2e7a1c-must-not-leak"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for name in [k for k in __import__("os").environ if k.startswith("DIGIWEETJES_")]:
+        monkeypatch.delenv(name)
+    values = {
+        "DIGIWEETJES_ROOT": str(tmp_path),
+        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
+        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
+        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
+        "DIGIWEETJES_SECRET_KEY": SECRET_KEY,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    db = Database(values["DIGIWEETJES_DATABASE_URL"])
+    db.upgrade()
+    insert_subscribers(db, Settings(secret_key=Secret(SECRET_KEY)), 12, SystemClock().now())
+    db.dispose()
+    return values
+
+
+def _campaigns(env: dict[str, str]) -> int:
+    db = Database(env["DIGIWEETJES_DATABASE_URL"])
+    try:
+        with db.session() as session:
+            return session.scalar(select(func.count()).select_from(Campaign)) or 0
+    finally:
+        db.dispose()
+
+
+def _outbox(env: dict[str, str]) -> list[str]:
+    folder = Path(env["DIGIWEETJES_ROOT"]) / "outbox" / ISSUE
+    return sorted(p.name for p in folder.glob("*.eml")) if folder.exists() else []
+
+
+def test_dry_run_shows_audience_and_batches_and_writes_nothing(env) -> None:
+    result = CliRunner().invoke(cli, ["send", ISSUE, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "audience is 12 subscribers" in result.output
+    assert "12 recipients in 1 batches" in result.output
+    assert _campaigns(env) == 0 and _outbox(env) == []
+
+
+def test_test_send_reaches_one_address_and_never_the_ledger(env) -> None:
+    result = CliRunner().invoke(cli, ["send", "1", "--to", "redactie@example.be"])
+    assert result.exit_code == 0, result.output
+    assert "the ledger was not touched" in result.output
+    [name] = _outbox(env)
+    assert name.startswith("test-")
+    mail = (Path(env["DIGIWEETJES_ROOT"]) / "outbox" / ISSUE / name).read_text()
+    assert "Subject: [TEST] Digi-weetje 1" in mail and "To: redactie@example.be" in mail
+    assert _campaigns(env) == 0
+
+
+def test_confirmation_names_the_audience_and_no_sends_nothing(env) -> None:
+    result = CliRunner().invoke(cli, ["send", ISSUE], input="n\n")
+    assert "to 12 subscribers via outbox? [y/N]" in result.output
+    assert "Nothing sent." in result.output
+    assert _campaigns(env) == 0 and _outbox(env) == []
+
+
+def test_send_then_status_then_send_again_sends_once(env) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["send", ISSUE], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Audience frozen: 12 recipients." in result.output
+    assert "12 sent, 0 failed, 0 uncertain" in result.output
+    assert len(_outbox(env)) == 12
+    status = runner.invoke(cli, ["status", ISSUE])
+    assert status.exit_code == 0
+    assert "done via outbox" in status.output
+    assert [line.split() for line in status.output.splitlines() if "sent" in line.split()] \
+        == [["sent", "12"]]
+    again = runner.invoke(cli, ["send", ISSUE, "--yes"])
+    assert again.exit_code == 0 and "already done: nothing to send" in again.output
+    assert len(_outbox(env)) == 12
+
+
+def test_status_of_an_unsent_issue_and_an_unknown_one(env, capsys) -> None:
+    assert main(["status", ISSUE]) == 0
+    assert "has not been sent" in capsys.readouterr().out
+    assert main(["status", "no-such-issue"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "Traceback" not in err
+
+
+def test_an_unapproved_draft_is_refused(env, tmp_path, monkeypatch, capsys) -> None:
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    (issues / "projects.yaml").write_text((PROJECT_ROOT / "issues" / "projects.yaml")
+                                          .read_text(encoding="utf-8"), encoding="utf-8")
+    source = (PROJECT_ROOT / "issues" / f"{ISSUE}.md").read_text(encoding="utf-8")
+    (issues / f"{ISSUE}.md").write_text(source.replace("status: approved", "status: draft"),
+                                        encoding="utf-8")
+    monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(issues))
+    assert main(["send", ISSUE, "--yes"]) == 1
+    assert "is not approved (status: draft)" in capsys.readouterr().err
+    assert _campaigns(env) == 0
+
+
+def test_a_refused_key_pauses_and_never_shows_the_key(env, monkeypatch, capsys,
+                                                      caplog) -> None:
+    with FakeProviderServer(faults=Faults(accepted_keys=["the-right-key"])) as fake:
+        monkeypatch.setenv("DIGIWEETJES_PROVIDER", "brevo")
+        monkeypatch.setenv("DIGIWEETJES_PROVIDER_API_KEY", API_KEY)
+        monkeypatch.setenv("DIGIWEETJES_PROVIDER_BASE_URL", fake.url)
+        with caplog.at_level(logging.DEBUG):
+            code = main(["send", ISSUE, "--yes"])
+            out = capsys.readouterr()
+            status_code = main(["status", ISSUE])
+            status = capsys.readouterr()
+    assert code != 0 and status_code == 0
+    assert "Error: sending" in out.err and "paused" in out.err and "HTTP 401" in out.err
+    assert "Paused:" in status.out and "queued            12" in status.out
+    for text in (out.out, out.err, status.out, status.err, caplog.text):
+        assert API_KEY not in text
+    # Once the key is right, send resumes the paused campaign and finishes it.
+    with FakeProviderServer(faults=Faults(accepted_keys=[API_KEY])) as fake:
+        monkeypatch.setenv("DIGIWEETJES_PROVIDER_BASE_URL", fake.url)
+        assert main(["send", ISSUE, "--yes"]) == 0
+        assert fake.state.deliveries()["total"] == 12
+    assert "12 sent" in capsys.readouterr().out
