@@ -15,7 +15,6 @@ from pydantic import BaseModel, ValidationError
 
 from digiweetjes.errors import ContentError, ContentErrors
 
-
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 
 
