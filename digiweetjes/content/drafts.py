@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from digiweetjes.content import display_path
 from digiweetjes.content.markdown import MarkdownResult, render_markdown
 from digiweetjes.content.projects import ProjectData, Slug
 from digiweetjes.content.yamlsource import load_yaml, validate
@@ -100,7 +101,7 @@ def split_front_matter(text: str, display: str) -> tuple[str, str, int]:
 
 def load_draft(path: Path, projects: ProjectData) -> Draft:
     """Read and validate a draft; every problem names the file, the line and the field."""
-    display = _display_path(path)
+    display = display_path(path)
     match = DRAFT_NAME.match(path.name)
     if not match:
         raise ContentError("file name must be YYYY-MM-DD-slug.md (lowercase, hyphens)",
@@ -177,12 +178,5 @@ def resolve_draft(issues_dir: Path, name: str) -> Path:
             if re.search(rf"^number:\s*{int(name)}\s*$", path.read_text(encoding="utf-8"),
                          re.MULTILINE):
                 return path
-    raise ContentError(f"no draft '{name}' in {_display_path(issues_dir)} "
+    raise ContentError(f"no draft '{name}' in {display_path(issues_dir)} "
                        "(give a path, a file name such as 2026-12-05-slug.md, or a number)")
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

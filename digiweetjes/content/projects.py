@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from digiweetjes.content import display_path
 from digiweetjes.content.region import Region, Subregion
 from digiweetjes.content.yamlsource import load_yaml, validate
 from digiweetjes.errors import ContentError
@@ -198,7 +199,7 @@ class ProjectData:
 
 def load_projects(path: Path) -> ProjectData:
     """Read and validate projects.yaml; errors name the file, the line and the field."""
-    display = _display_path(path)
+    display = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -223,10 +224,3 @@ def _relocate_reference_error(error: ContentError, doc) -> ContentError:
     for name, index in re.findall(r"\.?([a-z_]+)|\[(\d+)\]", field):
         loc.append(int(index) if index else name)
     return ContentError(reason, path=error.path, line=doc.line_of(loc), field=field)
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

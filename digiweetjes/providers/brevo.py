@@ -31,15 +31,12 @@ from typing import Any
 
 import httpx
 
-from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
 from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
 from digiweetjes.providers.common import (
-    HttpProvider,
+    ApiKeyProvider,
     message_headers,
-    option,
-    secret_option,
 )
 
 _OPENER = re.compile(r"\{(?=[{%#]|\Z)")
@@ -70,29 +67,13 @@ def idempotency_uuid(key: str) -> str:
         return str(uuid.uuid5(_KEY_NAMESPACE, key))
 
 
-class BrevoProvider(HttpProvider):
+class BrevoProvider(ApiKeyProvider):
     """Brevo: messageVersions, server-side params, idempotency key in the body."""
 
     name = "brevo"
     max_batch = 1000
     idempotency_window = timedelta(minutes=30)
     default_base_url = "https://api.brevo.com"
-
-    def __init__(self, api_key: Secret, *, base_url: str | None = None,
-                 transport: httpx.BaseTransport | None = None,
-                 client: httpx.Client | None = None,
-                 timeout: httpx.Timeout | None = None) -> None:
-        super().__init__([api_key], base_url=base_url, transport=transport, client=client,
-                         timeout=timeout)
-        self._api_key = api_key
-
-    @classmethod
-    def from_settings(cls, settings: Settings,
-                      transport: httpx.BaseTransport | None = None) -> BrevoProvider:
-        """From ``DIGIWEETJES_PROVIDER_API_KEY`` (and ``_BASE_URL``)."""
-        opts = settings.provider_options
-        return cls(secret_option(opts, "api_key"),
-                   base_url=option(opts, "base_url", required=False), transport=transport)
 
     def _auth_headers(self) -> dict[str, str]:
         return {"api-key": self._api_key.reveal()}

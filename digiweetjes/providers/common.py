@@ -24,11 +24,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 
-from digiweetjes.config import Secret
+from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import (
     ConfigError,
     PermanentProviderError,
@@ -403,3 +403,23 @@ class HttpProvider:
 
     def _failed(self, recipient: Recipient, reason: str) -> RecipientResult:
         return RecipientResult(recipient.reference, "failed", reason=self._redact(reason)[:500])
+
+
+class ApiKeyProvider(HttpProvider):
+    """An adapter authenticated by one API key (``DIGIWEETJES_PROVIDER_API_KEY``)."""
+
+    def __init__(self, api_key: Secret, *, base_url: str | None = None,
+                 transport: httpx.BaseTransport | None = None,
+                 client: httpx.Client | None = None,
+                 timeout: httpx.Timeout | None = None) -> None:
+        super().__init__([api_key], base_url=base_url, transport=transport, client=client,
+                         timeout=timeout)
+        self._api_key = api_key
+
+    @classmethod
+    def from_settings(cls, settings: Settings,
+                      transport: httpx.BaseTransport | None = None) -> Self:
+        """From ``DIGIWEETJES_PROVIDER_API_KEY`` (and ``_BASE_URL``)."""
+        opts = settings.provider_options
+        return cls(secret_option(opts, "api_key"),
+                   base_url=option(opts, "base_url", required=False), transport=transport)

@@ -21,18 +21,15 @@ from typing import Any
 
 import httpx
 
-from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import ProviderError, TransientProviderError, UncertainOutcomeError
 from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
 from digiweetjes.providers.common import (
-    HttpProvider,
+    ApiKeyProvider,
     format_address,
     message_headers,
-    option,
     retry_after_seconds,
     safe_tag_value,
-    secret_option,
 )
 
 
@@ -41,29 +38,13 @@ def idempotency_header(key: str) -> str:
     return key if len(key) <= 256 else "sha256-" + hashlib.sha256(key.encode()).hexdigest()
 
 
-class ResendProvider(HttpProvider):
+class ResendProvider(ApiKeyProvider):
     """Resend: client-side personalization, batch of 100, Idempotency-Key header."""
 
     name = "resend"
     max_batch = 100
     idempotency_window = timedelta(hours=24)
     default_base_url = "https://api.resend.com"
-
-    def __init__(self, api_key: Secret, *, base_url: str | None = None,
-                 transport: httpx.BaseTransport | None = None,
-                 client: httpx.Client | None = None,
-                 timeout: httpx.Timeout | None = None) -> None:
-        super().__init__([api_key], base_url=base_url, transport=transport, client=client,
-                         timeout=timeout)
-        self._api_key = api_key
-
-    @classmethod
-    def from_settings(cls, settings: Settings,
-                      transport: httpx.BaseTransport | None = None) -> ResendProvider:
-        """From ``DIGIWEETJES_PROVIDER_API_KEY`` (and ``_BASE_URL``)."""
-        opts = settings.provider_options
-        return cls(secret_option(opts, "api_key"),
-                   base_url=option(opts, "base_url", required=False), transport=transport)
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key.reveal()}"}
