@@ -50,6 +50,21 @@ def bench_import(rows: int) -> None:
         click.echo(line)
 
 
+@bench.command("send")
+@click.option("--recipients", default=100_000, show_default=True,
+              help="Recipients of the Brevo- and Postmark-style runs.")
+@click.option("--million/--no-million", default=True, show_default=True,
+              help="Also send to 10× as many (about five minutes on two cores).")
+@click.option("--concurrency", default=4, show_default=True, help="Requests in flight.")
+def bench_send(recipients: int, million: bool, concurrency: int) -> None:
+    """End-to-end send through the engine against the fake provider (20 ms a request)."""
+    from digiweetjes.bench_send import run_send_benchmark
+
+    for line in run_send_benchmark(recipients=recipients, million=million,
+                                   concurrency=concurrency):
+        click.echo(line)
+
+
 def register(cli: click.Group) -> None:
     """Add the bench group (other areas add their own subcommands to ``bench``)."""
     cli.add_command(bench)

@@ -46,6 +46,11 @@ log = logging.getLogger("digiweetjes.sending")
 #: Refusals about the account, not the batch: every other batch would be refused the same way.
 ACCOUNT_STATUSES = frozenset({401, 402, 403})
 
+#: Adapters that send one body per request and let the provider fill in each recipient's values;
+#: every other one carries a full personalized body per message, so its batches are sized by
+#: bytes (``max_request_bytes``) to keep requests in flight, and memory, bounded.
+SERVER_SIDE_PERSONALIZATION = frozenset({"brevo", "sendgrid", "mailgun", "mailjet"})
+
 _SEND_ENV: dict[str, tuple[str, type]] = {
     "CONCURRENCY": ("concurrency", int), "BATCH_SIZE": ("batch_size", int),
     "REQUESTS_PER_SECOND": ("requests_per_second", float),
@@ -70,6 +75,8 @@ class SendOptions:
     lease: timedelta = timedelta(minutes=10)
     #: Resend under an idempotency key only while this much of its lifetime is left.
     key_margin: timedelta = timedelta(minutes=5)
+    #: Rough ceiling of one request's body where every message carries its own full body.
+    max_request_bytes: int = 3_000_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SendOptions:
@@ -176,6 +183,10 @@ class SendEngine:
         self.progress = progress
         self.content = batch_content(compiled, settings)
         self.batch_size = min(self.options.batch_size or provider.max_batch, provider.max_batch)
+        if provider.name not in SERVER_SIDE_PERSONALIZATION:
+            per_message = len(self.content.html_template) + len(self.content.text_template) + 2048
+            self.batch_size = max(1, min(self.batch_size,
+                                         self.options.max_request_bytes // per_message))
         self.limiter = RateLimiter(self.options.requests_per_second,
                                    self.options.messages_per_hour,
                                    monotonic=monotonic, sleep=sleep)

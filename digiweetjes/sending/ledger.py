@@ -256,17 +256,15 @@ class Ledger:
             if not claimed:
                 return None
             rows = self._load(session, key)
-            sendable, skipped = [], []
-            for row in rows:
-                (skipped if row["skip"] else sendable).append(row)
+            sendable = [row for row, skip in rows if skip is None]
+            skipped = [(row, skip) for row, skip in rows if skip is not None]
             if skipped:
                 session.execute(
                     update(D).where(D.c.id == bindparam("b_id")).values(
                         state=SUPPRESSED, reason=bindparam("b_reason"), worker_id=None,
                         updated_at=now),
-                    [{"b_id": r["id"], "b_reason": r["skip"]} for r in skipped])
-        return ClaimedBatch(key, [_claimed(r) for r in sendable], now, 0, retry=False,
-                            suppressed=len(skipped))
+                    [{"b_id": r.delivery_id, "b_reason": skip} for r, skip in skipped])
+        return ClaimedBatch(key, sendable, now, 0, retry=False, suppressed=len(skipped))
 
     def _claim_retry(self, now: datetime) -> ClaimedBatch | None:
         due = self._lockable(
@@ -290,17 +288,17 @@ class Ledger:
             # A keyed retry keeps its recipients: the first request may have been delivered,
             # and the provider only replays a byte-identical request. Only an erased address
             # (nothing left to send to) leaves the batch.
-            erased = [r for r in rows if r["email"] is None]
+            erased = [r for r, _skip in rows if r.email is None]
             if erased:
                 session.execute(
                     update(D).where(D.c.id == bindparam("b_id")).values(
                         state=SUPPRESSED, reason="erased since the audience was frozen",
                         worker_id=None, updated_at=now),
-                    [{"b_id": r["id"]} for r in erased])
-        return ClaimedBatch(key, [_claimed(r) for r in rows if r["email"] is not None],
+                    [{"b_id": r.delivery_id} for r in erased])
+        return ClaimedBatch(key, [r for r, _skip in rows if r.email is not None],
                             first_used, attempts, retry=True, suppressed=len(erased))
 
-    def _load(self, session: Any, key: str) -> list[dict[str, Any]]:
+    def _load(self, session: Any, key: str) -> list[tuple[ClaimedRow, str | None]]:
         query = (
             select(D.c.id, D.c.subscriber_id, S.c.email, S.c.name, S.c.subregion,
                    S.c.email_hash, S.c.status, SUP.c.email_hash.label("suppressed"))
@@ -311,17 +309,17 @@ class Ledger:
             .order_by(D.c.id))
         rows = []
         active = SubscriberStatus.ACTIVE.value
-        for r in session.execute(query):
+        for (delivery_id, subscriber_id, email, name, subregion, email_hash, status,
+             suppressed) in session.execute(query):
             skip = None
-            if r.email is None:
+            if email is None:
                 skip = "erased since the audience was frozen"
-            elif r.status != active:
-                skip = f"{r.status} since the audience was frozen"
-            elif r.suppressed is not None:
+            elif status != active:
+                skip = f"{status} since the audience was frozen"
+            elif suppressed is not None:
                 skip = "suppressed since the audience was frozen"
-            rows.append({"id": r.id, "subscriber_id": r.subscriber_id, "email": r.email,
-                         "name": r.name, "subregion": r.subregion, "email_hash": r.email_hash,
-                         "skip": skip})
+            rows.append((ClaimedRow(delivery_id, subscriber_id, email, name, subregion,
+                                    email_hash or ""), skip))
         return rows
 
     # -- outcomes --
@@ -445,11 +443,6 @@ class Ledger:
                     D.c.campaign_id == self.campaign_id, D.c.state == QUEUED)) \
                 if counts.get(QUEUED) else None
         return counts.get(QUEUED, 0), counts.get(SENDING, 0), earliest
-
-
-def _claimed(row: dict[str, Any]) -> ClaimedRow:
-    return ClaimedRow(row["id"], row["subscriber_id"], row["email"], row["name"],
-                      row["subregion"], row["email_hash"] or "")
 
 
 # -- campaign-level operations ----------------------------------------------------------------

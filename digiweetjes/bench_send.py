@@ -1,0 +1,210 @@
+"""The send benchmark: the engine against the fake provider on loopback, SQLite ledger.
+
+The fake provider runs in its own process with 20 ms latency a request, so its cost is not the
+sender's. Each measured send runs in a fresh child process (``python -m
+digiweetjes.bench_send``) on a fresh SQLite ledger of synthetic subscribers inserted in bulk
+beforehand, so its peak RSS is the sender's alone; the time covers freeze, claim, personalize,
+send and record. A bare loop that only posts pre-built batches to the same fake, with the same
+concurrency, gives the ceiling the engine's throughput is compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from digiweetjes.config import PROJECT_ROOT, Secret, Settings
+
+SAMPLE = PROJECT_ROOT / "issues" / "2026-12-05-overzicht-projectoproepen.md"
+BENCH_KEY = "bench-secret-key-0123456789abcdef"
+LATENCY_MS = 20.0
+TARGETS = {"brevo": 15.0, "postmark": 60.0}
+MEMORY_TARGET_MB = 200.0
+RATIO_TARGET = 0.5
+
+
+def _settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, secret_key=Secret(BENCH_KEY),
+                    issues_dir=PROJECT_ROOT / "issues", templates_dir=PROJECT_ROOT / "templates")
+
+
+def _provider(name: str, url: str) -> Any:
+    from digiweetjes.providers.brevo import BrevoProvider
+    from digiweetjes.providers.postmark import PostmarkProvider
+
+    cls = {"brevo": BrevoProvider, "postmark": PostmarkProvider}[name]
+    return cls(Secret("bench-provider-key"), base_url=url)
+
+
+# -- the measured send, in a child process --------------------------------------------------
+
+
+def _child(args: dict[str, Any]) -> dict[str, Any]:
+    """Freeze and send one campaign; returns timings and this process's peak RSS."""
+    from digiweetjes.clock import SystemClock
+    from digiweetjes.db import Database
+    from digiweetjes.render import compile_draft_file
+    from digiweetjes.sending import ledger
+    from digiweetjes.sending.engine import SendEngine, SendOptions
+
+    settings = _settings(args["db_url"])
+    db = Database(settings.database_url)
+    clock = SystemClock()
+    started = time.perf_counter()
+    compiled = compile_draft_file(SAMPLE, settings)[1]
+    compiled_at = time.perf_counter()
+    provider = _provider(args["provider"], args["url"])
+    campaign, _ = ledger.freeze_audience(
+        db, issue_id=compiled.issue_id, subject=compiled.subject, tag=compiled.tag,
+        provider=provider.name, audience=compiled.audience, now=clock.now())
+    frozen_at = time.perf_counter()
+    summary = SendEngine(db, provider, compiled, settings, clock,
+                         SendOptions(concurrency=args["concurrency"])).run(campaign)
+    finished = time.perf_counter()
+    provider.close()
+    db.dispose()
+    return {"compile_s": compiled_at - started, "freeze_s": frozen_at - compiled_at,
+            "send_s": finished - frozen_at, "total_s": finished - compiled_at,
+            "sent": summary.counts["sent"], "requests": summary.requests,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _measure_send(provider: str, url: str, recipients: int, concurrency: int) -> dict[str, Any]:
+    from digiweetjes.db import Database
+    from digiweetjes.sending.synthetic import insert_subscribers
+
+    with tempfile.TemporaryDirectory(prefix="digiweetjes-bench-") as folder:
+        db_url = f"sqlite:///{Path(folder) / 'ledger.db'}"
+        db = Database(db_url)
+        db.upgrade()
+        insert_subscribers(db, _settings(db_url), recipients, datetime.now(UTC))
+        db.dispose()
+        args = {"db_url": db_url, "provider": provider, "url": url,
+                "concurrency": concurrency}
+        done = subprocess.run([sys.executable, "-m", "digiweetjes.bench_send", json.dumps(args)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"the send benchmark child failed:\n{done.stderr[-2000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- the bare loop: pre-built batches, posted with the same concurrency ---------------------
+
+
+def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) -> float:
+    """Messages a second when only posting pre-built batches (bodies reused round-robin)."""
+    from digiweetjes.providers.base import Batch, Recipient
+    from digiweetjes.render import RecipientData, compile_draft_file
+    from digiweetjes.sending.engine import batch_content
+    from digiweetjes.sending.links import LinkSigner
+
+    settings = _settings("sqlite://")
+    compiled = compile_draft_file(SAMPLE, settings)[1]
+    content = batch_content(compiled, settings)
+    signer = LinkSigner(settings, datetime.now(UTC))
+    provider = _provider(provider_name, url)
+    size = provider.max_batch
+    requests: list[tuple[str, bytes, dict[str, str]]] = []
+    captured: list[httpx.Request] = []
+
+    def capture(request: httpx.Request) -> httpx.Response:
+        captured.append(request)
+        raise httpx.ConnectError("captured")
+
+    capturing = type(provider)(Secret("bench-provider-key"), base_url=url,
+                               transport=httpx.MockTransport(capture))
+    for b in range(min(8, -(-recipients // size))):
+        batch = []
+        for i in range(b * size, (b + 1) * size):
+            email = f"bare{i:07d}@example.test"
+            unsubscribe, preferences = signer.links(i, f"{i:064x}")
+            html, text = compiled.values_for(RecipientData(email, None, "noord", unsubscribe,
+                                                           preferences))
+            batch.append(Recipient(str(i), email, None, html, text, unsubscribe))
+        try:
+            capturing.send_batch(Batch(content, batch))
+        except Exception:  # noqa: BLE001 - the capture transport always refuses
+            pass
+        request = captured[-1]
+        requests.append((request.url.path, request.read(), dict(request.headers)))
+    client = httpx.Client(base_url=url, timeout=120.0,
+                          limits=httpx.Limits(max_connections=concurrency * 2))
+    count = -(-recipients // size)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for response in pool.map(
+                lambda n: client.post(requests[n % len(requests)][0],
+                                      content=requests[n % len(requests)][1],
+                                      headers=requests[n % len(requests)][2]), range(count)):
+            response.raise_for_status()
+    elapsed = time.perf_counter() - started
+    client.close()
+    provider.close()
+    return count * size / elapsed
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def run_send_benchmark(*, recipients: int = 100_000, million: bool = True,
+                       concurrency: int = 4, latency_ms: float = LATENCY_MS) -> Iterator[str]:
+    """Run every send measurement, yielding report lines as they come."""
+    from digiweetjes.providers.fake_server import FakeProviderControl, fake_provider_subprocess
+
+    yield (f"send benchmark: fake provider in a subprocess, {latency_ms:.0f} ms a request, "
+           f"SQLite ledger, concurrency {concurrency}, {recipients:,} recipients")
+    with fake_provider_subprocess(latency_ms=latency_ms) as fake, \
+            FakeProviderControl(fake.url) as control:
+        results: dict[str, dict[str, Any]] = {}
+        for name in ("brevo", "postmark"):
+            control.reset()
+            result = _measure_send(name, fake.url, recipients, concurrency)
+            recorded = control.deliveries()
+            results[name] = result
+            rate = result["sent"] / result["total_s"]
+            yield (f"  {name:<8} {recipients:,} recipients: {result['total_s']:.1f} s end to end "
+                   f"(freeze {result['freeze_s']:.1f} s, send {result['send_s']:.1f} s; "
+                   f"{rate:,.0f} msg/s, {result['requests']} requests) target ≤ "
+                   f"{TARGETS[name]:.0f} s: {_verdict(result['total_s'] <= TARGETS[name])}; "
+                   f"peak RSS {result['peak_rss_mb']:.0f} MB target ≤ {MEMORY_TARGET_MB:.0f} MB: "
+                   f"{_verdict(result['peak_rss_mb'] <= MEMORY_TARGET_MB)}; the fake recorded "
+                   f"{recorded['total']:,} ({recorded['duplicate_count']} duplicates)")
+            control.reset()
+            bare = _bare_loop(name, fake.url, recipients, concurrency)
+            ratio = rate / bare
+            yield (f"  {name:<8} bare loop (pre-built batches only): {bare:,.0f} msg/s; engine "
+                   f"= {ratio:.2f} of it, target ≥ {RATIO_TARGET}: "
+                   f"{_verdict(ratio >= RATIO_TARGET)}")
+        if million:
+            control.reset()
+            big = 10 * recipients
+            result = _measure_send("brevo", fake.url, big, concurrency)
+            base = results["brevo"]
+            factor = result["total_s"] / base["total_s"]
+            growth = result["peak_rss_mb"] - base["peak_rss_mb"]
+            yield (f"  brevo    {big:,} recipients: {result['total_s']:.1f} s end to end "
+                   f"(freeze {result['freeze_s']:.1f} s, send {result['send_s']:.1f} s) = "
+                   f"{factor:.1f}× the {recipients:,} run, target ≤ 10×: "
+                   f"{_verdict(factor <= 10)}; peak RSS {result['peak_rss_mb']:.0f} MB "
+                   f"({growth:+.0f} MB), flat: {_verdict(growth <= 0.25 * base['peak_rss_mb'])}")
+        else:
+            yield "  1,000,000-recipient run skipped (--no-million)"
+
+
+if __name__ == "__main__":
+    print(json.dumps(_child(json.loads(sys.argv[1]))))
