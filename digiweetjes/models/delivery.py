@@ -71,8 +71,9 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_deliveries_campaign_id"),
         CheckConstraint(enum_check("state", DeliveryState), name="state"),
-        # Claiming: the next queued rows of a campaign in id order, without a scan.
-        Index("ix_deliveries_campaign_state_id", "campaign_id", "state", "id"),
+        # Claiming without a scan: fresh rows (no next attempt) in id order, and due
+        # retries in next_attempt_at order, are both a range of this index.
+        Index("ix_deliveries_claim", "campaign_id", "state", "next_attempt_at", "id"),
         # Retries and recovery move whole batches: the rows sharing a key.
         Index("ix_deliveries_idempotency_key", "idempotency_key"),
     )

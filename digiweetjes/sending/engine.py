@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Secret, Settings
@@ -28,6 +28,7 @@ from digiweetjes.errors import (
     PermanentProviderError,
     ProviderError,
     SendingError,
+    StorageError,
     TransientProviderError,
     UncertainOutcomeError,
 )
@@ -42,6 +43,10 @@ from digiweetjes.sending.progress import SendProgress
 from digiweetjes.sending.ratelimit import RateLimiter
 
 log = logging.getLogger("digiweetjes.sending")
+
+_T = TypeVar("_T")
+#: How often a ledger write is tried while the database is busy (about a minute in all).
+STORAGE_ATTEMPTS = 35
 
 #: Refusals about the account, not the batch: every other batch would be refused the same way.
 ACCOUNT_STATUSES = frozenset({401, 402, 403})
@@ -272,7 +277,12 @@ class SendEngine:
             with self._lock:
                 self._in_flight += 1
             try:
-                batch = self.ledger.claim(self.batch_size, self.clock.now())
+                try:
+                    batch = self.ledger.claim(self.batch_size, self.clock.now())
+                except StorageError as exc:
+                    # A busy database: the claim rolled back whole, so simply try again.
+                    log.warning("claiming a batch failed, retrying: %s", exc)
+                    batch = None
                 if batch is not None:
                     self._send(batch)
             finally:
@@ -333,14 +343,15 @@ class SendEngine:
             self._uncertain(batch, self.redact(str(exc)))
         except BaseException as exc:
             # A fault of ours mid-request: whether it left is unknown, so it is uncertain.
-            self.ledger.uncertain(batch, self.clock.now(),
+            self._durable(self.ledger.uncertain, batch, self.clock.now(),
                                   f"the sender failed during the request ({type(exc).__name__})")
             raise
         else:
             now = self.clock.now()
-            sent, failed = self.ledger.record(results, now)
+            sent, failed = self._durable(self.ledger.record, results, now)
             if sent + failed < len(batch.rows):
-                missing = self.ledger.uncertain(batch, now, "the provider gave no result for it")
+                missing = self._durable(self.ledger.uncertain, batch, now,
+                                        "the provider gave no result for it")
                 self._count(uncertain=missing)
             self._count(sent=sent, failed=failed)
             with self._lock:
@@ -351,11 +362,12 @@ class SendEngine:
         reason = self.redact(str(exc))
         attempt = batch.attempts + 1
         if attempt >= self.options.max_attempts:
-            moved = self.ledger.fail(batch, now, f"gave up after {attempt} attempts: {reason}")
+            moved = self._durable(self.ledger.fail, batch, now,
+                                  f"gave up after {attempt} attempts: {reason}")
             self._count(failed=moved)
         else:
             delay = self.options.backoff.delay(attempt, exc.retry_after, self.rng)
-            self.ledger.requeue(batch, now, now + timedelta(seconds=delay), reason)
+            self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay), reason)
         log.warning("%s: %s (attempt %d)", self.campaign.issue_id, reason, attempt)
         self._failure(reason)
 
@@ -367,10 +379,10 @@ class SendEngine:
                 and attempt < self.options.max_attempts:
             # The key makes the resend a replay if the first request did get through.
             delay = self.options.backoff.delay(attempt, None, self.rng)
-            self.ledger.requeue(batch, now, now + timedelta(seconds=delay),
+            self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay),
                                 f"{reason}; resending under the same idempotency key")
         else:
-            moved = self.ledger.uncertain(batch, now, reason)
+            moved = self._durable(self.ledger.uncertain, batch, now, reason)
             self._count(uncertain=moved)
         log.warning("%s: %s", self.campaign.issue_id, reason)
         self._failure(reason)
@@ -380,13 +392,27 @@ class SendEngine:
         reason = self.redact(str(exc))
         if getattr(exc, "status_code", None) in ACCOUNT_STATUSES:
             # Not this batch's fault: keep it queued and stop before every batch is refused.
-            self.ledger.requeue(batch, now, now, reason, count_attempt=False)
+            self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
             self._pause(f"the provider refused the account: {reason}")
             return
-        moved = self.ledger.fail(batch, now, reason)
+        moved = self._durable(self.ledger.fail, batch, now, reason)
         self._count(failed=moved)
         log.warning("%s: %s", self.campaign.issue_id, reason)
         self._failure(reason)
+
+    def _durable(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run a ledger write, retrying while the database is busy: an outcome once known
+        must be recorded, or a resumed run would have to call it uncertain."""
+        for attempt in range(1, STORAGE_ATTEMPTS + 1):
+            try:
+                return write(*args, **kwargs)
+            except StorageError as exc:
+                if attempt == STORAGE_ATTEMPTS:
+                    raise
+                log.warning("recording an outcome failed (attempt %d), retrying: %s",
+                            attempt, exc)
+                time.sleep(min(2.0, 0.05 * 2 ** attempt))
+        raise AssertionError("unreachable")
 
     # -- shared counters --
 

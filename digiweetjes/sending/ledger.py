@@ -247,7 +247,8 @@ class Ledger:
         key = uuid.uuid4().hex
         ids = self._lockable(
             select(D.c.id).where(D.c.campaign_id == self.campaign_id, D.c.state == QUEUED,
-                                 D.c.idempotency_key.is_(None)).order_by(D.c.id).limit(limit))
+                                 D.c.next_attempt_at.is_(None), D.c.idempotency_key.is_(None))
+            .order_by(D.c.id).limit(limit))
         with self.db.session() as session:
             claimed = session.execute(
                 update(D).where(D.c.id.in_(ids.scalar_subquery())).values(

@@ -66,8 +66,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("campaign_id", "subscriber_id", name="uq_deliveries_campaign_id"),
         sa.CheckConstraint(f"state IN ({DELIVERY_STATES})", name="ck_deliveries_state"),
     )
-    op.create_index("ix_deliveries_campaign_state_id", "deliveries",
-                    ["campaign_id", "state", "id"])
+    op.create_index("ix_deliveries_claim", "deliveries",
+                    ["campaign_id", "state", "next_attempt_at", "id"])
     op.create_index("ix_deliveries_idempotency_key", "deliveries", ["idempotency_key"])
 
 
