@@ -13,6 +13,40 @@ import click
 from digiweetjes.cli.common import load_settings
 from digiweetjes.config import Settings
 
+SAMPLE_ISSUE = "2026-12-05-overzicht-projectoproepen.md"
+
+
+def _step_check_sample_issue(settings: Settings) -> str:
+    from digiweetjes.check import check_issue
+    from digiweetjes.errors import CheckFailed
+
+    report = check_issue(settings.issues_dir / SAMPLE_ISSUE, settings)
+    if not report.ok:
+        raise CheckFailed(report.problems)
+    return f"{report.issue} passes the release gate (HTML {report.html_bytes / 1024:.1f} KB)"
+
+
+def _step_render_sample_issue(settings: Settings) -> str:
+    from digiweetjes.render import RecipientData, compile_draft_file, personalize
+
+    draft, compiled = compile_draft_file(settings.issues_dir / SAMPLE_ISSUE, settings)
+    message = personalize(compiled, RecipientData(
+        email="voorbeeld@example.org", name="Voorbeeld Lezer", subregion="west",
+        unsubscribe_url=f"{settings.base_url}/uitschrijven/VOORBEELD",
+        preferences_url=f"{settings.base_url}/voorkeuren/VOORBEELD"))
+    out = settings.root / "rendered"
+    out.mkdir(exist_ok=True)
+    (out / f"{draft.issue_id}.html").write_text(message.html, encoding="utf-8")
+    (out / f"{draft.issue_id}.txt").write_text(message.text, encoding="utf-8")
+    return f"email as a reader in Brugge West sees it: {out / draft.issue_id}.html and .txt"
+
+
+def _step_build_site(settings: Settings) -> str:
+    from digiweetjes.site import build_site
+
+    report = build_site(settings)
+    return f"web archive ({len(report.published)} issue(s)): open {report.index_path}"
+
 
 def _step_database(settings: Settings) -> str:
     from digiweetjes.db import Database, describe_url
@@ -46,8 +80,11 @@ def _step_send_sample_issue(settings: Settings) -> str:
     return send_demo_issue(settings, SystemClock())
 
 
-#: (title, step) in the order they run; other areas append render, build and send steps.
+#: (title, step) in the order they run.
 DEMO_STEPS: list[tuple[str, Callable[[Settings], str]]] = [
+    ("check the sample issue", _step_check_sample_issue),
+    ("render the sample issue", _step_render_sample_issue),
+    ("build the web archive", _step_build_site),
     ("subscriber database", _step_database),
     ("demo subscribers", _step_demo_subscribers),
     ("send the sample issue through the outbox", _step_send_sample_issue),
