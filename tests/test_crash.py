@@ -31,6 +31,8 @@ KILL_AT = (250, 1100, 2100)
 ISSUE = "2026-12-05-overzicht-projectoproepen"
 SECRET_KEY = "crash-test-secret-key-0123456789"
 PROVIDERS = {"brevo": "API_KEY", "postmark": "SERVER_TOKEN"}
+#: Brevo is sent from two processes (both die with the killed parent), Postmark from one.
+PROCESSES = {"brevo": "2", "postmark": "1"}
 
 
 def _env(tmp: Path, provider: str, url: str) -> dict[str, str]:
@@ -42,7 +44,8 @@ def _env(tmp: Path, provider: str, url: str) -> dict[str, str]:
         "DIGIWEETJES_SECRET_KEY": SECRET_KEY, "DIGIWEETJES_PROVIDER": provider,
         f"DIGIWEETJES_PROVIDER_{PROVIDERS[provider]}": "crash-test-provider-key",
         "DIGIWEETJES_PROVIDER_BASE_URL": url, "DIGIWEETJES_SEND_BATCH_SIZE": "25",
-        "DIGIWEETJES_SEND_CONCURRENCY": "4", "PYTHONUNBUFFERED": "1",
+        "DIGIWEETJES_SEND_CONCURRENCY": "4", "DIGIWEETJES_SEND_PROCESSES": PROCESSES[provider],
+        "PYTHONUNBUFFERED": "1",
     })
     return env
 

@@ -73,3 +73,31 @@ def test_every_recipient_reads_its_own_mail_exactly_once(sqlite_db, settings, na
             assert message["text"] == compiled.text.fill(text_values)
             assert TRICKY in message["text"]  # the providers' own syntax arrives verbatim
             assert message["headers"]["List-Unsubscribe"].startswith(f"<{unsubscribe}>")
+
+
+@pytest.mark.parametrize("name", ["brevo", "postmark"])
+def test_several_sending_processes_share_the_ledger(sqlite_db, settings, name) -> None:
+    db = sqlite_db
+    clock = SystemClock()
+    from digiweetjes.sending.synthetic import insert_subscribers
+
+    insert_subscribers(db, settings, 900, clock.now())
+    compiled = sample_issue(settings)
+    with FakeProviderServer(faults=Faults(latency_ms=5)) as fake:
+        def factory():
+            return FACTORIES[name](base_url=fake.url, timeout=QUICK)
+
+        provider = factory()
+        campaign = freeze(db, compiled, provider.name, clock.now())
+        engine = SendEngine(db, provider, compiled, settings, clock,
+                            SendOptions(concurrency=2, processes=3, batch_size=30),
+                            provider_factory=factory)
+        summary = engine.run(campaign)
+        provider.close()
+        recorded = fake.state.deliveries()
+    assert summary.done and summary.counts["sent"] == 900 and summary.sent == 900
+    assert summary.requests == 30
+    assert (recorded["total"], recorded["distinct"], recorded["duplicate_count"]) == (900, 900, 0)
+    with db.session() as session:
+        workers = session.scalars(select(Delivery.worker_id).distinct()).all()
+    assert workers == [None]  # every row recorded, no claim left behind

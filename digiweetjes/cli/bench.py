@@ -55,13 +55,15 @@ def bench_import(rows: int) -> None:
               help="Recipients of the Brevo- and Postmark-style runs.")
 @click.option("--million/--no-million", default=True, show_default=True,
               help="Also send to 10× as many (about five minutes on two cores).")
-@click.option("--concurrency", default=4, show_default=True, help="Requests in flight.")
-def bench_send(recipients: int, million: bool, concurrency: int) -> None:
+@click.option("--concurrency", default=4, show_default=True,
+              help="Requests in flight per sending process.")
+@click.option("--processes", default=2, show_default=True, help="Sending processes.")
+def bench_send(recipients: int, million: bool, concurrency: int, processes: int) -> None:
     """End-to-end send through the engine against the fake provider (20 ms a request)."""
     from digiweetjes.bench_send import run_send_benchmark
 
     for line in run_send_benchmark(recipients=recipients, million=million,
-                                   concurrency=concurrency):
+                                   concurrency=concurrency, processes=processes):
         click.echo(line)
 
 

@@ -72,8 +72,11 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
               help="Send uncertain deliveries again (they may then arrive twice).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=None,
               help="Requests in flight (default: DIGIWEETJES_SEND_CONCURRENCY or 4).")
+@click.option("--processes", type=click.IntRange(1, 16), default=None,
+              help="Sending processes (default: DIGIWEETJES_SEND_PROCESSES or 1).")
 def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
-                 retry_failed: bool, include_uncertain: bool, concurrency: int | None) -> None:
+                 retry_failed: bool, include_uncertain: bool, concurrency: int | None,
+                 processes: int | None) -> None:
     """Send ISSUE to its audience (resumes a paused or interrupted send)."""
     import dataclasses
     import os
@@ -91,6 +94,8 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
     options = SendOptions.from_env(os.environ)
     if concurrency:
         options = dataclasses.replace(options, concurrency=concurrency)
+    if processes:
+        options = dataclasses.replace(options, processes=processes)
     draft, compiled = service.load_issue(settings, issue)
     provider = get_provider(settings)
     try:
@@ -132,7 +137,8 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
                 click.echo(f"Audience frozen: {campaign.audience_size} recipients.")
             progress = SendProgress(f"Sending {compiled.issue_id}")
             engine = SendEngine(db, provider, compiled, settings, clock, options,
-                                progress=progress)
+                                progress=progress,
+                                provider_factory=lambda: get_provider(settings))
             summary = engine.run(campaign)
             for line in summary.lines():
                 click.echo(line)

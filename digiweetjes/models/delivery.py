@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -71,11 +72,14 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_deliveries_campaign_id"),
         CheckConstraint(enum_check("state", DeliveryState), name="state"),
-        # Claiming without a scan: fresh rows (no next attempt) in id order, and due
-        # retries in next_attempt_at order, are both a range of this index.
-        Index("ix_deliveries_claim", "campaign_id", "state", "next_attempt_at", "id"),
-        # Retries and recovery move whole batches: the rows sharing a key.
-        Index("ix_deliveries_idempotency_key", "idempotency_key"),
+        # Partial indexes hold only the rows in flight, so the millions already sent cost
+        # nothing: claiming fresh rows (no next attempt, id order) and due retries
+        # (next_attempt_at order) are ranges of the first; batches being sent, of the second.
+        Index("ix_deliveries_queued", "campaign_id", "next_attempt_at", "id",
+              sqlite_where=text("state = 'queued'"), postgresql_where=text("state = 'queued'")),
+        Index("ix_deliveries_sending", "campaign_id", "idempotency_key",
+              sqlite_where=text("state = 'sending'"),
+              postgresql_where=text("state = 'sending'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

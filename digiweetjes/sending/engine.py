@@ -39,6 +39,7 @@ from digiweetjes.sending import ledger
 from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.ledger import CampaignInfo, ClaimedBatch, Ledger
 from digiweetjes.sending.links import LinkSigner
+from digiweetjes.sending.processes import run_in_processes
 from digiweetjes.sending.progress import SendProgress
 from digiweetjes.sending.ratelimit import RateLimiter
 
@@ -61,6 +62,7 @@ _SEND_ENV: dict[str, tuple[str, type]] = {
     "REQUESTS_PER_SECOND": ("requests_per_second", float),
     "MESSAGES_PER_HOUR": ("messages_per_hour", int),
     "BRAKE_AFTER": ("brake_after", int), "MAX_ATTEMPTS": ("max_attempts", int),
+    "PROCESSES": ("processes", int),
 }
 
 
@@ -69,6 +71,9 @@ class SendOptions:
     """How hard to push a provider (``DIGIWEETJES_SEND_*`` in the environment)."""
 
     concurrency: int = 4
+    #: Sending processes, each with ``concurrency`` requests in flight (needs a provider
+    #: factory: every process opens its own connections).
+    processes: int = 1
     #: Recipients a request; None: the provider's maximum.
     batch_size: int | None = None
     requests_per_second: float | None = None
@@ -174,7 +179,8 @@ class SendEngine:
                  sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None, worker_id: str | None = None,
-                 progress: SendProgress | None = None) -> None:
+                 progress: SendProgress | None = None,
+                 provider_factory: Callable[[], Provider] | None = None) -> None:
         self.db = db
         self.provider = provider
         self.compiled = compiled
@@ -186,6 +192,8 @@ class SendEngine:
         self.rng = rng or random.Random()
         self.worker_id = worker_id or ledger.new_worker_id()
         self.progress = progress
+        self.provider_factory = provider_factory
+        self._shared_stop: Any = None
         self.content = batch_content(compiled, settings)
         self.batch_size = min(self.options.batch_size or provider.max_batch, provider.max_batch)
         if provider.name not in SERVER_SIDE_PERSONALIZATION:
@@ -223,16 +231,19 @@ class SendEngine:
             ledger.set_state(self.db, campaign.id, CampaignState.SENDING, now)
         self.summary.recovered = self.ledger.recover(
             now, lease=self.options.lease, key_window=self._key_window())
-        counts = ledger.counts(self.db, campaign.id)
-        open_rows = counts["queued"] + counts["sending"]
-        if self.progress:
-            self.progress.start(total=campaign.audience_size,
-                                done=campaign.audience_size - open_rows)
-        try:
-            self._run_workers()
-        finally:
+        if self.options.processes > 1 and self.provider_factory is not None:
+            run_in_processes(self, self.options.processes)
+        else:
+            counts = ledger.counts(self.db, campaign.id)
+            open_rows = counts["queued"] + counts["sending"]
             if self.progress:
-                self.progress.stop()
+                self.progress.start(total=campaign.audience_size,
+                                    done=campaign.audience_size - open_rows)
+            try:
+                self._run_workers()
+            finally:
+                if self.progress:
+                    self.progress.stop()
         now = self.clock.now()
         if self._error is not None:
             raise self._error
@@ -272,8 +283,12 @@ class SendEngine:
                     self._error = exc
             self._stop.set()
 
+    def _stopped(self) -> bool:
+        return self._stop.is_set() or (self._shared_stop is not None
+                                       and self._shared_stop.is_set())
+
     def _work(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopped():
             with self._lock:
                 self._in_flight += 1
             try:
@@ -430,6 +445,8 @@ class SendEngine:
                 self.summary.paused_reason = reason + \
                     " — run `digiweetjes send` again to resume"
         self._stop.set()
+        if self._shared_stop is not None:
+            self._shared_stop.set()
 
     def _count(self, **amounts: int) -> None:
         with self._lock:

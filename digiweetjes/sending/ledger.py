@@ -47,6 +47,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -75,6 +76,10 @@ C = Campaign.__table__
 QUEUED, SENDING, SENT = DeliveryState.QUEUED.value, DeliveryState.SENDING.value, "sent"
 FAILED, UNCERTAIN, SUPPRESSED = "failed", "uncertain", "suppressed"
 OPEN_STATES = (QUEUED, SENDING)
+# Inline literals, not bound parameters: only then can SQLite (and PostgreSQL's generic plans)
+# prove that a query may use the partial indexes on these states.
+IS_QUEUED = D.c.state == literal_column("'queued'")
+IS_SENDING = D.c.state == literal_column("'sending'")
 
 
 def new_worker_id() -> str:
@@ -246,7 +251,7 @@ class Ledger:
     def _claim_fresh(self, limit: int, now: datetime) -> ClaimedBatch | None:
         key = uuid.uuid4().hex
         ids = self._lockable(
-            select(D.c.id).where(D.c.campaign_id == self.campaign_id, D.c.state == QUEUED,
+            select(D.c.id).where(D.c.campaign_id == self.campaign_id, IS_QUEUED,
                                  D.c.next_attempt_at.is_(None), D.c.idempotency_key.is_(None))
             .order_by(D.c.id).limit(limit))
         with self.db.session() as session:
@@ -270,12 +275,13 @@ class Ledger:
     def _claim_retry(self, now: datetime) -> ClaimedBatch | None:
         due = self._lockable(
             select(D.c.idempotency_key).where(
-                D.c.campaign_id == self.campaign_id, D.c.state == QUEUED,
+                D.c.campaign_id == self.campaign_id, IS_QUEUED,
                 D.c.idempotency_key.is_not(None), D.c.next_attempt_at <= now,
             ).order_by(D.c.next_attempt_at, D.c.id).limit(1))
         with self.db.session() as session:
             claimed = session.execute(
-                update(D).where(D.c.campaign_id == self.campaign_id, D.c.state == QUEUED,
+                update(D).where(D.c.campaign_id == self.campaign_id, IS_QUEUED,
+                                D.c.next_attempt_at.is_not(None),
                                 D.c.idempotency_key == due.scalar_subquery())
                 .values(state=SENDING, worker_id=self.worker_id, claimed_at=now, updated_at=now)
                 .returning(D.c.idempotency_key)).scalars().all()
@@ -305,7 +311,7 @@ class Ledger:
                    S.c.email_hash, S.c.status, SUP.c.email_hash.label("suppressed"))
             .join(S, S.c.id == D.c.subscriber_id)
             .outerjoin(SUP, SUP.c.email_hash == S.c.email_hash)
-            .where(D.c.idempotency_key == key, D.c.state == SENDING,
+            .where(D.c.campaign_id == self.campaign_id, D.c.idempotency_key == key, IS_SENDING,
                    D.c.worker_id == self.worker_id)
             .order_by(D.c.id))
         rows = []
@@ -361,7 +367,8 @@ class Ledger:
     def _batch_update(self, key: str, now: datetime, **values: Any) -> int:
         with self.db.session() as session:
             result = session.execute(
-                update(D).where(D.c.idempotency_key == key, D.c.state == SENDING,
+                update(D).where(D.c.campaign_id == self.campaign_id,
+                                D.c.idempotency_key == key, IS_SENDING,
                                 D.c.worker_id == self.worker_id)
                 .values(updated_at=now, **values))
             return result.rowcount
@@ -399,7 +406,7 @@ class Ledger:
             groups = session.execute(
                 select(D.c.idempotency_key, D.c.worker_id, func.min(D.c.claimed_at),
                        func.min(D.c.key_first_used_at))
-                .where(D.c.campaign_id == self.campaign_id, D.c.state == SENDING)
+                .where(D.c.campaign_id == self.campaign_id, IS_SENDING)
                 .group_by(D.c.idempotency_key, D.c.worker_id)).all()
         requeued = uncertain = 0
         for key, worker, claimed_at, first_used in groups:
@@ -421,7 +428,7 @@ class Ledger:
                                     "have accepted the request"}
             with self.db.session() as session:
                 count = session.execute(
-                    update(D).where(D.c.campaign_id == self.campaign_id, D.c.state == SENDING,
+                    update(D).where(D.c.campaign_id == self.campaign_id, IS_SENDING,
                                     D.c.idempotency_key == key, D.c.worker_id == worker)
                     .values(worker_id=None, updated_at=now, **values)).rowcount
             if keyed:
@@ -434,16 +441,13 @@ class Ledger:
 
     def pending(self) -> tuple[int, int, datetime | None]:
         """(queued, sending, earliest next_attempt_at of a queued retry)."""
-        with self.db.session() as session:
-            counts = dict(session.execute(
-                select(D.c.state, func.count()).where(
-                    D.c.campaign_id == self.campaign_id, D.c.state.in_(OPEN_STATES))
-                .group_by(D.c.state)).all())
-            earliest = session.scalar(
-                select(func.min(D.c.next_attempt_at)).where(
-                    D.c.campaign_id == self.campaign_id, D.c.state == QUEUED)) \
-                if counts.get(QUEUED) else None
-        return counts.get(QUEUED, 0), counts.get(SENDING, 0), earliest
+        queued, sending = open_counts(self.db, self.campaign_id)
+        earliest = None
+        if queued:
+            with self.db.session() as session:
+                earliest = session.scalar(select(func.min(D.c.next_attempt_at)).where(
+                    D.c.campaign_id == self.campaign_id, IS_QUEUED))
+        return queued, sending, earliest
 
 
 # -- campaign-level operations ----------------------------------------------------------------
@@ -505,13 +509,20 @@ def set_state(db: Database, campaign_id: int, state: CampaignState, now: datetim
         session.execute(update(C).where(C.c.id == campaign_id).values(**values))
 
 
+def open_counts(db: Database, campaign_id: int) -> tuple[int, int]:
+    """(queued, sending): two partial-index counts, cheap enough to poll for progress."""
+    with db.session() as session:
+        return tuple(session.scalar(select(func.count()).select_from(D).where(  # type: ignore
+            D.c.campaign_id == campaign_id, state)) or 0 for state in (IS_QUEUED, IS_SENDING))
+
+
 def finish_if_done(db: Database, campaign_id: int, now: datetime) -> bool:
     """Mark the campaign done when no delivery is queued or sending; True if it is done."""
     with db.session() as session:
-        busy = session.scalar(select(D.c.id).where(
-            D.c.campaign_id == campaign_id, D.c.state.in_(OPEN_STATES)).limit(1))
-        if busy is not None:
-            return False
+        for state in (IS_QUEUED, IS_SENDING):
+            if session.scalar(select(D.c.id).where(D.c.campaign_id == campaign_id, state)
+                              .limit(1)) is not None:
+                return False
         session.execute(update(C).where(C.c.id == campaign_id, C.c.state != "done").values(
             state=CampaignState.DONE.value, finished_at=now, updated_at=now, pause_reason=None))
     return True

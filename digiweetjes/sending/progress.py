@@ -49,5 +49,11 @@ class SendProgress:
             with self._lock:
                 self._progress.advance(self._task, amount)
 
+    def update(self, done: int) -> None:
+        """Set how many are done (the sending processes report through the ledger)."""
+        if self._task is not None:
+            with self._lock:
+                self._progress.update(self._task, completed=done)
+
     def stop(self) -> None:
         self._progress.stop()

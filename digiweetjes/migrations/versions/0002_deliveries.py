@@ -66,9 +66,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("campaign_id", "subscriber_id", name="uq_deliveries_campaign_id"),
         sa.CheckConstraint(f"state IN ({DELIVERY_STATES})", name="ck_deliveries_state"),
     )
-    op.create_index("ix_deliveries_claim", "deliveries",
-                    ["campaign_id", "state", "next_attempt_at", "id"])
-    op.create_index("ix_deliveries_idempotency_key", "deliveries", ["idempotency_key"])
+    for name, columns, state in (
+            ("ix_deliveries_queued", ["campaign_id", "next_attempt_at", "id"], "queued"),
+            ("ix_deliveries_sending", ["campaign_id", "idempotency_key"], "sending")):
+        where = sa.text(f"state = '{state}'")
+        op.create_index(name, "deliveries", columns, sqlite_where=where,
+                        postgresql_where=where)
 
 
 def downgrade() -> None:
