@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -210,6 +211,12 @@ def test_worker_liveness() -> None:
     assert worker_is_dead(_dead_worker_id(), me)
     assert worker_is_dead(f"{host}:{os.getpid()}:othernonce", me)
     assert not worker_is_dead("elsewhere:1:x", me)
+    # A killed worker whose parent died too stays a zombie: it still answers kill(pid, 0).
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    while open(f"/proc/{zombie.pid}/stat").read().rpartition(")")[2].split()[0] != "Z":
+        time.sleep(0.01)
+    assert worker_is_dead(f"{host}:{zombie.pid}:x", me)
+    zombie.wait()
 
 
 def test_reopen_failed_and_uncertain_with_fresh_keys(db, settings, clock) -> None:
