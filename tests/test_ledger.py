@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -213,7 +214,8 @@ def test_worker_liveness() -> None:
     assert not worker_is_dead("elsewhere:1:x", me)
     # A killed worker whose parent died too stays a zombie: it still answers kill(pid, 0).
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])
-    while open(f"/proc/{zombie.pid}/stat").read().rpartition(")")[2].split()[0] != "Z":
+    stat = Path(f"/proc/{zombie.pid}/stat")
+    while stat.read_text().rpartition(")")[2].split()[0] != "Z":
         time.sleep(0.01)
     assert worker_is_dead(f"{host}:{zombie.pid}:x", me)
     zombie.wait()
