@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ API_KEY = "xkeysib-CLI-TEST-4b9d2e7a1c-must-not-leak"
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in [k for k in __import__("os").environ if k.startswith("DIGIWEETJES_")]:
+    for name in [k for k in os.environ if k.startswith("DIGIWEETJES_")]:
         monkeypatch.delenv(name)
     values = {
         "DIGIWEETJES_ROOT": str(tmp_path),
