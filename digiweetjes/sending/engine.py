@@ -39,6 +39,7 @@ from digiweetjes.sending import ledger
 from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.ledger import CampaignInfo, ClaimedBatch, Ledger
 from digiweetjes.sending.links import LinkSigner
+from digiweetjes.sending.memory import tame_allocator
 from digiweetjes.sending.processes import run_in_processes
 from digiweetjes.sending.progress import SendProgress
 from digiweetjes.sending.ratelimit import RateLimiter
@@ -222,6 +223,7 @@ class SendEngine:
                 "belong to one provider): set DIGIWEETJES_PROVIDER back to "
                 f"{campaign.provider}")
         self.campaign = campaign
+        tame_allocator()
         self.ledger = Ledger(self.db, campaign.id, self.worker_id)
         self.links = LinkSigner(self.settings, campaign.audience_frozen_at)
         self.summary = SendSummary(campaign.issue_id, self.provider.name, {})
