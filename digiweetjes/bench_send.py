@@ -84,12 +84,20 @@ def _child(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _peak_rss_mb(processes: int) -> float:
-    """Peak RSS of the sender: this process plus each sending child at the largest one's peak
-    (an upper bound; forked children also share the parent's pages)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak RSS of the sender: this process (VmHWM: ``ru_maxrss`` would also count the
+    benchmark's own pages, held for an instant between fork and exec), plus each sending
+    child at the largest one's peak (an upper bound: forked children share pages)."""
+    own = _vm_hwm_kb()
     if processes <= 1:
         return own / 1024
     return (own + processes * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+
+def _vm_hwm_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _measure_send(provider: str, url: str, recipients: int, concurrency: int,
