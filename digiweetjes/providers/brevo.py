@@ -35,8 +35,10 @@ from digiweetjes.errors import UncertainOutcomeError
 from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
 from digiweetjes.providers.common import (
+    ONE_CLICK,
+    REFERENCE_HEADER,
     ApiKeyProvider,
-    message_headers,
+    list_unsubscribe_mailto,
 )
 
 _OPENER = re.compile(r"\{(?=[{%#]|\Z)")
@@ -82,15 +84,27 @@ class BrevoProvider(ApiKeyProvider):
                    idempotency_key: str | None) -> dict[str, Any]:
         """The JSON body of one batch request."""
         versions = []
+        # What every version shares is worked out once a batch, not once a recipient: the
+        # parameter names, the shared headers, the mailto half of List-Unsubscribe. The result
+        # is the same as ``message_headers`` and the ``h_``/``t_`` params, key for key.
+        names: dict[str, tuple[str, str]] = {}
+        shared = dict(content.headers)
+        mailto = list_unsubscribe_mailto(content)
         for r in recipients:
             params = {_LBRACE_PARAM: "{"}
-            params.update({f"h_{k}": v for k, v in r.html_values.items()})
-            params.update({f"t_{k}": v for k, v in r.text_values.items()})
+            html_values, text_values = r.html_values, r.text_values
+            for k, v in html_values.items():
+                pair = names.get(k) or names.setdefault(k, ("h_" + k, "t_" + k))
+                params[pair[0]] = v
+            for k, v in text_values.items():
+                pair = names.get(k) or names.setdefault(k, ("h_" + k, "t_" + k))
+                params[pair[1]] = v
             to: dict[str, str] = {"email": r.email}
             if r.name:
                 to["name"] = r.name
-            versions.append({"to": [to], "params": params,
-                             "headers": message_headers(content, r)})
+            versions.append({"to": [to], "params": params, "headers": {
+                **shared, "List-Unsubscribe": f"<{r.unsubscribe_url}>, {mailto}",
+                "List-Unsubscribe-Post": ONE_CLICK, REFERENCE_HEADER: r.reference}})
         body: dict[str, Any] = {
             "sender": {"email": content.from_email, "name": content.from_name},
             "subject": escape_literal(content.subject, before_tag=False),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import json as json_module
 import logging
 import re
 import secrets
@@ -27,6 +28,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
+import orjson
 
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import (
@@ -72,8 +74,12 @@ def check_subject(subject: str) -> None:
 
 def list_unsubscribe(recipient: Recipient, content: BatchContent) -> str:
     """The ``List-Unsubscribe`` value: the https one-click URL first, then the mailto."""
-    return (f"<{recipient.unsubscribe_url}>, "
-            f"<mailto:{content.unsubscribe_mailto}?subject=uitschrijven>")
+    return f"<{recipient.unsubscribe_url}>, {list_unsubscribe_mailto(content)}"
+
+
+def list_unsubscribe_mailto(content: BatchContent) -> str:
+    """The mailto half of ``List-Unsubscribe``, the same for every recipient of a batch."""
+    return f"<mailto:{content.unsubscribe_mailto}?subject=uitschrijven>"
 
 
 def message_headers(content: BatchContent, recipient: Recipient) -> dict[str, str]:
@@ -85,17 +91,33 @@ def message_headers(content: BatchContent, recipient: Recipient) -> dict[str, st
     return headers
 
 
+_URL_UNSAFE = re.compile(r"[\s<>]")
+_ADDRESS_UNSAFE = re.compile(r"[\s<>,;]")
+
+
+def _plain(value: str, unsafe: re.Pattern[str], specials: str) -> bool:
+    """True when ``unsafe`` (whitespace and ``specials``) does not occur in ``value``."""
+    # Printable ASCII has no whitespace but the space: plain string checks settle the common
+    # case, the regex (which knows Unicode whitespace) the rest.
+    if value.isascii() and value.isprintable():
+        return " " not in value and not any(c in value for c in specials)
+    return unsafe.search(value) is None
+
+
+def _breaks(value: str) -> bool:
+    return "\n" in value or "\r" in value
+
+
 def recipient_problem(recipient: Recipient) -> str | None:
     """Why this recipient cannot go into a message header at all, or None."""
-    for label, value in (("address", recipient.email), ("name", recipient.name or ""),
-                         ("unsubscribe URL", recipient.unsubscribe_url),
-                         ("reference", recipient.reference)):
-        if _CRLF.search(value):
+    email, url = recipient.email, recipient.unsubscribe_url
+    for label, value in (("address", email), ("name", recipient.name or ""),
+                         ("unsubscribe URL", url), ("reference", recipient.reference)):
+        if _breaks(value):
             return f"the {label} contains a line break"
-    if not recipient.unsubscribe_url.startswith("https://") or re.search(
-            r"[\s<>]", recipient.unsubscribe_url):
+    if not url.startswith("https://") or not _plain(url, _URL_UNSAFE, "<>"):
         return "the unsubscribe URL is not a plain https URL"
-    if "@" not in recipient.email or re.search(r"[\s<>,;]", recipient.email):
+    if "@" not in email or not _plain(email, _ADDRESS_UNSAFE, "<>,;"):
         return "the address is not a single email address"
     return None
 
@@ -194,6 +216,18 @@ def rate_limit_state(headers: httpx.Headers, now: float) -> RateLimitState | Non
             observed_at=now,
         )
     return None
+
+
+def encode_json(value: Any) -> bytes:
+    """A request body, byte for byte as httpx's ``json=`` encodes it (compact, UTF-8)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        # What orjson refuses (non-string keys, integers past 64 bits) the standard library
+        # still writes, as httpx would. (Our bodies carry no floats, where the two differ:
+        # orjson writes NaN as null, httpx refuses it.)
+        return json_module.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                                 allow_nan=False).encode()
 
 
 def basic_auth(user: str, password: str) -> str:
@@ -336,10 +370,14 @@ class HttpProvider:
         """
         request_headers = {"Accept": "application/json", **self._auth_headers(),
                            **(headers or {})}
+        if json is not None:
+            # orjson writes the same bytes as httpx's json= (compact, UTF-8, no NaN) at a
+            # twentieth of the cost: a Brevo batch is ~2 MB of JSON.
+            content = encode_json(json)
+            request_headers.setdefault("Content-Type", "application/json")
         url = self.base_url + path
         try:
-            response = self._client.post(url, json=json, content=content,
-                                         headers=request_headers)
+            response = self._client.post(url, content=content, headers=request_headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the provider: safe to retry.
             raise TransientProviderError(
