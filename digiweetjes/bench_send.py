@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -124,19 +125,29 @@ def _measure_send(provider: str, url: str, recipients: int, concurrency: int,
 
 
 def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) -> float:
-    """Messages a second when only posting pre-built batches (bodies reused round-robin)."""
+    """Messages a second when only posting pre-built batches of the same synthetic readers.
+
+    Fair to both sides: the bodies are the provider adapter's own for the readers the engine
+    sends to (``synthetic.insert_subscribers``' addresses, names and regions, so the same body
+    size), each request with its own idempotency key as the engine's carry (so the fake does
+    the same key bookkeeping, and never answers with a cheaper replay). Everything is built
+    before the clock starts; the timed loop only posts bytes.
+    """
+    from digiweetjes.hashing import Hasher
     from digiweetjes.providers.base import Batch, Recipient
     from digiweetjes.render import RecipientData, compile_draft_file
     from digiweetjes.sending.engine import batch_content
     from digiweetjes.sending.links import LinkSigner
+    from digiweetjes.sending.synthetic import SUBREGIONS, synthetic_email
 
     settings = _settings("sqlite://")
     compiled = compile_draft_file(SAMPLE, settings)[1]
     content = batch_content(compiled, settings)
     signer = LinkSigner(settings, datetime.now(UTC))
+    hasher = Hasher(settings)
     provider = _provider(provider_name, url)
     size = provider.max_batch
-    requests: list[tuple[str, bytes, dict[str, str]]] = []
+    count = -(-recipients // size)
     captured: list[httpx.Request] = []
 
     def capture(request: httpx.Request) -> httpx.Response:
@@ -145,28 +156,33 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
 
     capturing = type(provider)(Secret("bench-provider-key"), base_url=url,
                                transport=httpx.MockTransport(capture))
-    for b in range(min(8, -(-recipients // size))):
+    batches: list[list[Recipient]] = []
+    for b in range(min(8, count)):
         batch = []
         for i in range(b * size, (b + 1) * size):
-            email = f"bare{i:07d}@example.test"
-            unsubscribe, preferences = signer.links(i, f"{i:064x}")
-            html, text = compiled.values_for(RecipientData(email, None, "noord", unsubscribe,
-                                                           preferences))
-            batch.append(Recipient(str(i), email, None, html, text, unsubscribe))
+            email = synthetic_email(i)
+            name = f"Lezer {i}" if i % 3 else None
+            unsubscribe, preferences = signer.links(i + 1, hasher.email(email))
+            html, text = compiled.values_for(RecipientData(
+                email, name, SUBREGIONS[i % len(SUBREGIONS)][1], unsubscribe, preferences))
+            batch.append(Recipient(str(i + 1), email, name, html, text, unsubscribe))
+        batches.append(batch)
+    requests: list[tuple[str, bytes, dict[str, str]]] = []
+    for n in range(count):
         # The capturing transport refuses every request once it has kept it.
         with contextlib.suppress(Exception):
-            capturing.send_batch(Batch(content, batch))
-        request = captured[-1]
+            capturing.send_batch(Batch(content, batches[n % len(batches)],
+                                       idempotency_key=uuid.uuid4().hex))
+        request = captured.pop()
         requests.append((request.url.path, request.read(), dict(request.headers)))
+    del batches
     client = httpx.Client(base_url=url, timeout=120.0,
                           limits=httpx.Limits(max_connections=concurrency * 2))
-    count = -(-recipients // size)
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         for response in pool.map(
-                lambda n: client.post(requests[n % len(requests)][0],
-                                      content=requests[n % len(requests)][1],
-                                      headers=requests[n % len(requests)][2]), range(count)):
+                lambda n: client.post(requests[n][0], content=requests[n][1],
+                                      headers=requests[n][2]), range(count)):
             response.raise_for_status()
     elapsed = time.perf_counter() - started
     client.close()
