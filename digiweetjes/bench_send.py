@@ -216,10 +216,15 @@ def run_send_benchmark(*, recipients: int = 100_000, million: bool = True,
             recorded = control.deliveries()
             results[f"{name}/{procs}"] = result
             rate = result["sent"] / result["total_s"]
-            memory = (f"peak RSS {result['peak_rss_mb']:.0f} MB" + (
-                " (sum over processes, shared pages counted in each)" if procs > 1 else "")
-                + f" target ≤ {MEMORY_TARGET_MB:.0f} MB: "
-                + _verdict(result["peak_rss_mb"] <= MEMORY_TARGET_MB))
+            if procs == 1:
+                memory = (f"peak RSS {result['peak_rss_mb']:.0f} MB target ≤ "
+                          f"{MEMORY_TARGET_MB:.0f} MB: "
+                          f"{_verdict(result['peak_rss_mb'] <= MEMORY_TARGET_MB)}")
+            else:
+                # The memory target is the single sending process's (the product default);
+                # with several, the sum counts the pages they share once per process.
+                memory = (f"peak RSS ≤ {result['peak_rss_mb']:.0f} MB summed over "
+                          f"{procs} processes (upper bound, for information)")
             yield (f"  {name:<8} {recipients:,} recipients, {procs} process(es) × {concurrency}: "
                    f"{result['total_s']:.1f} s end to end (freeze {result['freeze_s']:.1f} s, "
                    f"send {result['send_s']:.1f} s; {rate:,.0f} msg/s, {result['requests']} "
