@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from digiweetjes.errors import ContentError
+from digiweetjes.placeholders import strip_markers
+
 
 def display_path(path: Path) -> str:
     """A path as an editor recognises it: relative to the working folder where possible."""
@@ -11,3 +14,14 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def read_editor_text(path: Path, display: str) -> str:
+    """An editor's file as text with Unix line ends and no placeholder markers."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror}", path=display) from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError("is not UTF-8 text", path=display) from exc
+    return strip_markers(text.replace("\r\n", "\n"))

@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from digiweetjes.content import display_path
+from digiweetjes.content import display_path, read_editor_text
 from digiweetjes.content.markdown import MarkdownResult, render_markdown
 from digiweetjes.content.projects import ProjectData, Slug
 from digiweetjes.content.yamlsource import load_yaml, validate
 from digiweetjes.errors import ContentError, ContentErrors
-from digiweetjes.placeholders import strip_markers
 
 DRAFT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -106,13 +105,7 @@ def load_draft(path: Path, projects: ProjectData) -> Draft:
     if not match:
         raise ContentError("file name must be YYYY-MM-DD-slug.md (lowercase, hyphens)",
                            path=display)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContentError(f"cannot read: {exc.strerror}", path=display) from exc
-    except UnicodeDecodeError as exc:
-        raise ContentError("is not UTF-8 text", path=display) from exc
-    text = strip_markers(text.replace("\r\n", "\n"))
+    text = read_editor_text(path, display)
     front, body, body_offset = split_front_matter(text, display)
     doc = load_yaml(front, display, line_offset=1)
     if doc.data is not None and not isinstance(doc.data, dict):

@@ -17,11 +17,10 @@ from pydantic import (
     model_validator,
 )
 
-from digiweetjes.content import display_path
+from digiweetjes.content import display_path, read_editor_text
 from digiweetjes.content.region import Region, Subregion
 from digiweetjes.content.yamlsource import load_yaml, validate
 from digiweetjes.errors import ContentError
-from digiweetjes.placeholders import strip_markers
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -200,13 +199,7 @@ class ProjectData:
 def load_projects(path: Path) -> ProjectData:
     """Read and validate projects.yaml; errors name the file, the line and the field."""
     display = display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContentError(f"cannot read: {exc.strerror}", path=display) from exc
-    except UnicodeDecodeError as exc:
-        raise ContentError("is not UTF-8 text", path=display) from exc
-    doc = load_yaml(strip_markers(text), display)
+    doc = load_yaml(read_editor_text(path, display), display)
     try:
         parsed = validate(ProjectsFile, doc)
     except ContentError as exc:
