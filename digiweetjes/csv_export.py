@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digiweetjes.models import Subscriber, SubscriberStatus
+from digiweetjes.subscribers import subscriber_query
 from digiweetjes.topics import TOPICS
 
 HEADERS = ("E-mailadres", "Naam", "Gemeente", "Subregio", "Interesses", "Taal", "Status",
@@ -38,15 +38,8 @@ def export_csv(session: Session, out: TextIO, *, status: str | None = None,
     zone = ZoneInfo(timezone)
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADERS)
-    query = select(Subscriber).where(Subscriber.status != SubscriberStatus.ERASED)
-    if status:
-        query = query.where(Subscriber.status == status)
-    if municipality:
-        query = query.where(Subscriber.municipality == municipality)
-    if subregion:
-        query = query.where(Subscriber.subregion == subregion)
-    if topic:
-        query = query.where(Subscriber.has_topic(topic))
+    query = subscriber_query(status=status, municipality=municipality, subregion=subregion,
+                             topic=topic).where(Subscriber.status != SubscriberStatus.ERASED)
     count = 0
     for subscriber in session.scalars(query.order_by(Subscriber.id)
                                       .execution_options(yield_per=1000)):

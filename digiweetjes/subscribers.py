@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -587,11 +587,9 @@ def purge_expired_pending(session: Session, clock: Clock, settings: Settings, *,
 # ---------------------------------------------------------------- reading the list
 
 
-def list_subscribers(session: Session, *, status: str | None = None,
-                     municipality: str | None = None, subregion: str | None = None,
-                     topic: str | None = None, search: str | None = None,
-                     limit: int | None = None, offset: int = 0) -> list[Subscriber]:
-    """Subscribers matching the filters, oldest first; erased tombstones only when asked."""
+def subscriber_query(*, status: str | None = None, municipality: str | None = None,
+                     subregion: str | None = None, topic: str | None = None) -> Select[Any]:
+    """The admin filters as one query; erased tombstones only when that status is asked for."""
     query = select(Subscriber)
     if status:
         query = query.where(Subscriber.status == status)
@@ -603,6 +601,16 @@ def list_subscribers(session: Session, *, status: str | None = None,
         query = query.where(Subscriber.subregion == subregion)
     if topic:
         query = query.where(Subscriber.has_topic(topic))
+    return query
+
+
+def list_subscribers(session: Session, *, status: str | None = None,
+                     municipality: str | None = None, subregion: str | None = None,
+                     topic: str | None = None, search: str | None = None,
+                     limit: int | None = None, offset: int = 0) -> list[Subscriber]:
+    """Subscribers matching the filters, oldest first; erased tombstones only when asked."""
+    query = subscriber_query(status=status, municipality=municipality, subregion=subregion,
+                             topic=topic)
     if search:
         pattern = f"%{search.strip().lower()}%"
         query = query.where(or_(Subscriber.email_key.like(pattern),
