@@ -10,8 +10,16 @@ import pytest
 
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import PROJECT_ROOT, Secret, Settings
+from tests.figures import FIGURES
 
 REQUIRE_SYSTEM_PARTS = os.environ.get("DIGIWEETJES_REQUIRE_SYSTEM_PARTS") == "1"
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 def skip_or_fail(reason: str) -> None:

@@ -323,3 +323,82 @@ def test_send_options_from_the_environment() -> None:
             options.messages_per_hour) == (8, 2.5, 6000)
     with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_BRAKE_AFTER"):
         SendOptions.from_env({"DIGIWEETJES_SEND_BRAKE_AFTER": "many"})
+
+
+def _failing_claims(monkeypatch, failures: int | None) -> list[int]:
+    """Make ``Ledger.claim`` raise a deadlock ``failures`` times (None: always); count calls."""
+    from digiweetjes.errors import StorageError
+
+    calls: list[int] = []
+    real_claim = Ledger.claim
+
+    def claim(self, limit, now):
+        calls.append(1)
+        if failures is None or len(calls) <= failures:
+            raise StorageError("the database cannot be used: deadlock detected")
+        return real_claim(self, limit, now)
+
+    monkeypatch.setattr(Ledger, "claim", claim)
+    return calls
+
+
+def test_database_errors_while_claiming_are_retried_with_backoff(db, settings, clock,
+                                                                  monkeypatch) -> None:
+    provider, campaign = _setup(db, settings, clock, n=20)
+    calls = _failing_claims(monkeypatch, 3)
+    sleeps: list[float] = []
+    summary = _engine(db, settings, clock, provider, sleeps).run(campaign)
+    assert summary.done and summary.counts["sent"] == 20
+    assert set(provider.delivered.values()) == {1}
+    assert len(calls) == 3 + 2 + 1  # three refusals, two batches, the empty claim
+    # Jittered exponential waits (50-100 % of 0.05, 0.1, 0.2 s), not a hot loop.
+    assert len(sleeps) == 3
+    for attempt, waited in enumerate(sleeps, start=1):
+        assert 0.025 * 2 ** (attempt - 1) <= waited <= 0.05 * 2 ** (attempt - 1)
+
+
+def test_a_database_that_keeps_refusing_stops_the_send_clearly(db, settings, clock,
+                                                               monkeypatch) -> None:
+    provider, campaign = _setup(db, settings, clock, n=20)
+    calls = _failing_claims(monkeypatch, None)
+    with pytest.raises(SendingError) as stopped:
+        _engine(db, settings, clock, provider, database_attempts=6).run(campaign)
+    message = str(stopped.value)
+    assert message.startswith("verzenden gestopt: de databank gaf 6 keer na elkaar een fout")
+    assert "deadlock detected" in message and "Niets is verloren" in message
+    assert len(calls) == 6 and not provider.batches
+    assert ledger.counts(db, campaign.id)["queued"] == 20
+
+
+def test_a_send_that_cannot_claim_due_work_pauses_instead_of_looping(db, settings, clock,
+                                                                      monkeypatch) -> None:
+    provider, campaign = _setup(db, settings, clock, n=20)
+    # Rows are queued and due, but every claim comes back empty (as when other workers
+    # kept taking them, or a lock was never released).
+    monkeypatch.setattr(Ledger, "claim", lambda self, limit, now: None)
+    sleeps: list[float] = []
+    summary = _engine(db, settings, clock, provider, sleeps, stall_seconds=30).run(campaign)
+    assert summary.paused_reason.startswith("geen vooruitgang in 30 s: er staan 20 berichten "
+                                            "klaar")
+    assert 30 <= sum(sleeps) <= 31
+    paused = ledger.get_campaign(db, campaign.issue_id)
+    assert paused.state == "paused" and "geen vooruitgang" in paused.pause_reason
+    assert summary.counts["queued"] == 20 and not provider.batches
+
+
+def test_database_errors_while_recording_are_retried_and_the_outcome_kept(
+        db, settings, clock, monkeypatch) -> None:
+    from digiweetjes.errors import StorageError
+
+    provider, campaign = _setup(db, settings, clock, n=10)
+    real_record = Ledger.record
+    refusals = [StorageError("the database cannot be used: database is locked")] * 2
+
+    def record(self, results, now):
+        if refusals:
+            raise refusals.pop()
+        return real_record(self, results, now)
+
+    monkeypatch.setattr(Ledger, "record", record)
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert summary.done and summary.counts["sent"] == 10 and len(provider.batches) == 1

@@ -301,3 +301,65 @@ def test_freezing_an_empty_or_tiny_audience(db, settings, clock, count) -> None:
     campaign = freeze(db, sample_issue(settings), "scripted", now)
     assert campaign.audience_size == count
     assert ledger.finish_if_done(db, campaign.id, now) is (count == 0)
+
+
+def _claim_once_at_the_barrier(url: str, campaign_id: int, now, barrier, threads: int,
+                               results) -> None:
+    """One sending process: ``threads`` workers, each claiming once when all 8 are ready."""
+    def worker(index: int) -> None:
+        own = Database(url)
+        try:
+            work = Ledger(own, campaign_id, ledger.new_worker_id() + f"-t{index}")
+            barrier.wait(timeout=30)
+            batch = work.claim(50, now)
+            results.put(("claimed", batch.key, len(batch.rows), batch.retry) if batch
+                        else ("nothing",))
+        except BaseException as exc:
+            results.put(("error", f"{type(exc).__name__}: {exc}"))
+        finally:
+            own.dispose()
+
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+
+
+def test_a_due_keyed_batch_is_claimed_whole_by_exactly_one_of_eight_workers(
+        db: Database, settings, clock) -> None:
+    """Eight workers in two processes reach for one due retry batch of 1,000 rows at once.
+
+    PostgreSQL once let two of them lock one row each and then wait for each other's
+    ("deadlock detected", forever): the claim of a keyed batch is all-or-nothing.
+    """
+    import multiprocessing
+
+    from digiweetjes.sending.synthetic import insert_subscribers
+
+    now = clock.now()
+    insert_subscribers(db, settings, 1000, now)
+    campaign = freeze(db, sample_issue(settings), "scripted", now)
+    first = Ledger(db, campaign.id, "w0")
+    batch = first.claim(1000, now)
+    assert len(batch.rows) == 1000
+    first.requeue(batch, now, now, "HTTP 503")
+    db.dispose()  # the children fork: no connection of ours crosses into them
+
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(8)
+    results = context.Queue()
+    processes = [context.Process(target=_claim_once_at_the_barrier,
+                                 args=(db.url, campaign.id, now, barrier, 4, results))
+                 for _ in range(2)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=60) for _ in range(8)]
+    for process in processes:
+        process.join(timeout=30)
+        assert process.exitcode == 0
+
+    assert [o for o in outcomes if o[0] == "error"] == []
+    claimed = [o for o in outcomes if o[0] == "claimed"]
+    assert claimed == [("claimed", batch.key, 1000, True)]
+    assert set(states(db, campaign.id).values()) == {"sending"}

@@ -47,8 +47,8 @@ from digiweetjes.sending.ratelimit import RateLimiter
 log = logging.getLogger("digiweetjes.sending")
 
 _T = TypeVar("_T")
-#: How often a ledger write is tried while the database is busy (about a minute in all).
-STORAGE_ATTEMPTS = 35
+#: Waits between attempts while the database refuses (a lock, a deadlock, a restart).
+DATABASE_BACKOFF = Backoff(base=0.05, cap=2.0)
 
 #: Refusals about the account, not the batch: every other batch would be refused the same way.
 ACCOUNT_STATUSES = frozenset({401, 402, 403})
@@ -63,7 +63,8 @@ _SEND_ENV: dict[str, tuple[str, type]] = {
     "REQUESTS_PER_SECOND": ("requests_per_second", float),
     "MESSAGES_PER_HOUR": ("messages_per_hour", int),
     "BRAKE_AFTER": ("brake_after", int), "MAX_ATTEMPTS": ("max_attempts", int),
-    "PROCESSES": ("processes", int),
+    "PROCESSES": ("processes", int), "DATABASE_ATTEMPTS": ("database_attempts", int),
+    "STALL_SECONDS": ("stall_seconds", float),
 }
 
 
@@ -88,6 +89,11 @@ class SendOptions:
     key_margin: timedelta = timedelta(minutes=5)
     #: Rough ceiling of one request's body where every message carries its own full body.
     max_request_bytes: int = 3_000_000
+    #: Consecutive database errors (a claim, a record) tolerated before the send stops.
+    database_attempts: int = 35
+    #: Seconds without a batch claimed or an outcome recorded, while work is due, before the
+    #: send pauses itself rather than looping on.
+    stall_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SendOptions:
@@ -207,9 +213,10 @@ class SendEngine:
         self.redact = Redactor(settings)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._idle = threading.Event()
         self._in_flight = 0
         self._consecutive_failures = 0
+        self._database_failures = 0
+        self._last_progress = monotonic()
         self._error: BaseException | None = None
 
     # -- the run --
@@ -227,7 +234,7 @@ class SendEngine:
         self.ledger = Ledger(self.db, campaign.id, self.worker_id)
         self.links = LinkSigner(self.settings, campaign.audience_frozen_at)
         self.summary = SendSummary(campaign.issue_id, self.provider.name, {})
-        started = self.monotonic()
+        started = self._last_progress = self.monotonic()
         now = self.clock.now()
         if campaign.state == CampaignState.PAUSED.value:
             ledger.set_state(self.db, campaign.id, CampaignState.SENDING, now)
@@ -291,22 +298,30 @@ class SendEngine:
 
     def _work(self) -> None:
         while not self._stopped():
-            with self._lock:
-                self._in_flight += 1
             try:
-                try:
-                    batch = self.ledger.claim(self.batch_size, self.clock.now())
-                except StorageError as exc:
-                    # A busy database: the claim rolled back whole, so simply try again.
-                    log.warning("claiming a batch failed, retrying: %s", exc)
-                    batch = None
-                if batch is not None:
-                    self._send(batch)
-            finally:
+                if not self._step():
+                    return
+            except StorageError as exc:
+                # The claim or the look at the queue rolled back whole: nothing to undo.
+                self._database_trouble("claiming a batch", exc)
+            else:
                 with self._lock:
-                    self._in_flight -= 1
-            if batch is None and not self._wait_for_work():
-                return
+                    self._database_failures = 0
+
+    def _step(self) -> bool:
+        """Claim one batch and send it, or wait for one; False when nothing is left to do."""
+        with self._lock:
+            self._in_flight += 1
+        try:
+            batch = self.ledger.claim(self.batch_size, self.clock.now())
+            if batch is not None:
+                self._progressed()
+                self._send(batch)
+                return True
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+        return self._wait_for_work()
 
     def _wait_for_work(self) -> bool:
         """Nothing claimable now: wait for a retry to fall due; False when all is done."""
@@ -317,16 +332,42 @@ class SendEngine:
             if not busy:
                 return False
             # A peer thread may still put its batch back in the queue.
-            self._idle.wait(0.01)
+            self.sleep(0.01)
             return True
         if earliest is not None:
             wait = (earliest - self.clock.now()).total_seconds()
             if wait > 0:
+                self._progressed()  # waiting for a due time is not being stuck
                 self.sleep(min(wait, 1.0))
                 return True
-        # Queued rows due now that another worker holds locked: try again shortly.
-        self._idle.wait(0.01)
+        # Rows are due now, yet none could be claimed: another worker is taking them. That
+        # takes a moment, not minutes; if it does, stop looping and say so.
+        stalled = self.monotonic() - self._last_progress
+        if stalled > self.options.stall_seconds:
+            self._pause(f"geen vooruitgang in {stalled:.0f} s: er staan {queued} berichten "
+                        "klaar, maar geen enkele batch kon worden opgenomen")
+            return False
+        self.sleep(0.01)
         return True
+
+    def _progressed(self) -> None:
+        with self._lock:
+            self._last_progress = self.monotonic()
+
+    def _database_trouble(self, doing: str, exc: StorageError) -> None:
+        """Wait with backoff after a database error; past the bound, stop the send."""
+        with self._lock:
+            self._database_failures += 1
+            failures = self._database_failures
+        if failures >= self.options.database_attempts:
+            raise SendingError(
+                f"verzenden gestopt: de databank gaf {failures} keer na elkaar een fout "
+                f"({self.redact(str(exc))}). Niets is verloren: los de fout in de databank op "
+                "en start hetzelfde commando opnieuw, dan gaat het verder waar het stopte."
+            ) from exc
+        log.warning("%s failed (attempt %d), retrying: %s", doing, failures,
+                    self.redact(str(exc)))
+        self.sleep(DATABASE_BACKOFF.delay(failures, None, self.rng))
 
     # -- one batch --
 
@@ -418,18 +459,16 @@ class SendEngine:
         self._failure(reason)
 
     def _durable(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-        """Run a ledger write, retrying while the database is busy: an outcome once known
+        """Run a ledger write, retrying while the database refuses: an outcome once known
         must be recorded, or a resumed run would have to call it uncertain."""
-        for attempt in range(1, STORAGE_ATTEMPTS + 1):
+        while True:
             try:
-                return write(*args, **kwargs)
+                result = write(*args, **kwargs)
             except StorageError as exc:
-                if attempt == STORAGE_ATTEMPTS:
-                    raise
-                log.warning("recording an outcome failed (attempt %d), retrying: %s",
-                            attempt, exc)
-                time.sleep(min(2.0, 0.05 * 2 ** attempt))
-        raise AssertionError("unreachable")
+                self._database_trouble("recording an outcome", exc)
+            else:
+                self._progressed()
+                return result
 
     # -- shared counters --
 

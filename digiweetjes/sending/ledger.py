@@ -76,6 +76,8 @@ C = Campaign.__table__
 QUEUED, SENDING, SENT = DeliveryState.QUEUED.value, DeliveryState.SENDING.value, "sent"
 FAILED, UNCERTAIN, SUPPRESSED = "failed", "uncertain", "suppressed"
 OPEN_STATES = (QUEUED, SENDING)
+#: How many due retry batches one claim tries before it takes fresh rows instead.
+RETRY_CANDIDATES = 8
 # Inline literals, not bound parameters: only then can SQLite (and PostgreSQL's generic plans)
 # prove that a query may use the partial indexes on these states.
 IS_QUEUED = D.c.state == literal_column("'queued'")
@@ -263,15 +265,22 @@ class Ledger:
 
     def _claim_fresh(self, limit: int, now: datetime) -> ClaimedBatch | None:
         key = uuid.uuid4().hex
-        ids = self._lockable(
+        picked = self._lockable(
             select(D.c.id).where(D.c.campaign_id == self.campaign_id, IS_QUEUED,
                                  D.c.next_attempt_at.is_(None), D.c.idempotency_key.is_(None))
             .order_by(D.c.id).limit(limit))
+        if self._postgres:
+            # A materialized CTE locks exactly the rows it returns, and the UPDATE joins to
+            # them. Inside ``id IN (subquery)`` the planner may flatten the subquery into a
+            # join and lock (or skip) rows other than those it returns, or run it again.
+            chosen = picked.cte("picked").prefix_with("MATERIALIZED")
+            claim = update(D).where(D.c.id == chosen.c.id)
+        else:
+            claim = update(D).where(D.c.id.in_(picked.scalar_subquery()))
         with self.db.session() as session:
-            claimed = session.execute(
-                update(D).where(D.c.id.in_(ids.scalar_subquery())).values(
-                    state=SENDING, worker_id=self.worker_id, claimed_at=now, idempotency_key=key,
-                    key_first_used_at=now, updated_at=now)).rowcount
+            claimed = session.execute(claim.values(
+                state=SENDING, worker_id=self.worker_id, claimed_at=now, idempotency_key=key,
+                key_first_used_at=now, updated_at=now)).rowcount
             if not claimed:
                 return None
             rows = self._load(session, key)
@@ -286,27 +295,36 @@ class Ledger:
         return ClaimedBatch(key, sendable, now, 0, retry=False, suppressed=len(skipped))
 
     def _claim_retry(self, now: datetime) -> ClaimedBatch | None:
-        due = select(D.c.idempotency_key).where(
-            D.c.campaign_id == self.campaign_id, IS_QUEUED,
-            D.c.idempotency_key.is_not(None), D.c.next_attempt_at <= now,
-        ).order_by(D.c.next_attempt_at, D.c.id).limit(1)
         # Nearly always nothing is due: a plain read (a range of the queued index, no write
-        # lock, no transaction to commit) says so, and only a due retry pays for the locked
-        # claim below, which checks again. One due a moment later is claimed next time.
+        # lock, no transaction to commit) says so, and only a due retry pays for a claim.
+        due = (select(D.c.idempotency_key)
+               .where(D.c.campaign_id == self.campaign_id, IS_QUEUED,
+                      D.c.idempotency_key.is_not(None), D.c.next_attempt_at <= now)
+               .group_by(D.c.idempotency_key)
+               .order_by(func.min(D.c.next_attempt_at), func.min(D.c.id))
+               .limit(RETRY_CANDIDATES))
         with self.db.session() as session:
-            if session.execute(due).first() is None:
+            keys = session.execute(due).scalars().all()
+        # Another worker busy with one due key is no reason to wait: try the next one, and
+        # the fresh rows after them.
+        for key in keys:
+            batch = self._claim_key(key, now)
+            if batch is not None:
+                return batch
+        return None
+
+    def _claim_key(self, key: str, now: datetime) -> ClaimedBatch | None:
+        """Every queued row of ``key``, or nothing: a batch leaves whole or not at all."""
+        with self.db.session() as session:
+            if not self._lock_key(session, key):
                 return None
-        due = self._lockable(due)
-        with self.db.session() as session:
             claimed = session.execute(
                 update(D).where(D.c.campaign_id == self.campaign_id, IS_QUEUED,
-                                D.c.next_attempt_at.is_not(None),
-                                D.c.idempotency_key == due.scalar_subquery())
-                .values(state=SENDING, worker_id=self.worker_id, claimed_at=now, updated_at=now)
-                .returning(D.c.idempotency_key)).scalars().all()
+                                D.c.next_attempt_at.is_not(None), D.c.idempotency_key == key)
+                .values(state=SENDING, worker_id=self.worker_id, claimed_at=now,
+                        updated_at=now)).rowcount
             if not claimed:
-                return None
-            key = claimed[0]
+                return None  # claimed by another worker since the read above
             rows = self._load(session, key)
             first_used, attempts = session.execute(
                 select(func.min(D.c.key_first_used_at), func.max(D.c.attempts))
@@ -323,6 +341,21 @@ class Ledger:
                     [{"b_id": r.delivery_id} for r in erased])
         return ClaimedBatch(key, [r for r, _skip in rows if r.email is not None],
                             first_used, attempts, retry=True, suppressed=len(erased))
+
+    def _lock_key(self, session: Any, key: str, *, wait: bool = False) -> bool:
+        """Whether this transaction may move the rows of ``key`` (``wait``: once it may).
+
+        On PostgreSQL a transaction-scoped advisory lock on (campaign, key): of the workers
+        reaching for one batch at once exactly one gets it, the others move on at once, and
+        none holds some of its rows while waiting for the rest, which is how two claimers of
+        one key used to deadlock. A hash collision of two keys only delays one of them. On
+        SQLite the transaction's first write already serialises every writer.
+        """
+        if not self._postgres:
+            return True
+        lock = func.pg_advisory_xact_lock if wait else func.pg_try_advisory_xact_lock
+        taken = session.scalar(select(lock(literal(self.campaign_id), func.hashtext(key))))
+        return wait or bool(taken)
 
     def _load(self, session: Any, key: str) -> list[tuple[ClaimedRow, str | None]]:
         query = (
@@ -464,6 +497,9 @@ class Ledger:
                           "reason": f"worker {worker} stopped while sending; the provider may "
                                     "have accepted the request"}
             with self.db.session() as session:
+                # Two workers recovering at once would otherwise lock the key's rows in
+                # their own orders; holding no other lock, waiting here cannot deadlock.
+                self._lock_key(session, key, wait=True)
                 count = session.execute(
                     update(D).where(D.c.campaign_id == self.campaign_id, IS_SENDING,
                                     D.c.idempotency_key == key, D.c.worker_id == worker)
