@@ -58,7 +58,8 @@ def _child(args: dict[str, Any]) -> dict[str, Any]:
     from digiweetjes.db import Database
     from digiweetjes.render import compile_draft_file
     from digiweetjes.sending import ledger
-    from digiweetjes.sending.engine import SendEngine, SendOptions
+    from digiweetjes.sending.engine import SendEngine
+    from digiweetjes.sending.options import SendOptions
 
     settings = _settings(args["db_url"])
     db = Database(settings.database_url)
