@@ -18,9 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from digiweetjes.config import Settings
+from digiweetjes.config import BRUSSELS, Settings
 from digiweetjes.content.drafts import (
-    BRUSSELS,
     Draft,
     list_drafts,
     load_draft,
