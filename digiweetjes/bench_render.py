@@ -34,7 +34,7 @@ def run_render_benchmark(settings: Settings, *, rounds: int, recipients: int) ->
     """Yield report lines: compile median, personalize per recipient, targets."""
     sample = settings.issues_dir / SAMPLE_ISSUE
     path = sample if sample.exists() else list_drafts(settings.issues_dir)[-1]
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     draft = load_draft(path, projects)
     compile_issue(draft, projects, settings)  # warm the template cache, as a sender would
     timings = []

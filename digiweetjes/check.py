@@ -149,7 +149,7 @@ def check_issue(path: Path, settings: Settings) -> CheckReport:
     """Run the whole gate on one draft file; content errors become problems, not exceptions."""
     display = str(path)
     try:
-        projects = load_projects(settings.issues_dir / "projects.yaml")
+        projects = load_projects(settings.projects_path)
         draft = load_draft(path, projects)
         display = draft.display_path
         compiled = compile_issue(draft, projects, settings,

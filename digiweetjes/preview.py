@@ -52,7 +52,7 @@ class PreviewRenderer:
 
     def watched_files(self) -> list[Path]:
         templates = self.settings.templates_dir
-        files = [self.draft_path, self.settings.issues_dir / "projects.yaml"]
+        files = [self.draft_path, self.settings.projects_path]
         files += sorted(p for p in templates.rglob("*") if p.is_file())
         return files
 

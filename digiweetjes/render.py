@@ -185,7 +185,7 @@ def mjml_to_html(source: str, origin: str) -> str:
 
 def compile_draft_file(path: Path, settings: Settings) -> tuple[Draft, CompiledIssue]:
     """Load projects.yaml and a draft, and compile it (the editor commands' one call)."""
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     draft = load_draft(path, projects)
     since = previous_issue_date(settings.issues_dir, draft)
     return draft, compile_issue(draft, projects, settings, changes_since=since)

@@ -100,7 +100,7 @@ def build_site(settings: Settings, *, include_drafts: bool = False) -> BuildRepo
 
 def read_site(settings: Settings, *, include_drafts: bool = False) -> SiteSource:
     """Load projects.yaml and every draft to publish, compiling each issue once."""
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     issues: list[SiteIssue] = []
     skipped: list[tuple[str, str]] = []
     for path in list_drafts(settings.issues_dir):

@@ -253,7 +253,7 @@ def test_projects_page_is_the_seed_regenerated(site_settings: Settings) -> None:
 
 
 def test_projects_page_follows_projects_yaml(site_settings: Settings) -> None:
-    data = site_settings.issues_dir / "projects.yaml"
+    data = site_settings.projects_path
     data.write_text(data.read_text(encoding="utf-8").replace(
         "budget_eur: 250000", "budget_eur: 300000"), encoding="utf-8")
     build_site(site_settings)

@@ -118,7 +118,7 @@ def drafts_command() -> None:
     from digiweetjes.formatting import long_date
 
     settings = load_settings()
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     table = Table(title=f"Drafts in {settings.issues_dir}")
     for column in ("file", "nr.", "date", "status", "title", "problems"):
         table.add_column(column)
