@@ -11,6 +11,7 @@ from pathlib import Path
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import list_drafts, load_draft
 from digiweetjes.content.projects import load_projects
+from digiweetjes.content.region import Region
 from digiweetjes.render import RecipientData, compile_issue, personalize
 
 COMPILE_TARGET_MS = 5.0
@@ -18,12 +19,12 @@ PERSONALIZE_TARGET_US = 20.0
 SAMPLE_ISSUE = "2026-12-05-overzicht-projectoproepen.md"
 
 
-def _sample_recipients(count: int) -> list[RecipientData]:
-    subregions = (None, "noord", "centrum", "west")
+def _sample_recipients(count: int, region: Region) -> list[RecipientData]:
+    subregions = (None, *region.subregion_ids)
     return [
         RecipientData(
             email=f"lezer{i}@example.org", name=f"Lezer {i} & <co>" if i % 3 else None,
-            subregion=subregions[i % 4],
+            subregion=subregions[i % len(subregions)],
             unsubscribe_url=f"https://digiweetjes.example.be/uitschrijven/tok{i:08d}.sig",
             preferences_url=f"https://digiweetjes.example.be/voorkeuren/tok{i:08d}.sig")
         for i in range(count)
@@ -43,7 +44,7 @@ def run_render_benchmark(settings: Settings, *, rounds: int, recipients: int) ->
         compiled = compile_issue(draft, projects, settings)
         timings.append(time.perf_counter() - start)
     compile_ms = statistics.median(timings) * 1000
-    people = _sample_recipients(min(recipients, 10_000))
+    people = _sample_recipients(min(recipients, 10_000), projects.region)
     gc.disable()  # a collection mid-loop would be charged to whichever recipient it hit
     try:
         start = time.perf_counter()

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from digiweetjes.check import check_issue
-from digiweetjes.cli.common import load_settings
+from digiweetjes.cli.common import SubregionChoice, load_settings
 from digiweetjes.content.drafts import list_drafts, resolve_draft
 from digiweetjes.errors import CheckFailed, ContentError
 from digiweetjes.render import RecipientData, compile_draft_file, personalize
@@ -75,7 +75,7 @@ def new_command(title: str, issue_date, number: int | None) -> None:
               default=None, help="Output folder (default: rendered/).")
 @click.option("--name", default="Voorbeeld Lezer", show_default=True,
               help="Recipient name to personalize the sample with.")
-@click.option("--subregion", type=click.Choice(["noord", "centrum", "west"]), default=None,
+@click.option("--subregion", type=SubregionChoice(), default=None,
               help="Digibank subregion of the sample recipient (default: none).")
 def render_command(issue: str, out_dir: Path | None, name: str, subregion: str | None) -> None:
     """Render ISSUE (path, file name or number) to HTML and text files."""
