@@ -12,6 +12,7 @@ from digiweetjes.config import Settings
 from digiweetjes.content.drafts import list_drafts, load_draft
 from digiweetjes.content.projects import load_projects
 from digiweetjes.content.region import Region
+from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.render import RecipientData, compile_issue, personalize
 
 COMPILE_TARGET_MS = 5.0
@@ -20,13 +21,14 @@ SAMPLE_ISSUE = "2026-12-05-overzicht-projectoproepen.md"
 
 
 def _sample_recipients(count: int, region: Region) -> list[RecipientData]:
+    site = Settings(base_url="https://digiweetjes.example.be")
     subregions = (None, *region.subregion_ids)
     return [
         RecipientData(
             email=f"lezer{i}@example.org", name=f"Lezer {i} & <co>" if i % 3 else None,
             subregion=subregions[i % len(subregions)],
-            unsubscribe_url=f"https://digiweetjes.example.be/uitschrijven/tok{i:08d}.sig",
-            preferences_url=f"https://digiweetjes.example.be/voorkeuren/tok{i:08d}.sig")
+            unsubscribe_url=unsubscribe_url(site, f"tok{i:08d}.sig"),
+            preferences_url=preferences_url(site, f"tok{i:08d}.sig"))
         for i in range(count)
     ]
 

@@ -23,6 +23,7 @@ from digiweetjes import templating
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
 from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
+from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.region_lookup import region
 from digiweetjes.render import CompiledIssue, RecipientData, compile_draft_file, personalize
 
@@ -98,10 +99,10 @@ class PreviewRenderer:
 
     def demo_recipient(self, subregion: str | None) -> RecipientData:
         """A fictional reader: the preview never shows a real subscriber's data or links."""
-        base = self.settings.base_url
+        # The marker tells the web app that a preview's link was followed, not a real one.
         return RecipientData(email=DEMO_EMAIL, name=DEMO_NAME, subregion=subregion or None,
-                             unsubscribe_url=f"{base}/uitschrijven?voorbeeld=1",
-                             preferences_url=f"{base}/voorkeuren?voorbeeld=1")
+                             unsubscribe_url=unsubscribe_url(self.settings) + "?voorbeeld=1",
+                             preferences_url=preferences_url(self.settings) + "?voorbeeld=1")
 
 
 def create_preview_app(settings: Settings, draft_path: Path) -> Starlette:

@@ -325,3 +325,14 @@ def test_send_options_from_the_environment() -> None:
             options.messages_per_hour) == (8, 2.5, 6000)
     with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_BRAKE_AFTER"):
         Settings.from_env({"DIGIWEETJES_SEND_BRAKE_AFTER": "many"})
+
+
+def test_settings_carry_the_default_send_options_and_the_projects_path() -> None:
+    from digiweetjes.config import Settings
+    from digiweetjes.errors import ConfigError
+
+    settings = Settings.from_env({"DIGIWEETJES_ISSUES_DIR": "/srv/nummers"})
+    assert settings.send == SendOptions()
+    assert str(settings.projects_path) == "/srv/nummers/projects.yaml"
+    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_PROCESSES must be positive"):
+        Settings.from_env({"DIGIWEETJES_SEND_PROCESSES": "0"})

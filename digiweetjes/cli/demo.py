@@ -30,6 +30,7 @@ def _step_check_sample_issue(settings: Settings) -> str:
 
 
 def _step_render_sample_issue(settings: Settings) -> str:
+    from digiweetjes.links import preferences_url, unsubscribe_url
     from digiweetjes.region_lookup import region
     from digiweetjes.render import RecipientData, compile_draft_file, personalize
 
@@ -37,8 +38,8 @@ def _step_render_sample_issue(settings: Settings) -> str:
     reader_in = region(settings).subregion(SAMPLE_SUBREGION)
     message = personalize(compiled, RecipientData(
         email="voorbeeld@example.org", name="Voorbeeld Lezer", subregion=reader_in.id,
-        unsubscribe_url=f"{settings.base_url}/uitschrijven/VOORBEELD",
-        preferences_url=f"{settings.base_url}/voorkeuren/VOORBEELD"))
+        unsubscribe_url=unsubscribe_url(settings, "VOORBEELD"),
+        preferences_url=preferences_url(settings, "VOORBEELD")))
     out = settings.root / "rendered"
     out.mkdir(exist_ok=True)
     (out / f"{draft.issue_id}.html").write_text(message.html, encoding="utf-8")

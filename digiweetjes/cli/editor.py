@@ -13,6 +13,7 @@ from digiweetjes.check import check_issue
 from digiweetjes.cli.common import SubregionChoice, load_settings
 from digiweetjes.content.drafts import list_drafts, resolve_draft
 from digiweetjes.errors import CheckFailed, ContentError
+from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.render import RecipientData, compile_draft_file, personalize
 
 DRAFT_TEMPLATE = """\
@@ -85,8 +86,8 @@ def render_command(issue: str, out_dir: Path | None, name: str, subregion: str |
     out.mkdir(parents=True, exist_ok=True)
     message = personalize(compiled, RecipientData(
         email="voorbeeld@example.org", name=name, subregion=subregion,
-        unsubscribe_url=f"{settings.base_url}/uitschrijven/VOORBEELD",
-        preferences_url=f"{settings.base_url}/voorkeuren/VOORBEELD"))
+        unsubscribe_url=unsubscribe_url(settings, "VOORBEELD"),
+        preferences_url=preferences_url(settings, "VOORBEELD")))
     html_path = out / f"{draft.issue_id}.html"
     text_path = out / f"{draft.issue_id}.txt"
     html_path.write_text(message.html, encoding="utf-8")
