@@ -26,10 +26,10 @@ LAST_NAMES = ("Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Cl
 
 def generate_csv(path: Path, rows: int, *, seed: int = 2026) -> None:
     """Fictional rows as Excel (nl-BE) saves them: UTF-8 with BOM, ``;``, Dutch headers."""
-    from digiweetjes.config import PROJECT_ROOT
+    from digiweetjes.config import Settings
     from digiweetjes.content.region import load_region
 
-    municipalities = [*load_region(PROJECT_ROOT / "issues" / "projects.yaml").municipalities, ""]
+    municipalities = [*load_region(Settings().projects_path).municipalities, ""]
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         handle.write("E-mailadres;Naam;Gemeente\r\n")

@@ -11,6 +11,8 @@ from pathlib import Path
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import list_drafts, load_draft
 from digiweetjes.content.projects import load_projects
+from digiweetjes.content.region import Region
+from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.render import RecipientData, compile_issue, personalize
 
 COMPILE_TARGET_MS = 5.0
@@ -18,14 +20,15 @@ PERSONALIZE_TARGET_US = 20.0
 SAMPLE_ISSUE = "2026-12-05-overzicht-projectoproepen.md"
 
 
-def _sample_recipients(count: int) -> list[RecipientData]:
-    subregions = (None, "noord", "centrum", "west")
+def _sample_recipients(count: int, region: Region) -> list[RecipientData]:
+    site = Settings(base_url="https://digiweetjes.example.be")
+    subregions = (None, *region.subregion_ids)
     return [
         RecipientData(
             email=f"lezer{i}@example.org", name=f"Lezer {i} & <co>" if i % 3 else None,
-            subregion=subregions[i % 4],
-            unsubscribe_url=f"https://digiweetjes.example.be/uitschrijven/tok{i:08d}.sig",
-            preferences_url=f"https://digiweetjes.example.be/voorkeuren/tok{i:08d}.sig")
+            subregion=subregions[i % len(subregions)],
+            unsubscribe_url=unsubscribe_url(site, f"tok{i:08d}.sig"),
+            preferences_url=preferences_url(site, f"tok{i:08d}.sig"))
         for i in range(count)
     ]
 
@@ -34,7 +37,7 @@ def run_render_benchmark(settings: Settings, *, rounds: int, recipients: int) ->
     """Yield report lines: compile median, personalize per recipient, targets."""
     sample = settings.issues_dir / SAMPLE_ISSUE
     path = sample if sample.exists() else list_drafts(settings.issues_dir)[-1]
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     draft = load_draft(path, projects)
     compile_issue(draft, projects, settings)  # warm the template cache, as a sender would
     timings = []
@@ -43,7 +46,7 @@ def run_render_benchmark(settings: Settings, *, rounds: int, recipients: int) ->
         compiled = compile_issue(draft, projects, settings)
         timings.append(time.perf_counter() - start)
     compile_ms = statistics.median(timings) * 1000
-    people = _sample_recipients(min(recipients, 10_000))
+    people = _sample_recipients(min(recipients, 10_000), projects.region)
     gc.disable()  # a collection mid-loop would be charged to whichever recipient it hit
     try:
         start = time.perf_counter()

@@ -58,7 +58,8 @@ def _child(args: dict[str, Any]) -> dict[str, Any]:
     from digiweetjes.db import Database
     from digiweetjes.render import compile_draft_file
     from digiweetjes.sending import ledger
-    from digiweetjes.sending.engine import SendEngine, SendOptions
+    from digiweetjes.sending.engine import SendEngine
+    from digiweetjes.sending.options import SendOptions
 
     settings = _settings(args["db_url"])
     db = Database(settings.database_url)
@@ -138,13 +139,14 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     from digiweetjes.render import RecipientData, compile_draft_file
     from digiweetjes.sending.engine import batch_content
     from digiweetjes.sending.links import LinkSigner
-    from digiweetjes.sending.synthetic import SUBREGIONS, synthetic_email
+    from digiweetjes.sending.synthetic import places, synthetic_email
 
     settings = _settings("sqlite://")
     compiled = compile_draft_file(SAMPLE, settings)[1]
     content = batch_content(compiled, settings)
     signer = LinkSigner(settings, datetime.now(UTC))
     hasher = Hasher(settings)
+    where = places(settings)
     provider = _provider(provider_name, url)
     size = provider.max_batch
     count = -(-recipients // size)
@@ -164,7 +166,7 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
             name = f"Lezer {i}" if i % 3 else None
             unsubscribe, preferences = signer.links(i + 1, hasher.email(email))
             html, text = compiled.values_for(RecipientData(
-                email, name, SUBREGIONS[i % len(SUBREGIONS)][1], unsubscribe, preferences))
+                email, name, where[i % len(where)][1], unsubscribe, preferences))
             batch.append(Recipient(str(i + 1), email, name, html, text, unsubscribe))
         batches.append(batch)
     requests: list[tuple[str, bytes, dict[str, str]]] = []

@@ -11,6 +11,7 @@ from digiweetjes.config import Settings
 from digiweetjes.content.drafts import load_draft
 from digiweetjes.content.projects import load_projects
 from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
+from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
 from digiweetjes.render import (
     GMAIL_CLIP_BYTES,
@@ -27,13 +28,14 @@ BARE_LINK_TEXTS = frozenset({
     "hier", "klik hier", "klik", "lees meer", "meer", "lees verder", "meer info", "meer lezen",
     "link", "deze link", "via deze link", "here", "click here", "read more", "more",
 })
+_PROBE_SITE = Settings(base_url="https://digiweetjes.example.be")
 #: A long but realistic recipient, so the size check measures what the largest mail weighs.
 _SIZE_PROBE = RecipientData(
     email="voornaam.achternaam@lokaal-bestuur.example.be",
     name="Voornaam Met Een Lange Dubbele Achternaam",
     subregion="west",
-    unsubscribe_url="https://digiweetjes.example.be/uitschrijven/" + "x" * 120,
-    preferences_url="https://digiweetjes.example.be/voorkeuren/" + "x" * 120,
+    unsubscribe_url=unsubscribe_url(_PROBE_SITE, "x" * 120),
+    preferences_url=preferences_url(_PROBE_SITE, "x" * 120),
 )
 
 
@@ -149,7 +151,7 @@ def check_issue(path: Path, settings: Settings) -> CheckReport:
     """Run the whole gate on one draft file; content errors become problems, not exceptions."""
     display = str(path)
     try:
-        projects = load_projects(settings.issues_dir / "projects.yaml")
+        projects = load_projects(settings.projects_path)
         draft = load_draft(path, projects)
         display = draft.display_path
         compiled = compile_issue(draft, projects, settings,

@@ -7,14 +7,44 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from digiweetjes.errors import ConfigError
+from digiweetjes.sending.options import SendOptions
 
 #: The repository root: defaults for issues/, templates/, site/, outbox/ and subscribers.db.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECRET_FILE = ".digiweetjes-secret"
+#: The region's time zone: the default of ``Settings.timezone``, and the zone of the dates and
+#: times editors write in drafts (read without settings, so always this one).
+TIMEZONE = "Europe/Brussels"
+BRUSSELS = ZoneInfo(TIMEZONE)
+
+#: ``DIGIWEETJES_SEND_*`` → (``SendOptions`` field, type, help); the defaults are
+#: ``SendOptions``'s. Each must be a positive number; the CLI's --concurrency/--processes win.
+SEND_VARIABLES: dict[str, tuple[str, type, str]] = {
+    "DIGIWEETJES_SEND_CONCURRENCY": ("concurrency", int, "requests in flight per process"),
+    "DIGIWEETJES_SEND_BATCH_SIZE": (
+        "batch_size", int, "recipients a request (default: the provider's maximum)"),
+    "DIGIWEETJES_SEND_REQUESTS_PER_SECOND": (
+        "requests_per_second", float, "ceiling on provider requests a second"),
+    "DIGIWEETJES_SEND_MESSAGES_PER_HOUR": (
+        "messages_per_hour", int, "ceiling on messages an hour (the provider plan's quota)"),
+    "DIGIWEETJES_SEND_BRAKE_AFTER": (
+        "brake_after", int, "consecutive failed requests after which the campaign pauses"),
+    "DIGIWEETJES_SEND_MAX_ATTEMPTS": (
+        "max_attempts", int, "attempts per batch before its deliveries count as failed"),
+    "DIGIWEETJES_SEND_PROCESSES": (
+        "processes", int, "sending processes, each with its own connections"),
+    "DIGIWEETJES_SEND_DATABASE_ATTEMPTS": (
+        "database_attempts", int, "database errors in a row after which the send stops"),
+    "DIGIWEETJES_SEND_STALL_SECONDS": (
+        "stall_seconds", float, "seconds without progress on due work before the send pauses"),
+}
 
 
 class Secret:
@@ -65,7 +95,14 @@ class Settings:
     # Provider credentials and options, e.g. {"api_key": Secret(...), "domain": "..."}.
     provider_options: dict[str, object] = field(default_factory=dict)
     webhook_secret: Secret = field(default_factory=lambda: Secret(""))
-    timezone: str = "Europe/Brussels"
+    timezone: str = TIMEZONE
+    # How hard to push the provider (DIGIWEETJES_SEND_*, see SEND_VARIABLES).
+    send: SendOptions = field(default_factory=SendOptions)
+
+    @property
+    def projects_path(self) -> Path:
+        """The editors' projects.yaml: project-status data and the region."""
+        return self.issues_dir / "projects.yaml"
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests, CLI overrides)."""
@@ -126,7 +163,25 @@ class Settings:
             provider_options=options,
             webhook_secret=Secret(get("DIGIWEETJES_WEBHOOK_SECRET", "")),
             timezone=get("DIGIWEETJES_TIMEZONE", cls.timezone),
+            send=send_options(env),
         )
+
+
+def send_options(environ: Mapping[str, str]) -> SendOptions:
+    """``SendOptions`` from the ``DIGIWEETJES_SEND_*`` variables (ConfigError if not positive)."""
+    values: dict[str, Any] = {}
+    for name, (option, kind, _help) in SEND_VARIABLES.items():
+        raw = environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = kind(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} is not a number: {raw!r}") from exc
+        if value <= 0:
+            raise ConfigError(f"{name} must be positive")
+        values[option] = value
+    return SendOptions(**values)
 
 
 def _looks_secret(option: str) -> bool:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from digiweetjes.config import TIMEZONE
 from digiweetjes.models import Subscriber, SubscriberStatus
 from digiweetjes.subscribers import subscriber_query
 from digiweetjes.topics import TOPICS
@@ -32,7 +33,7 @@ def _when(moment: datetime | None, zone: ZoneInfo) -> str:
 
 def export_csv(session: Session, out: TextIO, *, status: str | None = None,
                municipality: str | None = None, subregion: str | None = None,
-               topic: str | None = None, timezone: str = "Europe/Brussels") -> int:
+               topic: str | None = None, timezone: str = TIMEZONE) -> int:
     """Write matching subscribers to ``out`` (opened with ``encoding="utf-8-sig"``, newline="")
     and return how many; erased tombstones are never exported."""
     zone = ZoneInfo(timezone)

@@ -10,6 +10,8 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from digiweetjes.config import TIMEZONE
+
 # Parsed once: Babel would parse the locale string again on every call, and an issue formats
 # a hundred dates and amounts per compile. The pure functions below are cached for the same
 # reason (an issue repeats the same few dates and budgets).
@@ -33,7 +35,7 @@ def month_year(value: date) -> str:
     return format_date(value, format="MMMM y", locale=LOCALE)
 
 
-def date_time(value: datetime, tz: str = "Europe/Brussels") -> str:
+def date_time(value: datetime, tz: str = TIMEZONE) -> str:
     """``5 december 2026 om 09:00``."""
     return format_datetime(value, format="d MMMM y 'om' HH:mm", tzinfo=tz, locale=LOCALE)
 

@@ -22,13 +22,14 @@ from starlette.routing import Route
 from digiweetjes import templating
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
-from digiweetjes.errors import ContentErrors, DigiweetjesError
+from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
+from digiweetjes.links import preferences_url, unsubscribe_url
+from digiweetjes.region_lookup import region
 from digiweetjes.render import CompiledIssue, RecipientData, compile_draft_file, personalize
 
 DEMO_NAME = "Voorbeeld Lezer"
 DEMO_EMAIL = "voorbeeld.lezer@example.be"
-SUBREGION_CHOICES = (("", "Geen (alle Digibanken)"), ("noord", "Brugge Noord"),
-                     ("centrum", "Brugge Centrum"), ("west", "Brugge West"))
+NO_SUBREGION = ("", "Geen (alle Digibanken)")
 WIDTHS = (800, 375)
 POLL_MS = 1000
 
@@ -52,7 +53,7 @@ class PreviewRenderer:
 
     def watched_files(self) -> list[Path]:
         templates = self.settings.templates_dir
-        files = [self.draft_path, self.settings.issues_dir / "projects.yaml"]
+        files = [self.draft_path, self.settings.projects_path]
         files += sorted(p for p in templates.rglob("*") if p.is_file())
         return files
 
@@ -88,12 +89,20 @@ class PreviewRenderer:
             return _Rendered(version, None, None, (f"{type(exc).__name__}: {exc}",))
         return _Rendered(version, draft, compiled, ())
 
+    def subregion_choices(self) -> tuple[tuple[str, str], ...]:
+        """(value, label) of the subregion menu: none, then the region's subregions."""
+        try:
+            subregions = region(self.settings).subregions
+        except ContentError:  # a broken projects.yaml: the render shows why
+            subregions = ()
+        return (NO_SUBREGION, *((s.id, s.name) for s in subregions))
+
     def demo_recipient(self, subregion: str | None) -> RecipientData:
         """A fictional reader: the preview never shows a real subscriber's data or links."""
-        base = self.settings.base_url
+        # The marker tells the web app that a preview's link was followed, not a real one.
         return RecipientData(email=DEMO_EMAIL, name=DEMO_NAME, subregion=subregion or None,
-                             unsubscribe_url=f"{base}/uitschrijven?voorbeeld=1",
-                             preferences_url=f"{base}/voorkeuren?voorbeeld=1")
+                             unsubscribe_url=unsubscribe_url(self.settings) + "?voorbeeld=1",
+                             preferences_url=preferences_url(self.settings) + "?voorbeeld=1")
 
 
 def create_preview_app(settings: Settings, draft_path: Path) -> Starlette:
@@ -102,14 +111,14 @@ def create_preview_app(settings: Settings, draft_path: Path) -> Starlette:
 
     def subregion_of(request: Request) -> str:
         value = request.query_params.get("subregio", "")
-        return value if value in dict(SUBREGION_CHOICES) else ""
+        return value if value in dict(renderer.subregion_choices()) else ""
 
     def index(request: Request) -> Response:
         rendered = renderer.current()
         subregion = subregion_of(request)
         if rendered.errors:
             return HTMLResponse(_error_page(rendered), status_code=422)
-        return HTMLResponse(_index_page(rendered, subregion))
+        return HTMLResponse(_index_page(rendered, subregion, renderer.subregion_choices()))
 
     def email(request: Request) -> Response:
         rendered = renderer.current()
@@ -181,13 +190,14 @@ def _page(title: str, body: str, version: str) -> str:
             f"{_poll_script(version)}\n</body>\n</html>\n")
 
 
-def _index_page(rendered: _Rendered, subregion: str) -> str:
+def _index_page(rendered: _Rendered, subregion: str,
+                choices: tuple[tuple[str, str], ...]) -> str:
     assert rendered.compiled is not None and rendered.draft is not None
     compiled = rendered.compiled
     query = f"?subregio={subregion}" if subregion else ""
     options = "".join(
-        f'<option value="{value}"{" selected" if value == subregion else ""}>'
-        f"{html.escape(label)}</option>" for value, label in SUBREGION_CHOICES)
+        f'<option value="{html.escape(value)}"{" selected" if value == subregion else ""}>'
+        f"{html.escape(label)}</option>" for value, label in choices)
     frames = "".join(
         f'<figure><figcaption>{width} px breed</figcaption>'
         f'<iframe src="/email{query}" width="{width}" '

@@ -10,10 +10,6 @@ from digiweetjes.content.region import Region, load_region
 from digiweetjes.errors import SubscriberError
 
 
-def projects_file(settings: Settings) -> Path:
-    return settings.issues_dir / "projects.yaml"
-
-
 @lru_cache(maxsize=4)
 def _cached(path: Path, mtime_ns: int) -> Region:
     return load_region(path)
@@ -21,7 +17,7 @@ def _cached(path: Path, mtime_ns: int) -> Region:
 
 def region(settings: Settings) -> Region:
     """The region of ``issues/projects.yaml`` (re-read when the file changes)."""
-    path = projects_file(settings)
+    path = settings.projects_path
     try:
         mtime = path.stat().st_mtime_ns
     except OSError:

@@ -19,6 +19,13 @@ from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Audience, Draft, list_drafts, load_draft
 from digiweetjes.content.projects import ProjectData, load_projects
 from digiweetjes.errors import RenderError
+from digiweetjes.links import (
+    archive_url,
+    preferences_url,
+    projects_url,
+    unsubscribe_url,
+    web_url,
+)
 from digiweetjes.placeholders import FillableTemplate, unescape_rust_markers
 from digiweetjes.templating import render_template
 
@@ -94,8 +101,8 @@ class CompiledIssue:
         """The issue as anyone may see it: no personal links, every Digibank listed."""
         return personalize(self, RecipientData(
             email="", name=None, subregion=None,
-            unsubscribe_url=f"{settings.base_url}/uitschrijven",
-            preferences_url=f"{settings.base_url}/voorkeuren"))
+            unsubscribe_url=unsubscribe_url(settings),
+            preferences_url=preferences_url(settings)))
 
 
 def personalize(compiled: CompiledIssue, recipient: RecipientData) -> PersonalizedMessage:
@@ -103,10 +110,6 @@ def personalize(compiled: CompiledIssue, recipient: RecipientData) -> Personaliz
     html_values, text_values = compiled.values_for(recipient)
     return PersonalizedMessage(subject=compiled.subject, html=compiled.html.fill(html_values),
                                text=compiled.text.fill(text_values))
-
-
-def web_url(settings: Settings, issue_id: str) -> str:
-    return f"{settings.base_url}/archief/{issue_id}.html"
 
 
 def previous_issue_date(issues_dir: Path, draft: Draft) -> date | None:
@@ -137,8 +140,8 @@ def issue_context(draft: Draft, projects: ProjectData, settings: Settings,
         "changes": changes,
         "changes_since": since,
         "web_url": web_url(settings, draft.issue_id),
-        "archive_url": f"{settings.base_url}/",
-        "projects_url": f"{settings.base_url}/projectoproepen.html",
+        "archive_url": archive_url(settings),
+        "projects_url": projects_url(settings),
         "source_url": projects.source_url,
         "settings": settings,
     }
@@ -185,7 +188,7 @@ def mjml_to_html(source: str, origin: str) -> str:
 
 def compile_draft_file(path: Path, settings: Settings) -> tuple[Draft, CompiledIssue]:
     """Load projects.yaml and a draft, and compile it (the editor commands' one call)."""
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     draft = load_draft(path, projects)
     since = previous_issue_date(settings.issues_dir, draft)
     return draft, compile_issue(draft, projects, settings, changes_since=since)

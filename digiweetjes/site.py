@@ -18,9 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from digiweetjes.config import Settings
+from digiweetjes.config import BRUSSELS, Settings
 from digiweetjes.content.drafts import (
-    BRUSSELS,
     Draft,
     list_drafts,
     load_draft,
@@ -28,6 +27,7 @@ from digiweetjes.content.drafts import (
 )
 from digiweetjes.content.projects import ProjectData, load_projects
 from digiweetjes.errors import ContentError, RenderError
+from digiweetjes.links import PROJECTS_PAGE, issue_page, subscribe_url
 from digiweetjes.render import (
     CompiledIssue,
     compile_issue,
@@ -56,7 +56,7 @@ class SiteIssue:
 
     @property
     def path(self) -> str:
-        return f"archief/{self.issue_id}.html"
+        return issue_page(self.issue_id)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def build_site(settings: Settings, *, include_drafts: bool = False) -> BuildRepo
 
 def read_site(settings: Settings, *, include_drafts: bool = False) -> SiteSource:
     """Load projects.yaml and every draft to publish, compiling each issue once."""
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     issues: list[SiteIssue] = []
     skipped: list[tuple[str, str]] = []
     for path in list_drafts(settings.issues_dir):
@@ -139,7 +139,7 @@ def render_site(source: SiteSource, settings: Settings) -> dict[str, str]:
     templates = settings.templates_dir
     common = {
         "base_url": settings.base_url,
-        "subscribe_url": f"{settings.base_url}/inschrijven",
+        "subscribe_url": subscribe_url(settings),
         "reply_to": settings.reply_to,
         "region": source.projects.region,
     }
@@ -152,7 +152,7 @@ def render_site(source: SiteSource, settings: Settings) -> dict[str, str]:
             concept=issue.concept)
     files["index.html"] = render_template(
         templates, "web/index.html.j2", **common, root="", page="index", issues=source.issues)
-    files["projectoproepen.html"] = render_template(
+    files[PROJECTS_PAGE] = render_template(
         templates, "web/projects.html.j2", **common, root="", page="projects",
         tiers=source.projects.by_tier(), thresholds=source.projects.thresholds,
         threshold_names={t.id: t.name for t in source.projects.thresholds},

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from digiweetjes.config import Settings
 from digiweetjes.errors import ProviderError
+from digiweetjes.links import privacy_url
 from digiweetjes.placeholders import placeholder
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, RecipientResult
 from digiweetjes.render import mjml_to_html
@@ -65,7 +66,7 @@ def render_service_mail(settings: Settings, kind: MailKind) -> BatchContent:
         "preview": _PREVIEWS[kind],
         "organisation": ORGANISATION,
         "contact_email": settings.reply_to,
-        "privacy_url": f"{settings.base_url}/privacy",
+        "privacy_url": privacy_url(settings),
         "lifetime_days": CONFIRM_LIFETIME.days,
         "retention_days": PENDING_RETENTION_DAYS,
     }

@@ -24,8 +24,9 @@ def issues_copy(tmp_path: Path, settings: Settings) -> Settings:
     """Settings whose issues folder is a fresh copy of projects.yaml (no drafts)."""
     issues = tmp_path / "issues"
     issues.mkdir(exist_ok=True)
-    shutil.copy(PROJECT_ROOT / "issues" / "projects.yaml", issues / "projects.yaml")
-    return settings.with_(issues_dir=issues)
+    copy = settings.with_(issues_dir=issues)
+    shutil.copy(Settings().projects_path, copy.projects_path)
+    return copy
 
 
 def write_draft(issues: Path, body: str, *, date: str = "2027-01-10", slug: str = "test",

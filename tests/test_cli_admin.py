@@ -227,3 +227,17 @@ def test_demo_command_builds_database_and_subscribers(env, capsys, monkeypatch,
     assert (tmp_path / ".digiweetjes-secret").exists()
     code, out, err = run(capsys, "demo")
     assert code == 0 and "0 fictional demo subscribers added" in out
+
+
+def test_the_subregion_option_offers_the_subregions_of_projects_yaml(
+        initialised, env, capsys, monkeypatch, tmp_path) -> None:
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    text = (PROJECT_ROOT / "issues" / "projects.yaml").read_text(encoding="utf-8")
+    (issues / "projects.yaml").write_text(text.replace("id: west", "id: westkust"),
+                                          encoding="utf-8")
+    monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(issues))
+    assert run(capsys, "subscribers", "list", "--subregion", "westkust")[0] == 0
+    code, _out, err = run(capsys, "subscribers", "list", "--subregion", "west")
+    assert code == 2
+    assert "'west' is not one of 'noord', 'centrum', 'westkust'" in err

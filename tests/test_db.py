@@ -166,3 +166,17 @@ def test_bad_url_is_a_config_error() -> None:
         Database("not a url")
     with pytest.raises(ConfigError, match="driver"):
         Database("nosuchdialect://x/y")
+
+
+def test_the_subregion_constraint_lists_the_subregions_of_the_region(settings) -> None:
+    """The schema is fixed by migrations, the region by projects.yaml: they must agree."""
+    import re
+
+    from sqlalchemy import CheckConstraint
+
+    from digiweetjes.region_lookup import region
+
+    check = next(c for c in Subscriber.__table__.constraints
+                 if isinstance(c, CheckConstraint) and "subregion" in str(c.sqltext))
+    assert sorted(re.findall(r"'([^']+)'", str(check.sqltext))) == \
+        sorted(region(settings).subregion_ids)

@@ -10,7 +10,7 @@ from tests.helpers_content import SAMPLE, issues_copy, write_draft
 
 @pytest.fixture
 def projects(settings):
-    return load_projects(settings.issues_dir / "projects.yaml")
+    return load_projects(settings.projects_path)
 
 
 @pytest.fixture

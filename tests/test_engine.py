@@ -23,9 +23,10 @@ from digiweetjes.links import subscriber_links
 from digiweetjes.providers.base import Batch
 from digiweetjes.sending import ledger, service
 from digiweetjes.sending.backoff import Backoff
-from digiweetjes.sending.engine import SendEngine, SendOptions
+from digiweetjes.sending.engine import SendEngine
 from digiweetjes.sending.ledger import Ledger
 from digiweetjes.sending.links import LinkSigner
+from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.ratelimit import RateLimiter
 from digiweetjes.tokens import Purpose, read_token
 from tests.sending_support import (
@@ -314,15 +315,27 @@ def test_backoff_grows_caps_jitters_and_honours_the_hint() -> None:
 
 
 def test_send_options_from_the_environment() -> None:
+    from digiweetjes.config import Settings
     from digiweetjes.errors import ConfigError
 
-    options = SendOptions.from_env({"DIGIWEETJES_SEND_CONCURRENCY": "8",
-                                    "DIGIWEETJES_SEND_REQUESTS_PER_SECOND": "2.5",
-                                    "DIGIWEETJES_SEND_MESSAGES_PER_HOUR": "6000"})
+    options = Settings.from_env({"DIGIWEETJES_SEND_CONCURRENCY": "8",
+                                 "DIGIWEETJES_SEND_REQUESTS_PER_SECOND": "2.5",
+                                 "DIGIWEETJES_SEND_MESSAGES_PER_HOUR": "6000"}).send
     assert (options.concurrency, options.requests_per_second,
             options.messages_per_hour) == (8, 2.5, 6000)
     with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_BRAKE_AFTER"):
-        SendOptions.from_env({"DIGIWEETJES_SEND_BRAKE_AFTER": "many"})
+        Settings.from_env({"DIGIWEETJES_SEND_BRAKE_AFTER": "many"})
+
+
+def test_settings_carry_the_default_send_options_and_the_projects_path() -> None:
+    from digiweetjes.config import Settings
+    from digiweetjes.errors import ConfigError
+
+    settings = Settings.from_env({"DIGIWEETJES_ISSUES_DIR": "/srv/nummers"})
+    assert settings.send == SendOptions()
+    assert str(settings.projects_path) == "/srv/nummers/projects.yaml"
+    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_PROCESSES must be positive"):
+        Settings.from_env({"DIGIWEETJES_SEND_PROCESSES": "0"})
 
 
 def _failing_claims(monkeypatch, failures: int | None) -> list[int]:

@@ -87,7 +87,7 @@ def test_rerenders_after_a_template_or_projects_change(workspace) -> None:
     settings, draft = workspace
     client = TestClient(create_preview_app(settings, draft))
     assert "€ 250.000" in client.get("/email").text
-    _edit(settings.issues_dir / "projects.yaml", "budget_eur: 250000", "budget_eur: 300000")
+    _edit(settings.projects_path, "budget_eur: 250000", "budget_eur: 300000")
     assert "€ 300.000" in client.get("/email").text
     # The Jinja environment caches templates: the preview must clear it on change.
     _edit(settings.templates_dir / "email" / "issue.mjml.j2", "<h2>In de kijker</h2>",

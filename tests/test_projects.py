@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from digiweetjes.config import PROJECT_ROOT
+from digiweetjes.config import Settings
 from digiweetjes.content.projects import Tier, load_projects
 from digiweetjes.errors import ContentError, ContentErrors
 
-PROJECTS = PROJECT_ROOT / "issues" / "projects.yaml"
+PROJECTS = Settings().projects_path
 
 
 def test_all_nine_project_calls_of_the_seed_with_their_tier_and_budget():

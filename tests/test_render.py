@@ -99,7 +99,7 @@ def test_budgets_and_dates_in_dutch(compiled):
 
 
 def test_every_project_and_threshold_appears_in_both_parts(compiled, settings):
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     message = personalize(compiled, recipient())
     for project in projects.projects:
         assert project.name in message.text
@@ -120,7 +120,7 @@ def test_new_since_previous_issue_comes_from_the_dates(tmp_path, settings):
     write_draft(settings.issues_dir, "Eerste.\n", date="2022-10-20", slug="een", number=1)
     second = write_draft(settings.issues_dir, "Tweede.\n", date="2023-02-01", slug="twee",
                          number=2)
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     draft = load_draft(second, projects)
     since = previous_issue_date(settings.issues_dir, draft)
     assert since.isoformat() == "2022-10-20"

@@ -12,8 +12,9 @@ from digiweetjes.db import Database
 from digiweetjes.models import Delivery, Subscriber
 from digiweetjes.providers.fake_server import FakeProviderServer, Faults
 from digiweetjes.render import RecipientData
-from digiweetjes.sending.engine import SendEngine, SendOptions
+from digiweetjes.sending.engine import SendEngine
 from digiweetjes.sending.links import LinkSigner
+from digiweetjes.sending.options import SendOptions
 from tests.providers_support import FACTORIES, KEY
 from tests.sending_support import TRICKY, add_subscriber, freeze, sample_issue
 

@@ -253,7 +253,7 @@ def test_projects_page_is_the_seed_regenerated(site_settings: Settings) -> None:
 
 
 def test_projects_page_follows_projects_yaml(site_settings: Settings) -> None:
-    data = site_settings.issues_dir / "projects.yaml"
+    data = site_settings.projects_path
     data.write_text(data.read_text(encoding="utf-8").replace(
         "budget_eur: 250000", "budget_eur: 300000"), encoding="utf-8")
     build_site(site_settings)
@@ -297,3 +297,13 @@ def test_a_failing_write_leaves_the_old_site_intact(site_settings: Settings,
     after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     assert after == before
     assert [p.name for p in site.parent.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_the_archive_writes_its_pages_where_the_links_point(site_settings: Settings) -> None:
+    from digiweetjes.links import projects_url, web_url
+
+    build_site(site_settings)
+    base = site_settings.base_url + "/"
+    for url in (web_url(site_settings, SAMPLE_ID), projects_url(site_settings)):
+        assert url.startswith(base)
+        assert (site_settings.site_dir / url.removeprefix(base)).is_file(), url

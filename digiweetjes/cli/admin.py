@@ -14,6 +14,7 @@ from babel.dates import format_datetime
 from rich.console import Console
 from rich.table import Table
 
+from digiweetjes.cli.common import SubregionChoice
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import Settings
 from digiweetjes.models import SubscriberStatus
@@ -115,7 +116,7 @@ def add(email: str, name: str | None, municipality: str | None, topics: tuple[st
 @subscribers.command("list")
 @click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
 @click.option("--municipality", help="Only this municipality.")
-@click.option("--subregion", type=click.Choice(["noord", "centrum", "west"]))
+@click.option("--subregion", type=SubregionChoice())
 @click.option("--topic", help="Only people interested in this topic.")
 @click.option("--search", help="Part of an address or name.")
 @click.option("--limit", default=50, show_default=True, help="At most this many rows (0: all).")
@@ -266,7 +267,7 @@ def send_confirmations() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
 @click.option("--municipality", help="Only this municipality.")
-@click.option("--subregion", type=click.Choice(["noord", "centrum", "west"]))
+@click.option("--subregion", type=SubregionChoice())
 @click.option("--topic", help="Only people interested in this topic.")
 def export(file: Path, status: str | None, municipality: str | None, subregion: str | None,
            topic: str | None) -> None:

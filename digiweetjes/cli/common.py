@@ -15,6 +15,26 @@ def load_settings(*, allow_local_secret: bool = False) -> Settings:
     return Settings.from_env(allow_local_secret=allow_local_secret)
 
 
+class SubregionChoice(click.Choice):
+    """The subregion ids of the region in projects.yaml, read when an option first needs them."""
+
+    def __init__(self) -> None:
+        # No fixed choices: the ``choices`` property reads them from the region data.
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        from digiweetjes.region_lookup import region
+
+        return region(load_settings()).subregion_ids
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        try:
+            return super().get_metavar(param, ctx)
+        except DigiweetjesError:
+            return "SUBREGION"  # --help still works with a broken projects.yaml
+
+
 def fail(message: str, exit_code: int = 1) -> None:
     """Print an error for a person and stop with a non-zero exit."""
     click.echo(f"Error: {message}", err=True)

@@ -14,6 +14,9 @@ from digiweetjes.cli.common import load_settings
 from digiweetjes.config import Settings
 
 SAMPLE_ISSUE = "2026-12-05-overzicht-projectoproepen.md"
+#: The subregion of the sample reader the demo renders the issue for (its name comes from the
+#: region data).
+SAMPLE_SUBREGION = "west"
 
 
 def _step_check_sample_issue(settings: Settings) -> str:
@@ -27,18 +30,22 @@ def _step_check_sample_issue(settings: Settings) -> str:
 
 
 def _step_render_sample_issue(settings: Settings) -> str:
+    from digiweetjes.links import preferences_url, unsubscribe_url
+    from digiweetjes.region_lookup import region
     from digiweetjes.render import RecipientData, compile_draft_file, personalize
 
     draft, compiled = compile_draft_file(settings.issues_dir / SAMPLE_ISSUE, settings)
+    reader_in = region(settings).subregion(SAMPLE_SUBREGION)
     message = personalize(compiled, RecipientData(
-        email="voorbeeld@example.org", name="Voorbeeld Lezer", subregion="west",
-        unsubscribe_url=f"{settings.base_url}/uitschrijven/VOORBEELD",
-        preferences_url=f"{settings.base_url}/voorkeuren/VOORBEELD"))
+        email="voorbeeld@example.org", name="Voorbeeld Lezer", subregion=reader_in.id,
+        unsubscribe_url=unsubscribe_url(settings, "VOORBEELD"),
+        preferences_url=preferences_url(settings, "VOORBEELD")))
     out = settings.root / "rendered"
     out.mkdir(exist_ok=True)
     (out / f"{draft.issue_id}.html").write_text(message.html, encoding="utf-8")
     (out / f"{draft.issue_id}.txt").write_text(message.text, encoding="utf-8")
-    return f"email as a reader in Brugge West sees it: {out / draft.issue_id}.html and .txt"
+    return (f"email as a reader in {reader_in.name} sees it: "
+            f"{out / draft.issue_id}.html and .txt")
 
 
 def _step_build_site(settings: Settings) -> str:

@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 
 from digiweetjes.check import check_issue
-from digiweetjes.cli.common import load_settings
+from digiweetjes.cli.common import SubregionChoice, load_settings
 from digiweetjes.content.drafts import list_drafts, resolve_draft
 from digiweetjes.errors import CheckFailed, ContentError
+from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.render import RecipientData, compile_draft_file, personalize
 
 DRAFT_TEMPLATE = """\
@@ -75,7 +76,7 @@ def new_command(title: str, issue_date, number: int | None) -> None:
               default=None, help="Output folder (default: rendered/).")
 @click.option("--name", default="Voorbeeld Lezer", show_default=True,
               help="Recipient name to personalize the sample with.")
-@click.option("--subregion", type=click.Choice(["noord", "centrum", "west"]), default=None,
+@click.option("--subregion", type=SubregionChoice(), default=None,
               help="Digibank subregion of the sample recipient (default: none).")
 def render_command(issue: str, out_dir: Path | None, name: str, subregion: str | None) -> None:
     """Render ISSUE (path, file name or number) to HTML and text files."""
@@ -85,8 +86,8 @@ def render_command(issue: str, out_dir: Path | None, name: str, subregion: str |
     out.mkdir(parents=True, exist_ok=True)
     message = personalize(compiled, RecipientData(
         email="voorbeeld@example.org", name=name, subregion=subregion,
-        unsubscribe_url=f"{settings.base_url}/uitschrijven/VOORBEELD",
-        preferences_url=f"{settings.base_url}/voorkeuren/VOORBEELD"))
+        unsubscribe_url=unsubscribe_url(settings, "VOORBEELD"),
+        preferences_url=preferences_url(settings, "VOORBEELD")))
     html_path = out / f"{draft.issue_id}.html"
     text_path = out / f"{draft.issue_id}.txt"
     html_path.write_text(message.html, encoding="utf-8")
@@ -118,7 +119,7 @@ def drafts_command() -> None:
     from digiweetjes.formatting import long_date
 
     settings = load_settings()
-    projects = load_projects(settings.issues_dir / "projects.yaml")
+    projects = load_projects(settings.projects_path)
     table = Table(title=f"Drafts in {settings.issues_dir}")
     for column in ("file", "nr.", "date", "status", "title", "problems"):
         table.add_column(column)

@@ -79,7 +79,6 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
                  processes: int | None) -> None:
     """Send ISSUE to its audience (resumes a paused or interrupted send)."""
     import dataclasses
-    import os
 
     from digiweetjes.cli.common import load_settings
     from digiweetjes.clock import SystemClock
@@ -87,11 +86,11 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
     from digiweetjes.errors import SendingPaused
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.sending import service
-    from digiweetjes.sending.engine import SendEngine, SendOptions
+    from digiweetjes.sending.engine import SendEngine
     from digiweetjes.sending.progress import SendProgress
 
     settings = load_settings()
-    options = SendOptions.from_env(os.environ)
+    options = settings.send
     if concurrency:
         options = dataclasses.replace(options, concurrency=concurrency)
     if processes:

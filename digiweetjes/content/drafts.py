@@ -6,10 +6,10 @@ import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from digiweetjes.config import BRUSSELS
 from digiweetjes.content import display_path, read_editor_text
 from digiweetjes.content.markdown import MarkdownResult, render_markdown
 from digiweetjes.content.projects import ProjectData, Slug
@@ -17,7 +17,6 @@ from digiweetjes.content.yamlsource import load_yaml, validate
 from digiweetjes.errors import ContentError, ContentErrors
 
 DRAFT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
-BRUSSELS = ZoneInfo("Europe/Brussels")
 OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 

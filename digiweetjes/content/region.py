@@ -32,6 +32,11 @@ class Region:
     def municipalities(self) -> tuple[str, ...]:
         return tuple(sorted(m for s in self.subregions for m in s.municipalities))
 
+    @property
+    def subregion_ids(self) -> tuple[str, ...]:
+        """The subregion ids in the order of projects.yaml."""
+        return tuple(s.id for s in self.subregions)
+
     def subregion(self, subregion_id: str) -> Subregion:
         for subregion in self.subregions:
             if subregion.id == subregion_id:

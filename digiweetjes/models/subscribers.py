@@ -116,6 +116,8 @@ class Subscriber(Base):
     __table_args__ = (
         CheckConstraint(enum_check("status", SubscriberStatus), name="status"),
         CheckConstraint(enum_check("source", Source), name="source"),
+        # The subregion ids of projects.yaml's region, frozen by migration 0001: a new subregion
+        # needs a migration (tests/test_db.py checks that the two agree).
         CheckConstraint("subregion IS NULL OR subregion IN ('noord', 'centrum', 'west')",
                         name="subregion"),
         Index("ix_subscribers_status_municipality", "status", "municipality"),

@@ -7,7 +7,8 @@ from digiweetjes.config import Settings
 from digiweetjes.db import open_database
 from digiweetjes.providers.outbox import OutboxProvider
 from digiweetjes.sending import ledger, service
-from digiweetjes.sending.engine import SendEngine, SendOptions
+from digiweetjes.sending.engine import SendEngine
+from digiweetjes.sending.options import SendOptions
 
 SAMPLE_ISSUE = "2026-12-05-overzicht-projectoproepen"
 

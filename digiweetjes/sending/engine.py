@@ -15,8 +15,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -24,7 +24,6 @@ from digiweetjes.clock import Clock
 from digiweetjes.config import Secret, Settings
 from digiweetjes.db import Database
 from digiweetjes.errors import (
-    ConfigError,
     PermanentProviderError,
     ProviderError,
     SendingError,
@@ -40,6 +39,7 @@ from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.ledger import CampaignInfo, ClaimedBatch, Ledger
 from digiweetjes.sending.links import LinkSigner
 from digiweetjes.sending.memory import tame_allocator
+from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.processes import run_in_processes
 from digiweetjes.sending.progress import SendProgress
 from digiweetjes.sending.ratelimit import RateLimiter
@@ -57,61 +57,6 @@ ACCOUNT_STATUSES = frozenset({401, 402, 403})
 #: every other one carries a full personalized body per message, so its batches are sized by
 #: bytes (``max_request_bytes``) to keep requests in flight, and memory, bounded.
 SERVER_SIDE_PERSONALIZATION = frozenset({"brevo", "sendgrid", "mailgun", "mailjet"})
-
-_SEND_ENV: dict[str, tuple[str, type]] = {
-    "CONCURRENCY": ("concurrency", int), "BATCH_SIZE": ("batch_size", int),
-    "REQUESTS_PER_SECOND": ("requests_per_second", float),
-    "MESSAGES_PER_HOUR": ("messages_per_hour", int),
-    "BRAKE_AFTER": ("brake_after", int), "MAX_ATTEMPTS": ("max_attempts", int),
-    "PROCESSES": ("processes", int), "DATABASE_ATTEMPTS": ("database_attempts", int),
-    "STALL_SECONDS": ("stall_seconds", float),
-}
-
-
-@dataclass(frozen=True)
-class SendOptions:
-    """How hard to push a provider (``DIGIWEETJES_SEND_*`` in the environment)."""
-
-    concurrency: int = 4
-    #: Sending processes, each with ``concurrency`` requests in flight (needs a provider
-    #: factory: every process opens its own connections).
-    processes: int = 1
-    #: Recipients a request; None: the provider's maximum.
-    batch_size: int | None = None
-    requests_per_second: float | None = None
-    messages_per_hour: int | None = None
-    brake_after: int = 10
-    max_attempts: int = 8
-    backoff: Backoff = field(default_factory=Backoff)
-    #: A batch held longer than this by a worker on another machine counts as abandoned.
-    lease: timedelta = timedelta(minutes=10)
-    #: Resend under an idempotency key only while this much of its lifetime is left.
-    key_margin: timedelta = timedelta(minutes=5)
-    #: Rough ceiling of one request's body where every message carries its own full body.
-    max_request_bytes: int = 3_000_000
-    #: Consecutive database errors (a claim, a record) tolerated before the send stops.
-    database_attempts: int = 35
-    #: Seconds without a batch claimed or an outcome recorded, while work is due, before the
-    #: send pauses itself rather than looping on.
-    stall_seconds: float = 300.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> SendOptions:
-        """Options from ``DIGIWEETJES_SEND_CONCURRENCY``, ``_REQUESTS_PER_SECOND``, ... ."""
-        values: dict[str, Any] = {}
-        for suffix, (name, kind) in _SEND_ENV.items():
-            raw = environ.get(f"DIGIWEETJES_SEND_{suffix}", "").strip()
-            if not raw:
-                continue
-            try:
-                value = kind(raw)
-            except ValueError as exc:
-                raise ConfigError(f"DIGIWEETJES_SEND_{suffix} is not a number: {raw!r}") from exc
-            if value <= 0:
-                raise ConfigError(f"DIGIWEETJES_SEND_{suffix} must be positive")
-            values[name] = value
-        return cls(**values)
-
 
 @dataclass
 class SendSummary:

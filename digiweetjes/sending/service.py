@@ -14,6 +14,7 @@ from digiweetjes.content.drafts import Draft, resolve_draft
 from digiweetjes.db import Database
 from digiweetjes.emails import normalize_email
 from digiweetjes.errors import ProviderError, SendingError
+from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.providers.base import Batch, Provider, Recipient, RecipientResult
 from digiweetjes.render import CompiledIssue, RecipientData, compile_draft_file
 from digiweetjes.sending import ledger
@@ -48,8 +49,8 @@ def test_send(provider: Provider, compiled: CompiledIssue, settings: Settings,
               address: str) -> RecipientResult:
     """Send the issue to one address as a pseudo-recipient; the ledger is never touched."""
     email = normalize_email(address)
-    links = RecipientData(email, None, None, f"{settings.base_url}/uitschrijven",
-                          f"{settings.base_url}/voorkeuren")
+    links = RecipientData(email, None, None, unsubscribe_url(settings),
+                          preferences_url(settings))
     html_values, text_values = compiled.values_for(links)
     content = replace(batch_content(compiled, settings),
                       subject=TEST_SUBJECT_PREFIX + compiled.subject)
