@@ -52,32 +52,48 @@ def _provider(name: str, url: str) -> Any:
 # -- the measured send, in a child process --------------------------------------------------
 
 
+class _Stopwatch:
+    """A progress watcher that notes when sending began (after the audience was frozen)."""
+
+    started_at: float | None = None
+
+    def start(self, *, total: int, done: int) -> None:
+        self.started_at = time.perf_counter()
+
+    def advance(self, amount: int, *, sent: int = 0) -> None:
+        pass
+
+    def update(self, done: int) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 def _child(args: dict[str, Any]) -> dict[str, Any]:
     """Freeze and send one campaign; returns timings and this process's peak RSS."""
     from digiweetjes.clock import SystemClock
     from digiweetjes.db import Database
     from digiweetjes.render import compile_draft_file
-    from digiweetjes.sending import ledger
-    from digiweetjes.sending.engine import SendEngine
+    from digiweetjes.sending import service
     from digiweetjes.sending.options import SendOptions
 
     settings = _settings(args["db_url"])
     db = Database(settings.database_url)
     clock = SystemClock()
     started = time.perf_counter()
-    compiled = compile_draft_file(SAMPLE, settings)[1]
+    draft, compiled = compile_draft_file(SAMPLE, settings)
     compiled_at = time.perf_counter()
-    provider = _provider(args["provider"], args["url"])
-    campaign, _ = ledger.freeze_audience(
-        db, issue_id=compiled.issue_id, subject=compiled.subject, tag=compiled.tag,
-        provider=provider.name, audience=compiled.audience, now=clock.now())
-    frozen_at = time.perf_counter()
-    options = SendOptions(concurrency=args["concurrency"], processes=args["processes"])
-    summary = SendEngine(db, provider, compiled, settings, clock, options,
-                         provider_factory=lambda: _provider(args["provider"], args["url"])
-                         ).run(campaign)
+    progress = _Stopwatch()
+    outcome = service.send_issue(
+        draft, compiled, db=db, settings=settings, clock=clock,
+        provider_factory=lambda: _provider(args["provider"], args["url"]),
+        confirm=lambda plan: True, progress=progress,
+        options=SendOptions(concurrency=args["concurrency"], processes=args["processes"]))
+    summary = outcome.summary
+    assert summary is not None and summary.counts is not None
+    frozen_at = progress.started_at or compiled_at
     finished = time.perf_counter()
-    provider.close()
     db.dispose()
     return {"compile_s": compiled_at - started, "freeze_s": frozen_at - compiled_at,
             "send_s": finished - frozen_at, "total_s": finished - compiled_at,

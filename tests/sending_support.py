@@ -18,8 +18,8 @@ from digiweetjes.models import Delivery, Subscriber, Suppression
 from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import Batch, RecipientResult
 from digiweetjes.render import CompiledIssue, compile_draft_file
-from digiweetjes.sending import ledger
-from digiweetjes.sending.ledger import CampaignInfo
+from digiweetjes.sending import campaigns
+from digiweetjes.sending.campaigns import CampaignInfo
 
 SAMPLE = PROJECT_ROOT / "issues" / "2026-12-05-overzicht-projectoproepen.md"
 #: Literal syntax of every provider's template language, put into the issue's body.
@@ -74,7 +74,7 @@ def set_status(db: Database, email: str, status: str) -> None:
 
 
 def freeze(db: Database, compiled: CompiledIssue, provider: str, now) -> CampaignInfo:
-    campaign, _ = ledger.freeze_audience(
+    campaign, _ = campaigns.freeze_audience(
         db, issue_id=compiled.issue_id, subject=compiled.subject, tag=compiled.tag,
         provider=provider, audience=compiled.audience, now=now)
     return campaign

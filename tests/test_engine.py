@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from digiweetjes.cli.sending_text import status_lines, summary_lines
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import Secret
 from digiweetjes.errors import (
@@ -21,13 +22,14 @@ from digiweetjes.errors import (
 )
 from digiweetjes.links import subscriber_links
 from digiweetjes.providers.base import Batch
-from digiweetjes.sending import ledger, service
+from digiweetjes.sending import campaigns, service
 from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.engine import SendEngine
 from digiweetjes.sending.ledger import Ledger
 from digiweetjes.sending.links import LinkSigner
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.ratelimit import RateLimiter
+from digiweetjes.sending.workers import new_worker_id
 from digiweetjes.tokens import Purpose, read_token
 from tests.sending_support import (
     ScriptedProvider,
@@ -53,6 +55,10 @@ def _engine(db, settings, clock, provider, sleeps=None, **options):
     return SendEngine(db, provider, sample_issue(settings), settings, clock,
                       SendOptions(**defaults), sleep=sleep,
                       monotonic=lambda: clock.now().timestamp(), rng=random.Random(1))
+
+
+def _status_lines(db, campaign) -> list[str]:
+    return status_lines(campaign.issue_id, service.campaign_status(db, campaign.issue_id))
 
 
 def _setup(db, settings, clock, n=25, provider=None, **kw):
@@ -83,7 +89,7 @@ def test_every_recipient_is_sent_once_with_its_own_links(db, settings, clock) ->
             assert r.html_values["unsubscribe_url"] == r.unsubscribe_url
             assert r.text_values["greeting"].startswith("Beste ")
             assert "Brugge" in r.text_values["digibank"] or r.text_values["digibank"]
-    assert ledger.get_campaign(db, campaign.issue_id).state == "done"
+    assert campaigns.get_campaign(db, campaign.issue_id).state == "done"
 
 
 def test_link_signer_makes_the_tokens_make_token_makes(settings) -> None:
@@ -127,14 +133,14 @@ def test_an_uncertain_outcome_is_never_resent_without_a_key(db, settings, clock)
     assert summary.counts == {"queued": 0, "sending": 0, "sent": 5, "failed": 0,
                               "uncertain": 10, "suppressed": 0}
     assert set(provider.delivered.values()) == {1}
-    lines = service.status_lines(db, campaign.issue_id)
+    lines = _status_lines(db, campaign)
     assert any("read timeout after sending" in line for line in lines)
     assert any("--include-uncertain" in line for line in lines)
     # Only an explicit decision sends them again.
     campaign, _ = service.start_or_resume(db, sample_issue(settings), provider, clock,
                                           include_uncertain=True)
     _engine(db, settings, clock, provider).run(campaign)
-    assert ledger.counts(db, campaign.id)["sent"] == 15
+    assert campaigns.counts(db, campaign.id)["sent"] == 15
 
 
 def test_an_uncertain_outcome_is_replayed_under_the_same_key(db, settings, clock) -> None:
@@ -156,7 +162,7 @@ def test_a_refused_batch_fails_with_the_reason_and_the_rest_goes_on(db, settings
                                 fail_emails={"lid024@example.be"})
     summary = _engine(db, settings, clock, provider).run(campaign)
     assert summary.counts["failed"] == 11 and summary.counts["sent"] == 14
-    reasons = dict(ledger.reasons(db, campaign.id, "failed"))
+    reasons = dict(campaigns.reasons(db, campaign.id, "failed"))
     assert reasons == {"HTTP 400: bad address": 10,
                        "lid024@example.be: inactive recipient": 1}
 
@@ -167,7 +173,7 @@ def test_the_brake_pauses_after_consecutive_failures_and_send_resumes(db, settin
                                 script=[TransientProviderError("HTTP 503")] * 4)
     summary = _engine(db, settings, clock, provider, brake_after=4).run(campaign)
     assert summary.paused_reason and "4 consecutive failed requests" in summary.paused_reason
-    paused = ledger.get_campaign(db, campaign.issue_id)
+    paused = campaigns.get_campaign(db, campaign.issue_id)
     assert paused.state == "paused" and "HTTP 503" in paused.pause_reason
     assert summary.counts["failed"] == 0 and summary.counts["sent"] == 0
     summary = _engine(db, settings, clock, provider, brake_after=4).run(paused)
@@ -200,8 +206,8 @@ def test_secrets_never_reach_the_ledger_or_the_logs(db, settings, clock, caplog)
     provider, campaign = _setup(db, settings, clock, n=3, script=script)
     with caplog.at_level(logging.DEBUG):
         summary = _engine(db, settings, clock, provider).run(campaign)
-    text = "\n".join(summary.lines()) + caplog.text
-    text += "\n".join(service.status_lines(db, campaign.issue_id))
+    text = "\n".join(summary_lines(summary)) + caplog.text
+    text += "\n".join(_status_lines(db, campaign))
     text += "".join(d.reason or "" for d in rows(db, campaign.id))
     assert "[redacted]" in text
     assert SECRET not in text
@@ -230,7 +236,7 @@ def test_many_workers_send_everything_once(db, settings, clock) -> None:
 def _dead_worker() -> str:
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)
-    return f"{ledger.new_worker_id().split(':')[0]}:{int(child.stdout)}:dead"
+    return f"{new_worker_id().split(':')[0]}:{int(child.stdout)}:dead"
 
 
 def _die_after_send(db, settings, clock, provider, campaign) -> list[str]:
@@ -257,7 +263,7 @@ def test_killed_after_sending_before_recording(db, settings, clock, keyed) -> No
     else:
         assert summary.recovered == (0, 10)
         assert summary.counts["uncertain"] == 10 and summary.counts["sent"] == 15
-        uncertain = {e for s, e, _i, _r in ledger.problems(db, campaign.id)}
+        uncertain = {e for s, e, _i, _r in campaigns.problems(db, campaign.id)}
         assert uncertain == set(in_flight)
 
 
@@ -380,7 +386,7 @@ def test_a_database_that_keeps_refusing_stops_the_send_clearly(db, settings, clo
     assert message.startswith("verzenden gestopt: de databank gaf 6 keer na elkaar een fout")
     assert "deadlock detected" in message and "Niets is verloren" in message
     assert len(calls) == 6 and not provider.batches
-    assert ledger.counts(db, campaign.id)["queued"] == 20
+    assert campaigns.counts(db, campaign.id)["queued"] == 20
 
 
 def test_a_send_that_cannot_claim_due_work_pauses_instead_of_looping(db, settings, clock,
@@ -394,7 +400,7 @@ def test_a_send_that_cannot_claim_due_work_pauses_instead_of_looping(db, setting
     assert summary.paused_reason.startswith("geen vooruitgang in 30 s: er staan 20 berichten "
                                             "klaar")
     assert 30 <= sum(sleeps) <= 31
-    paused = ledger.get_campaign(db, campaign.issue_id)
+    paused = campaigns.get_campaign(db, campaign.issue_id)
     assert paused.state == "paused" and "geen vooruitgang" in paused.pause_reason
     assert summary.counts["queued"] == 20 and not provider.batches
 

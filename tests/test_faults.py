@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from digiweetjes.cli.sending_text import status_lines, summary_lines
 from digiweetjes.clock import SystemClock
 from digiweetjes.db import Database
 from digiweetjes.models import Delivery, Subscriber
@@ -54,13 +55,14 @@ def test_fault_mix_never_sends_twice(tmp_path, settings, name) -> None:
         ledger_rows = session.execute(select(Subscriber.email, Delivery.state)
                                       .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
                                       ).all()
-    lines = service.status_lines(db, campaign.issue_id)
+    lines = status_lines(campaign.issue_id,
+                         service.campaign_status(db, campaign.issue_id))
     db.dispose()
 
     assert requests >= N // 10 + len(SCRIPT), "the faults did not cost any retries"
     assert recorded["duplicate_count"] == 0, recorded["duplicates"]
     counts = summary.counts
-    assert counts["queued"] == counts["sending"] == counts["failed"] == 0, summary.lines()
+    assert counts["queued"] == counts["sending"] == counts["failed"] == 0, summary_lines(summary)
     assert summary.done
     sent = {e for e, s in ledger_rows if s == "sent"}
     uncertain = {e for e, s in ledger_rows if s == "uncertain"}

@@ -18,8 +18,9 @@ from digiweetjes.content.drafts import Audience
 from digiweetjes.db import Database
 from digiweetjes.models import Delivery
 from digiweetjes.providers.base import RecipientResult
-from digiweetjes.sending import ledger
-from digiweetjes.sending.ledger import Ledger, worker_is_dead
+from digiweetjes.sending import campaigns
+from digiweetjes.sending.ledger import Ledger
+from digiweetjes.sending.workers import new_worker_id, worker_is_dead
 from tests.sending_support import (
     add_subscriber,
     freeze,
@@ -36,6 +37,11 @@ def _dead_worker_id() -> str:
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)
     return f"{socket.gethostname()[:60]}:{int(child.stdout)}:deadbeef0000"
+
+
+def _stopped(alive: Ledger):
+    """The liveness check a sending engine hands the ledger (same host: is the pid gone?)."""
+    return lambda worker: worker_is_dead(worker, alive.worker_id)
 
 
 def _people(db, settings, now, n=5):
@@ -55,27 +61,27 @@ def test_freeze_takes_active_unsuppressed_matching_subscribers_once(db, settings
     add_subscriber(db, settings, "suppressed@example.be", now=now)
     suppress(db, settings, "suppressed@example.be", now)
 
-    everyone = ledger.count_audience(db, Audience())
+    everyone = campaigns.count_audience(db, Audience())
     assert everyone == 3
-    assert ledger.count_audience(db, Audience(municipalities=("Brugge",))) == 1
-    assert ledger.count_audience(db, Audience(subregions=("noord", "west"))) == 2
-    assert ledger.count_audience(db, Audience(municipalities=("Brugge",),
+    assert campaigns.count_audience(db, Audience(municipalities=("Brugge",))) == 1
+    assert campaigns.count_audience(db, Audience(subregions=("noord", "west"))) == 2
+    assert campaigns.count_audience(db, Audience(municipalities=("Brugge",),
                                               subregions=("noord",))) == 2
     # No topics chosen means every topic; "andere" excludes the West subscriber.
-    assert ledger.count_audience(db, Audience(topics=("digibanken",))) == 2
+    assert campaigns.count_audience(db, Audience(topics=("digibanken",))) == 2
 
     compiled = sample_issue(settings)
-    campaign, created = ledger.freeze_audience(
+    campaign, created = campaigns.freeze_audience(
         db, issue_id=compiled.issue_id, subject=compiled.subject, tag=compiled.tag,
         provider="scripted", audience=Audience(), now=now)
     assert created and campaign.audience_size == 3 and campaign.state == "sending"
     # A subscriber who joins later is not half-included: the second call changes nothing.
     add_subscriber(db, settings, "late@example.be", now=now)
-    again, created = ledger.freeze_audience(
+    again, created = campaigns.freeze_audience(
         db, issue_id=compiled.issue_id, subject=compiled.subject, tag=compiled.tag,
         provider="scripted", audience=Audience(), now=now)
     assert not created and again.id == campaign.id
-    assert ledger.counts(db, campaign.id)["queued"] == 3
+    assert campaigns.counts(db, campaign.id)["queued"] == 3
 
 
 def test_claims_are_disjoint_committed_and_in_id_order(db, settings, clock) -> None:
@@ -112,8 +118,8 @@ def test_record_keeps_message_ids_and_reasons(db, settings, clock) -> None:
     assert (found[a].state, found[a].message_id, found[a].sent_at) == ("sent", "<m1>", now)
     assert found[b].message_id == "<m2>"
     assert (found[c].state, found[c].reason) == ("failed", "406: inactive recipient")
-    assert ledger.finish_if_done(db, campaign.id, now)
-    assert ledger.get_campaign(db, campaign.issue_id).state == "done"
+    assert campaigns.finish_if_done(db, campaign.id, now)
+    assert campaigns.get_campaign(db, campaign.issue_id).state == "done"
 
 
 def test_suppressed_or_unsubscribed_since_the_freeze_is_skipped(db, settings, clock) -> None:
@@ -125,7 +131,7 @@ def test_suppressed_or_unsubscribed_since_the_freeze_is_skipped(db, settings, cl
     batch = Ledger(db, campaign.id, "w1").claim(10, now)
     assert [r.email for r in batch.rows] == ["lid0@example.be", "lid3@example.be"]
     assert batch.suppressed == 2
-    assert ledger.counts(db, campaign.id)["suppressed"] == 2
+    assert campaigns.counts(db, campaign.id)["suppressed"] == 2
 
 
 def test_a_transient_retry_is_the_same_batch_with_the_same_key_once_due(db, settings,
@@ -154,8 +160,9 @@ def test_a_worker_that_died_holding_a_batch_leaves_it_uncertain(db, settings, cl
     campaign = freeze(db, sample_issue(settings), "scripted", now)
     dead = Ledger(db, campaign.id, _dead_worker_id())
     held = dead.claim(2, now)
-    alive = Ledger(db, campaign.id, ledger.new_worker_id())
-    requeued, uncertain = alive.recover(now, lease=timedelta(minutes=10), key_window=None)
+    alive = Ledger(db, campaign.id, new_worker_id())
+    requeued, uncertain = alive.recover(now, lease=timedelta(minutes=10), key_window=None,
+                                        stopped=_stopped(alive))
     assert (requeued, uncertain) == (0, 2)
     found = {d.id: d for d in rows(db, campaign.id)}
     for r in held.rows:
@@ -172,10 +179,10 @@ def test_a_keyed_batch_of_a_dead_worker_is_resent_under_its_key_within_the_windo
     _people(db, settings, now, 4)
     campaign = freeze(db, sample_issue(settings), "scripted", now)
     held = Ledger(db, campaign.id, _dead_worker_id()).claim(2, now)
-    alive = Ledger(db, campaign.id, ledger.new_worker_id())
+    alive = Ledger(db, campaign.id, new_worker_id())
     later = now + timedelta(minutes=5)
     assert alive.recover(later, lease=timedelta(minutes=10),
-                         key_window=timedelta(minutes=25)) == (2, 0)
+                         key_window=timedelta(minutes=25), stopped=_stopped(alive)) == (2, 0)
     retry = alive.claim(10, later)
     assert retry.retry and retry.key == held.key
     assert [r.delivery_id for r in retry.rows] == [r.delivery_id for r in held.rows]
@@ -186,9 +193,9 @@ def test_a_keyed_batch_past_its_window_becomes_uncertain(db, settings, clock) ->
     _people(db, settings, now, 2)
     campaign = freeze(db, sample_issue(settings), "scripted", now)
     Ledger(db, campaign.id, _dead_worker_id()).claim(2, now)
-    alive = Ledger(db, campaign.id, ledger.new_worker_id())
+    alive = Ledger(db, campaign.id, new_worker_id())
     assert alive.recover(now + timedelta(minutes=26), lease=timedelta(hours=1),
-                         key_window=timedelta(minutes=25)) == (0, 2)
+                         key_window=timedelta(minutes=25), stopped=_stopped(alive)) == (0, 2)
 
 
 def test_a_live_worker_elsewhere_keeps_its_batch_until_its_lease_runs_out(db, settings,
@@ -197,15 +204,15 @@ def test_a_live_worker_elsewhere_keeps_its_batch_until_its_lease_runs_out(db, se
     _people(db, settings, now, 2)
     campaign = freeze(db, sample_issue(settings), "scripted", now)
     Ledger(db, campaign.id, "other-host:123:abc").claim(2, now)
-    alive = Ledger(db, campaign.id, ledger.new_worker_id())
+    alive = Ledger(db, campaign.id, new_worker_id())
     assert alive.recover(now + timedelta(minutes=9), lease=timedelta(minutes=10),
-                         key_window=None) == (0, 0)
+                         key_window=None, stopped=_stopped(alive)) == (0, 0)
     assert alive.recover(now + timedelta(minutes=11), lease=timedelta(minutes=10),
-                         key_window=None) == (0, 2)
+                         key_window=None, stopped=_stopped(alive)) == (0, 2)
 
 
 def test_worker_liveness() -> None:
-    me = ledger.new_worker_id()
+    me = new_worker_id()
     host = me.split(":")[0]
     assert not worker_is_dead(me, me)
     assert not worker_is_dead(f"{host}:{os.getppid()}:x", me)
@@ -230,13 +237,13 @@ def test_reopen_failed_and_uncertain_with_fresh_keys(db, settings, clock) -> Non
     work.fail(a, now, "HTTP 422: invalid")
     b = work.claim(2, now)
     work.uncertain(b, now, "timeout")
-    assert ledger.finish_if_done(db, campaign.id, now)
-    assert ledger.reopen(db, campaign.id, ["failed"], now) == 2
-    assert ledger.get_campaign(db, campaign.issue_id).state == "sending"
+    assert campaigns.finish_if_done(db, campaign.id, now)
+    assert campaigns.reopen(db, campaign.id, ["failed"], now) == 2
+    assert campaigns.get_campaign(db, campaign.issue_id).state == "sending"
     again = work.claim(10, now)
     assert not again.retry and again.key not in (a.key, b.key)
     assert {r.delivery_id for r in again.rows} == {r.delivery_id for r in a.rows}
-    assert ledger.reopen(db, campaign.id, ["uncertain"], now) == 2
+    assert campaigns.reopen(db, campaign.id, ["uncertain"], now) == 2
 
 
 def test_status_problems_and_reasons(db, settings, clock) -> None:
@@ -245,8 +252,8 @@ def test_status_problems_and_reasons(db, settings, clock) -> None:
     campaign = freeze(db, sample_issue(settings), "scripted", now)
     work = Ledger(db, campaign.id, "w1")
     work.fail(work.claim(2, now), now, "HTTP 422: invalid")
-    assert ledger.reasons(db, campaign.id, "failed") == [("HTTP 422: invalid", 2)]
-    found = ledger.problems(db, campaign.id)
+    assert campaigns.reasons(db, campaign.id, "failed") == [("HTTP 422: invalid", 2)]
+    found = campaigns.problems(db, campaign.id)
     assert [(s, e) for s, e, _i, _r in found] == [("failed", "lid0@example.be"),
                                                   ("failed", "lid1@example.be")]
 
@@ -300,7 +307,7 @@ def test_freezing_an_empty_or_tiny_audience(db, settings, clock, count) -> None:
     _people(db, settings, now, count)
     campaign = freeze(db, sample_issue(settings), "scripted", now)
     assert campaign.audience_size == count
-    assert ledger.finish_if_done(db, campaign.id, now) is (count == 0)
+    assert campaigns.finish_if_done(db, campaign.id, now) is (count == 0)
 
 
 def _claim_once_at_the_barrier(url: str, campaign_id: int, now, barrier, threads: int,
@@ -309,7 +316,7 @@ def _claim_once_at_the_barrier(url: str, campaign_id: int, now, barrier, threads
     def worker(index: int) -> None:
         own = Database(url)
         try:
-            work = Ledger(own, campaign_id, ledger.new_worker_id() + f"-t{index}")
+            work = Ledger(own, campaign_id, new_worker_id() + f"-t{index}")
             barrier.wait(timeout=30)
             batch = work.claim(50, now)
             results.put(("claimed", batch.key, len(batch.rows), batch.retry) if batch

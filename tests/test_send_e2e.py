@@ -6,6 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from digiweetjes.cli.sending_text import summary_lines
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import Secret
 from digiweetjes.db import Database
@@ -50,7 +51,7 @@ def test_every_recipient_reads_its_own_mail_exactly_once(sqlite_db, settings, na
                             SendOptions(concurrency=3, batch_size=40))
         summary = engine.run(campaign)
         provider.close()
-        assert summary.done and summary.counts["sent"] == N, summary.lines()
+        assert summary.done and summary.counts["sent"] == N, summary_lines(summary)
         recorded = fake.state.deliveries()
         assert (recorded["total"], recorded["distinct"], recorded["duplicate_count"]) == \
             (N, N, 0)
@@ -90,9 +91,14 @@ def test_several_sending_processes_share_the_ledger(sqlite_db, settings, name) -
 
         provider = factory()
         campaign = freeze(db, compiled, provider.name, clock.now())
-        engine = SendEngine(db, provider, compiled, settings, clock,
-                            SendOptions(concurrency=2, processes=3, batch_size=30),
-                            provider_factory=factory)
+        options = SendOptions(concurrency=2, processes=3, batch_size=30)
+
+        def engine_of_another_process(*, stop, share):
+            return SendEngine(Database(db.url), factory(), compiled, settings, clock, options,
+                              stop=stop, share=share)
+
+        engine = SendEngine(db, provider, compiled, settings, clock, options,
+                            engine_factory=engine_of_another_process)
         summary = engine.run(campaign)
         provider.close()
         recorded = fake.state.deliveries()

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from typing import Any, TypeVar
 
 import click
 
 from digiweetjes.config import Settings
 from digiweetjes.errors import DigiweetjesError
 
+_Options = TypeVar("_Options", bound=Any)
+
 
 def load_settings(*, allow_local_secret: bool = False) -> Settings:
     """Settings for a command run (the only place the CLI reads the environment)."""
     return Settings.from_env(allow_local_secret=allow_local_secret)
+
+
+def overrides(options: _Options, **values: object) -> _Options:
+    """``options`` with the command-line values that were given (None: not given)."""
+    return dataclasses.replace(options, **{k: v for k, v in values.items() if v is not None})
 
 
 class SubregionChoice(click.Choice):

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # the commands import lazily, so `digiweetjes --help` starts fast
+    from digiweetjes.config import Settings
+    from digiweetjes.db import Database
+    from digiweetjes.render import CompiledIssue
+    from digiweetjes.sending.options import SendOptions
 
 
 def register(cli: click.Group) -> None:
@@ -78,76 +85,87 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
                  retry_failed: bool, include_uncertain: bool, concurrency: int | None,
                  processes: int | None) -> None:
     """Send ISSUE to its audience (resumes a paused or interrupted send)."""
-    import dataclasses
-
-    from digiweetjes.cli.common import load_settings
+    from digiweetjes.cli.common import load_settings, overrides
+    from digiweetjes.cli.progress import ProgressBar
+    from digiweetjes.cli.sending_text import confirmation_question, summary_lines
     from digiweetjes.clock import SystemClock
     from digiweetjes.db import open_database
     from digiweetjes.errors import SendingPaused
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.sending import service
-    from digiweetjes.sending.engine import SendEngine
-    from digiweetjes.sending.progress import SendProgress
 
     settings = load_settings()
-    options = settings.send
-    if concurrency:
-        options = dataclasses.replace(options, concurrency=concurrency)
-    if processes:
-        options = dataclasses.replace(options, processes=processes)
+    options = overrides(settings.send, concurrency=concurrency, processes=processes)
     draft, compiled = service.load_issue(settings, issue)
+    if to_address:
+        return _test_send(settings, compiled, to_address)
+    db = open_database(settings.database_url)
+    try:
+        if dry_run:
+            _dry_run(db, compiled, settings, options, retry_failed, include_uncertain)
+            return None
+        outcome = service.send_issue(
+            draft, compiled, db=db, settings=settings, clock=SystemClock(),
+            provider_factory=lambda: get_provider(settings), options=options,
+            confirm=lambda plan: yes or click.confirm(confirmation_question(plan)),
+            progress=ProgressBar(f"Sending {compiled.issue_id}"),
+            retry_failed=retry_failed, include_uncertain=include_uncertain)
+        if outcome.declined:
+            click.echo("Nothing sent.")
+        elif outcome.summary is None:
+            _echo(_status(db, compiled.issue_id, limit=5))
+            click.echo(f"Campaign {compiled.issue_id} is already done: nothing to send.")
+        else:
+            if outcome.created:
+                click.echo(f"Audience frozen: {outcome.plan.audience} recipients.")
+            _echo(summary_lines(outcome.summary))
+            if outcome.summary.paused_reason:
+                raise SendingPaused(f"sending {compiled.issue_id} paused: "
+                                    f"{outcome.summary.paused_reason}")
+    finally:
+        db.dispose()
+    return None
+
+
+def _test_send(settings: Settings, compiled: CompiledIssue, address: str) -> None:
+    from digiweetjes.providers.registry import get_provider
+    from digiweetjes.sending import service
+
     provider = get_provider(settings)
     try:
-        if to_address:
-            result = service.test_send(provider, compiled, settings, to_address)
-            click.echo(f"Test mail of {compiled.issue_id} sent to {to_address} via "
-                       f"{provider.name} (message id {result.message_id or 'not given'}); "
-                       "the ledger was not touched.")
-            return
-        db = open_database(settings.database_url)
-        try:
-            plan = service.plan(db, compiled, provider, batch_size=options.batch_size,
-                                retry_failed=retry_failed, include_uncertain=include_uncertain)
-            if dry_run:
-                for line in plan.lines():
-                    click.echo(line)
-                click.echo("Dry run: nothing was sent or written.")
-                return
-            service.require_sendable(draft, compiled)
-            if plan.campaign is not None and plan.to_send == 0:
-                for line in service.status_lines(db, compiled.issue_id, limit=5):
-                    click.echo(line)
-                click.echo(f"Campaign {compiled.issue_id} is already done: nothing to send.")
-                return
-            if plan.campaign is None:
-                question = (f"Send {compiled.issue_id} \"{compiled.subject}\" to "
-                            f"{plan.audience} subscribers via {provider.name}?")
-            else:
-                question = (f"Resume {compiled.issue_id}: {plan.to_send} of "
-                            f"{plan.audience} recipients left to send via {provider.name}?")
-            if not yes and not click.confirm(question, default=False):
-                click.echo("Nothing sent.")
-                return
-            clock = SystemClock()
-            campaign, created = service.start_or_resume(
-                db, compiled, provider, clock, retry_failed=retry_failed,
-                include_uncertain=include_uncertain)
-            if created:
-                click.echo(f"Audience frozen: {campaign.audience_size} recipients.")
-            progress = SendProgress(f"Sending {compiled.issue_id}")
-            engine = SendEngine(db, provider, compiled, settings, clock, options,
-                                progress=progress,
-                                provider_factory=lambda: get_provider(settings))
-            summary = engine.run(campaign)
-            for line in summary.lines():
-                click.echo(line)
-            if summary.paused_reason:
-                raise SendingPaused(f"sending {compiled.issue_id} paused: "
-                                    f"{summary.paused_reason}")
-        finally:
-            db.dispose()
+        result = service.test_send(provider, compiled, settings, address)
     finally:
         provider.close()
+    click.echo(f"Test mail of {compiled.issue_id} sent to {address} via {provider.name} "
+               f"(message id {result.message_id or 'not given'}); the ledger was not touched.")
+
+
+def _dry_run(db: Database, compiled: CompiledIssue, settings: Settings, options: SendOptions,
+             retry_failed: bool, include_uncertain: bool) -> None:
+    from digiweetjes.cli.sending_text import plan_lines
+    from digiweetjes.providers.registry import get_provider
+    from digiweetjes.sending import service
+
+    provider = get_provider(settings)
+    try:
+        plan = service.plan(db, compiled, provider, batch_size=options.batch_size,
+                            retry_failed=retry_failed, include_uncertain=include_uncertain)
+    finally:
+        provider.close()
+    _echo(plan_lines(plan))
+    click.echo("Dry run: nothing was sent or written.")
+
+
+def _status(db: Database, issue_id: str, *, limit: int) -> list[str]:
+    from digiweetjes.cli.sending_text import status_lines
+    from digiweetjes.sending import service
+
+    return status_lines(issue_id, service.campaign_status(db, issue_id, limit=limit))
+
+
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 @click.command("status")
@@ -163,7 +181,6 @@ def status_command(issue: str, limit: int) -> None:
     issue_id = service.issue_id_of(settings, issue)
     db = open_database(settings.database_url)
     try:
-        for line in service.status_lines(db, issue_id, limit=limit):
-            click.echo(line)
+        _echo(_status(db, issue_id, limit=limit))
     finally:
         db.dispose()

@@ -7,6 +7,10 @@ transient errors go back to the queue with backoff and the same key, uncertain o
 ``uncertain`` unless the provider's idempotency key makes a resend a replay, refusals become
 ``failed``. After ``brake_after`` consecutive failed requests, or at once when the provider
 refuses the account (401/402/403), the campaign is paused: ``send`` again resumes it.
+
+``SendEngine.run`` is one whole run of a campaign (recover, work, settle); ``work`` is the
+worker threads alone, which is what each of several sending processes runs
+(``sending.processes``), every one an engine of its own built by the ``engine_factory``.
 """
 
 from __future__ import annotations
@@ -16,12 +20,11 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from digiweetjes.clock import Clock
-from digiweetjes.config import Secret, Settings
+from digiweetjes.config import Settings
 from digiweetjes.db import Database
 from digiweetjes.errors import (
     PermanentProviderError,
@@ -34,15 +37,19 @@ from digiweetjes.errors import (
 from digiweetjes.models import CampaignState
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient
 from digiweetjes.render import PLACEHOLDERS, CompiledIssue, RecipientData
-from digiweetjes.sending import ledger
+from digiweetjes.sending import campaigns
 from digiweetjes.sending.backoff import Backoff
-from digiweetjes.sending.ledger import CampaignInfo, ClaimedBatch, Ledger
+from digiweetjes.sending.campaigns import CampaignInfo
+from digiweetjes.sending.ledger import ClaimedBatch, ClaimedRow, Ledger
 from digiweetjes.sending.links import LinkSigner
 from digiweetjes.sending.memory import tame_allocator
 from digiweetjes.sending.options import SendOptions
-from digiweetjes.sending.processes import run_in_processes
-from digiweetjes.sending.progress import SendProgress
+from digiweetjes.sending.processes import StopFlag, WorkerFactory, run_in_processes
+from digiweetjes.sending.progress import Progress
 from digiweetjes.sending.ratelimit import RateLimiter
+from digiweetjes.sending.redaction import Redactor
+from digiweetjes.sending.summary import SendSummary, WorkReport
+from digiweetjes.sending.workers import new_worker_id, worker_is_dead
 
 log = logging.getLogger("digiweetjes.sending")
 
@@ -58,45 +65,6 @@ ACCOUNT_STATUSES = frozenset({401, 402, 403})
 #: bytes (``max_request_bytes``) to keep requests in flight, and memory, bounded.
 SERVER_SIDE_PERSONALIZATION = frozenset({"brevo", "sendgrid", "mailgun", "mailjet"})
 
-@dataclass
-class SendSummary:
-    """What one ``send`` run did, and where the campaign stands after it."""
-
-    issue_id: str
-    provider: str
-    counts: dict[str, int]
-    elapsed: float = 0.0
-    requests: int = 0
-    retries: int = 0
-    sent: int = 0
-    failed: int = 0
-    uncertain: int = 0
-    suppressed: int = 0
-    recovered: tuple[int, int] = (0, 0)
-    paused_reason: str | None = None
-    done: bool = False
-
-    def lines(self) -> list[str]:
-        rate = self.sent / self.elapsed if self.elapsed > 0 else 0.0
-        c = self.counts
-        lines = [
-            f"This run: {self.sent} sent, {self.failed} failed, {self.uncertain} uncertain, "
-            f"{self.suppressed} skipped (suppressed) in {self.elapsed:.1f} s "
-            f"({rate:.0f} messages/s, {self.requests} requests, {self.retries} retried).",
-            f"Campaign {self.issue_id} via {self.provider}: {c['sent']} sent, {c['failed']} "
-            f"failed, {c['uncertain']} uncertain, {c['suppressed']} suppressed, "
-            f"{c['queued'] + c['sending']} still to send.",
-        ]
-        if self.recovered != (0, 0):
-            lines.append(f"Recovered from a stopped worker: {self.recovered[0]} resent under "
-                         f"their idempotency key, {self.recovered[1]} marked uncertain.")
-        if c["uncertain"]:
-            lines.append(f"{c['uncertain']} deliveries are uncertain (they may have arrived); "
-                         "see `digiweetjes status`, resend only with --include-uncertain.")
-        if self.paused_reason:
-            lines.append(f"Paused: {self.paused_reason}")
-        return lines
-
 
 def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
     """The content every batch of the issue shares (built once)."""
@@ -108,31 +76,19 @@ def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
         unsubscribe_mailto=settings.unsubscribe_mailto, tag=compiled.tag)
 
 
-class Redactor:
-    """Removes every configured secret from text that may reach a log or a person."""
-
-    def __init__(self, settings: Settings) -> None:
-        values = [v.reveal() for v in settings.provider_options.values()
-                  if isinstance(v, Secret)]
-        values.append(settings.secret_key.reveal())
-        self._values = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for value in self._values:
-            text = text.replace(value, "[redacted]")
-        return text
-
-
 class SendEngine:
-    """Sends one campaign with a provider; ``run`` returns a summary (see module docstring)."""
+    """Sends one campaign with a provider from this process (see the module docstring)."""
 
     def __init__(self, db: Database, provider: Provider, compiled: CompiledIssue,
                  settings: Settings, clock: Clock, options: SendOptions | None = None, *,
                  sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None, worker_id: str | None = None,
-                 progress: SendProgress | None = None,
-                 provider_factory: Callable[[], Provider] | None = None) -> None:
+                 progress: Progress | None = None, stop: StopFlag | None = None,
+                 share: int = 1, engine_factory: WorkerFactory | None = None) -> None:
+        """``stop`` is shared by every process of one send (any of them may pause it all);
+        ``share`` is how many processes split the rate limits; ``engine_factory`` builds the
+        engine of each further process when ``options.processes`` asks for more than one."""
         self.db = db
         self.provider = provider
         self.compiled = compiled
@@ -142,91 +98,110 @@ class SendEngine:
         self.sleep = sleep
         self.monotonic = monotonic
         self.rng = rng or random.Random()
-        self.worker_id = worker_id or ledger.new_worker_id()
+        self.worker_id = worker_id or new_worker_id()
         self.progress = progress
-        self.provider_factory = provider_factory
-        self._shared_stop: Any = None
+        self.engine_factory = engine_factory
         self.content = batch_content(compiled, settings)
         self.batch_size = min(self.options.batch_size or provider.max_batch, provider.max_batch)
         if provider.name not in SERVER_SIDE_PERSONALIZATION:
             per_message = len(self.content.html_template) + len(self.content.text_template) + 2048
             self.batch_size = max(1, min(self.batch_size,
                                          self.options.max_request_bytes // per_message))
-        self.limiter = RateLimiter(self.options.requests_per_second,
-                                   self.options.messages_per_hour,
+        rate, hourly = self.options.requests_per_second, self.options.messages_per_hour
+        self.limiter = RateLimiter(None if rate is None else rate / share,
+                                   None if hourly is None else max(1, hourly // share),
                                    monotonic=monotonic, sleep=sleep)
         self.redact = Redactor(settings)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._stop: StopFlag = stop if stop is not None else threading.Event()
         self._in_flight = 0
         self._consecutive_failures = 0
         self._database_failures = 0
         self._last_progress = monotonic()
         self._error: BaseException | None = None
+        self.report = WorkReport()
 
     # -- the run --
 
     def run(self, campaign: CampaignInfo) -> SendSummary:
-        """Send what is left of ``campaign`` (recovering batches of dead workers first)."""
+        """Send what is left of ``campaign``: recover the batches of stopped workers, work
+        (here, or in ``options.processes`` processes), then pause or finish the campaign."""
         if campaign.provider != self.provider.name:
             raise SendingError(
                 f"issue {campaign.issue_id} is being sent with {campaign.provider}; it cannot "
                 f"be continued with {self.provider.name} (idempotency keys and message ids "
                 "belong to one provider): set DIGIWEETJES_PROVIDER back to "
                 f"{campaign.provider}")
+        started = self.monotonic()
+        now = self.clock.now()
+        if campaign.state == CampaignState.PAUSED.value:
+            campaigns.set_state(self.db, campaign.id, CampaignState.SENDING, now)
+        recovered = Ledger(self.db, campaign.id, self.worker_id).recover(
+            now, lease=self.options.lease, key_window=self._key_window(),
+            stopped=lambda worker: worker_is_dead(worker, self.worker_id))
+        if self.options.processes > 1 and self.engine_factory is not None:
+            report = run_in_processes(
+                self.engine_factory, campaign, self.options.processes, db=self.db,
+                progress=self.progress, redact=self.redact)
+        else:
+            report = self._work_with_progress(campaign)
+        now = self.clock.now()
+        if report.paused_reason:
+            campaigns.set_state(self.db, campaign.id, CampaignState.PAUSED, now,
+                                report.paused_reason)
+            done = False
+        else:
+            done = campaigns.finish_if_done(self.db, campaign.id, now)
+        summary = SendSummary(
+            issue_id=campaign.issue_id, provider=self.provider.name,
+            counts=campaigns.counts(self.db, campaign.id),
+            elapsed=self.monotonic() - started, recovered=recovered, done=done)
+        summary.add(report)
+        return summary
+
+    def _work_with_progress(self, campaign: CampaignInfo) -> WorkReport:
+        if self.progress:
+            queued, sending = campaigns.open_counts(self.db, campaign.id)
+            self.progress.start(total=campaign.audience_size,
+                                done=campaign.audience_size - queued - sending)
+        try:
+            return self.work(campaign)
+        finally:
+            if self.progress:
+                self.progress.stop()
+
+    def work(self, campaign: CampaignInfo) -> WorkReport:
+        """Run this process's worker threads until nothing is left to send or the send
+        pauses; the first error of a worker stops them all and is raised here."""
         self.campaign = campaign
         tame_allocator()
         self.ledger = Ledger(self.db, campaign.id, self.worker_id)
         self.links = LinkSigner(self.settings, campaign.audience_frozen_at)
-        self.summary = SendSummary(campaign.issue_id, self.provider.name, {})
-        started = self._last_progress = self.monotonic()
-        now = self.clock.now()
-        if campaign.state == CampaignState.PAUSED.value:
-            ledger.set_state(self.db, campaign.id, CampaignState.SENDING, now)
-        self.summary.recovered = self.ledger.recover(
-            now, lease=self.options.lease, key_window=self._key_window())
-        if self.options.processes > 1 and self.provider_factory is not None:
-            run_in_processes(self, self.options.processes)
+        self._last_progress = self.monotonic()
+        count = max(1, self.options.concurrency)
+        if count == 1:
+            self._guarded_work()
         else:
-            counts = ledger.counts(self.db, campaign.id)
-            open_rows = counts["queued"] + counts["sending"]
-            if self.progress:
-                self.progress.start(total=campaign.audience_size,
-                                    done=campaign.audience_size - open_rows)
-            try:
-                self._run_workers()
-            finally:
-                if self.progress:
-                    self.progress.stop()
-        now = self.clock.now()
+            threads = [threading.Thread(target=self._guarded_work, name=f"sender-{i}",
+                                        daemon=True) for i in range(count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         if self._error is not None:
             raise self._error
-        if self.summary.paused_reason:
-            ledger.set_state(self.db, campaign.id, CampaignState.PAUSED, now,
-                             self.summary.paused_reason)
-        else:
-            self.summary.done = ledger.finish_if_done(self.db, campaign.id, now)
-        self.summary.counts = ledger.counts(self.db, campaign.id)
-        self.summary.elapsed = self.monotonic() - started
-        return self.summary
+        return self.report
+
+    def close(self) -> None:
+        """Release the provider's connections and the database's."""
+        self.provider.close()
+        self.db.dispose()
 
     def _key_window(self) -> timedelta | None:
         window = self.provider.idempotency_window
         if window is None or window <= self.options.key_margin:
             return None
         return window - self.options.key_margin
-
-    def _run_workers(self) -> None:
-        count = max(1, self.options.concurrency)
-        if count == 1:
-            self._guarded_work()
-            return
-        threads = [threading.Thread(target=self._guarded_work, name=f"sender-{i}", daemon=True)
-                   for i in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
 
     def _guarded_work(self) -> None:
         try:
@@ -238,8 +213,7 @@ class SendEngine:
             self._stop.set()
 
     def _stopped(self) -> bool:
-        return self._stop.is_set() or (self._shared_stop is not None
-                                       and self._shared_stop.is_set())
+        return self._stop.is_set()
 
     def _work(self) -> None:
         while not self._stopped():
@@ -316,7 +290,7 @@ class SendEngine:
 
     # -- one batch --
 
-    def _recipient(self, row: ledger.ClaimedRow) -> Recipient:
+    def _recipient(self, row: ClaimedRow) -> Recipient:
         unsubscribe, preferences = self.links.links(row.subscriber_id, row.email_hash)
         html_values, text_values = self.compiled.values_for(RecipientData(
             row.email, row.name, row.subregion, unsubscribe, preferences))
@@ -427,17 +401,15 @@ class SendEngine:
 
     def _pause(self, reason: str) -> None:
         with self._lock:
-            if self.summary.paused_reason is None:
-                self.summary.paused_reason = reason + \
+            if self.report.paused_reason is None:
+                self.report.paused_reason = reason + \
                     " — run `digiweetjes send` again to resume"
         self._stop.set()
-        if self._shared_stop is not None:
-            self._shared_stop.set()
 
     def _count(self, **amounts: int) -> None:
         with self._lock:
             for name, amount in amounts.items():
-                setattr(self.summary, name, getattr(self.summary, name) + amount)
+                setattr(self.report, name, getattr(self.report, name) + amount)
         done = sum(amounts.get(k, 0) for k in ("sent", "failed", "uncertain", "suppressed"))
         if done and self.progress:
             self.progress.advance(done, sent=amounts.get("sent", 0))

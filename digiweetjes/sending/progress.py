@@ -1,59 +1,25 @@
-"""The progress bar of a send: recipients done of the audience, rate and ETA (rich)."""
+"""How a send reports its progress to whoever watches (the CLI's bar, a web page, nobody)."""
 
 from __future__ import annotations
 
-import threading
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+from typing import Protocol
 
 
-class _RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-- msg/s" if speed is None else f"{speed:,.0f} msg/s",
-                    style="progress.data.speed")
-
-
-class SendProgress:
-    """Thread-safe wrapper of a rich progress bar (disabled when output is not a terminal)."""
-
-    def __init__(self, description: str, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TaskProgressColumn(), _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-            TimeRemainingColumn(), console=self.console,
-            disable=not self.console.is_terminal, transient=False)
-        self._description = description
-        self._task: int | None = None
-        self._lock = threading.Lock()
+class Progress(Protocol):
+    """Recipients done of the audience; called from several threads at once."""
 
     def start(self, *, total: int, done: int) -> None:
-        self._task = self._progress.add_task(self._description, total=total, completed=done)
-        self._progress.start()
+        """The send begins: ``done`` of ``total`` were finished by earlier runs."""
+        ...
 
     def advance(self, amount: int, *, sent: int = 0) -> None:
-        if self._task is not None:
-            with self._lock:
-                self._progress.advance(self._task, amount)
+        """``amount`` more recipients are finished (``sent`` of them sent)."""
+        ...
 
     def update(self, done: int) -> None:
-        """Set how many are done (the sending processes report through the ledger)."""
-        if self._task is not None:
-            with self._lock:
-                self._progress.update(self._task, completed=done)
+        """Set how many are done (sending processes report through the ledger)."""
+        ...
 
     def stop(self) -> None:
-        self._progress.stop()
+        """The send ended (done, paused or failed)."""
+        ...

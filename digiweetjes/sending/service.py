@@ -1,9 +1,16 @@
-"""What the ``send`` and ``status`` commands do, apart from asking and printing."""
+"""Sending an issue, the one door: ``send_issue`` (plan → confirm → freeze or resume → run →
+summary), and what it is made of, for callers that need one step (a dry run, a test mail,
+the status of a campaign).
+
+The CLI, the demo, the benchmark (and the scheduler and the web app) all send through
+``send_issue``; they differ only in how they confirm and how they show progress and results.
+"""
 
 from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,9 +24,14 @@ from digiweetjes.errors import ProviderError, SendingError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.providers.base import Batch, Provider, Recipient, RecipientResult
 from digiweetjes.render import CompiledIssue, RecipientData, compile_draft_file
-from digiweetjes.sending import ledger
-from digiweetjes.sending.engine import Redactor, batch_content
-from digiweetjes.sending.ledger import CampaignInfo
+from digiweetjes.sending import campaigns
+from digiweetjes.sending.campaigns import FAILED, UNCERTAIN, CampaignInfo
+from digiweetjes.sending.engine import SendEngine, batch_content
+from digiweetjes.sending.options import SendOptions
+from digiweetjes.sending.processes import StopFlag
+from digiweetjes.sending.progress import Progress
+from digiweetjes.sending.redaction import Redactor
+from digiweetjes.sending.summary import SendSummary
 
 TEST_SUBJECT_PREFIX = "[TEST] "
 
@@ -45,6 +57,116 @@ def require_sendable(draft: Draft, compiled: CompiledIssue) -> None:
                            + "\n".join(found))
 
 
+# -- the one door ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a send would do now (a dry run, and what the confirmation asks about)."""
+
+    issue_id: str
+    subject: str
+    provider: str
+    campaign: CampaignInfo | None
+    audience: int
+    to_send: int
+    batch_size: int
+    counts: dict[str, int] | None
+
+    @property
+    def batches(self) -> int:
+        return math.ceil(self.to_send / self.batch_size) if self.to_send else 0
+
+    @property
+    def finished(self) -> bool:
+        """The campaign exists and nothing is left to send (nor asked to be sent again)."""
+        return self.campaign is not None and self.to_send == 0
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What ``send_issue`` did: nothing (already finished, or not confirmed), or a run."""
+
+    plan: Plan
+    #: The run's summary; None when nothing was sent (``plan.finished`` or ``declined``).
+    summary: SendSummary | None = None
+    #: True when this call froze the audience (the issue's first run).
+    created: bool = False
+    #: True when the confirmation said no: nothing was written.
+    declined: bool = False
+
+
+def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings: Settings,
+               clock: Clock, provider_factory: Callable[[], Provider],
+               confirm: Callable[[Plan], bool], progress: Progress | None = None,
+               options: SendOptions | None = None, retry_failed: bool = False,
+               include_uncertain: bool = False) -> SendOutcome:
+    """Send an approved issue to its audience, or resume its interrupted or paused send.
+
+    ``confirm`` sees the plan and may say no; ``provider_factory`` makes a provider for this
+    process and one for each further sending process (``options.processes``).
+    """
+    options = options or SendOptions()
+    provider = provider_factory()
+    try:
+        current = plan(db, compiled, provider, batch_size=options.batch_size,
+                       retry_failed=retry_failed, include_uncertain=include_uncertain)
+        require_sendable(draft, compiled)
+        if current.finished:
+            return SendOutcome(current)
+        if not confirm(current):
+            return SendOutcome(current, declined=True)
+        campaign, created = start_or_resume(db, compiled, provider, clock,
+                                            retry_failed=retry_failed,
+                                            include_uncertain=include_uncertain)
+
+        def engine_of_another_process(*, stop: StopFlag, share: int) -> SendEngine:
+            return SendEngine(Database(db.url), provider_factory(), compiled, settings, clock,
+                              options, stop=stop, share=share)
+
+        engine = SendEngine(db, provider, compiled, settings, clock, options, progress=progress,
+                            engine_factory=engine_of_another_process)
+        return SendOutcome(current, engine.run(campaign), created=created)
+    finally:
+        provider.close()
+
+
+def plan(db: Database, compiled: CompiledIssue, provider: Provider, *,
+         batch_size: int | None = None, retry_failed: bool = False,
+         include_uncertain: bool = False) -> Plan:
+    """Read-only: the audience or the campaign's state, and what a send would do."""
+    size = min(batch_size or provider.max_batch, provider.max_batch)
+    campaign = campaigns.get_campaign(db, compiled.issue_id)
+    if campaign is None:
+        audience = campaigns.count_audience(db, compiled.audience)
+        return Plan(compiled.issue_id, compiled.subject, provider.name, None, audience,
+                    audience, size, None)
+    counts = campaigns.counts(db, campaign.id)
+    to_send = counts["queued"] + counts["sending"]
+    to_send += counts["failed"] if retry_failed else 0
+    to_send += counts["uncertain"] if include_uncertain else 0
+    return Plan(compiled.issue_id, compiled.subject, provider.name, campaign,
+                campaign.audience_size, to_send, size, counts)
+
+
+def start_or_resume(db: Database, compiled: CompiledIssue, provider: Provider, clock: Clock, *,
+                    retry_failed: bool = False,
+                    include_uncertain: bool = False) -> tuple[CampaignInfo, bool]:
+    """The campaign to run: frozen now if new, reopened for explicit retries; (it, created)."""
+    now = clock.now()
+    campaign, created = campaigns.freeze_audience(
+        db, issue_id=compiled.issue_id, subject=compiled.subject, tag=compiled.tag,
+        provider=provider.name, audience=compiled.audience, now=now)
+    states = [s for s, wanted in ((FAILED, retry_failed), (UNCERTAIN, include_uncertain))
+              if wanted]
+    if not created and states and campaigns.reopen(db, campaign.id, states, now):
+        campaign = campaigns.get_campaign(db, compiled.issue_id) or campaign
+    return campaign, created
+
+
+# -- single steps ------------------------------------------------------------------------------
+
+
 def test_send(provider: Provider, compiled: CompiledIssue, settings: Settings,
               address: str) -> RecipientResult:
     """Send the issue to one address as a pseudo-recipient; the ledger is never touched."""
@@ -68,90 +190,30 @@ def test_send(provider: Provider, compiled: CompiledIssue, settings: Settings,
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What ``send`` would do now (``--dry-run``, and the confirmation prompt)."""
+class CampaignStatus:
+    """Where a campaign stands: counts by state, and its failed and uncertain deliveries."""
 
-    issue_id: str
-    provider: str
-    campaign: CampaignInfo | None
-    audience: int
-    to_send: int
-    batch_size: int
-    counts: dict[str, int] | None
-
-    @property
-    def batches(self) -> int:
-        return math.ceil(self.to_send / self.batch_size) if self.to_send else 0
-
-    def lines(self) -> list[str]:
-        if self.campaign is None:
-            head = (f"Issue {self.issue_id} has not been sent: its audience is {self.audience} "
-                    f"subscribers right now.")
-        else:
-            c = self.counts or {}
-            head = (f"Issue {self.issue_id} is {self.campaign.state} via "
-                    f"{self.campaign.provider}: audience {self.campaign.audience_size} frozen "
-                    f"{self.campaign.audience_frozen_at:%Y-%m-%d %H:%M} UTC; {c.get('sent', 0)} "
-                    f"sent, {c.get('failed', 0)} failed, {c.get('uncertain', 0)} uncertain, "
-                    f"{c.get('suppressed', 0)} suppressed.")
-        return [head, f"To send now: {self.to_send} recipients in {self.batches} batches of at "
-                      f"most {self.batch_size} via {self.provider}."]
+    campaign: CampaignInfo
+    counts: dict[str, int]
+    #: state → [(reason, how many)], most frequent first (failed and uncertain only).
+    reasons: dict[str, list[tuple[str | None, int]]]
+    #: state → [(address, delivery id, reason)], oldest first, at most ``limit`` each.
+    deliveries: dict[str, list[tuple[str | None, str, str | None]]]
+    limit: int
 
 
-def plan(db: Database, compiled: CompiledIssue, provider: Provider, *,
-         batch_size: int | None = None, retry_failed: bool = False,
-         include_uncertain: bool = False) -> Plan:
-    """Read-only: the audience or the campaign's state, and what a send would do."""
-    size = min(batch_size or provider.max_batch, provider.max_batch)
-    campaign = ledger.get_campaign(db, compiled.issue_id)
+def campaign_status(db: Database, issue_id: str, *, limit: int = 20,
+                    states: Sequence[str] = (FAILED, UNCERTAIN)) -> CampaignStatus | None:
+    """The status of an issue's campaign, or None if it was never sent to the list."""
+    campaign = campaigns.get_campaign(db, issue_id)
     if campaign is None:
-        audience = ledger.count_audience(db, compiled.audience)
-        return Plan(compiled.issue_id, provider.name, None, audience, audience, size, None)
-    counts = ledger.counts(db, campaign.id)
-    to_send = counts["queued"] + counts["sending"]
-    to_send += counts["failed"] if retry_failed else 0
-    to_send += counts["uncertain"] if include_uncertain else 0
-    return Plan(compiled.issue_id, provider.name, campaign, campaign.audience_size, to_send,
-                size, counts)
-
-
-def start_or_resume(db: Database, compiled: CompiledIssue, provider: Provider, clock: Clock, *,
-                    retry_failed: bool = False,
-                    include_uncertain: bool = False) -> tuple[CampaignInfo, bool]:
-    """The campaign to run: frozen now if new, reopened for explicit retries; (it, created)."""
-    now = clock.now()
-    campaign, created = ledger.freeze_audience(
-        db, issue_id=compiled.issue_id, subject=compiled.subject, tag=compiled.tag,
-        provider=provider.name, audience=compiled.audience, now=now)
-    states = [s for s, wanted in (("failed", retry_failed), ("uncertain", include_uncertain))
-              if wanted]
-    if not created and states and ledger.reopen(db, campaign.id, states, now):
-        campaign = ledger.get_campaign(db, compiled.issue_id) or campaign
-    return campaign, created
-
-
-def status_lines(db: Database, issue_id: str, *, limit: int = 20) -> list[str]:
-    """Counts by state, the pause reason, and failed / uncertain deliveries with reasons."""
-    campaign = ledger.get_campaign(db, issue_id)
-    if campaign is None:
-        return [f"Issue {issue_id} has not been sent to the list."]
-    counts = ledger.counts(db, campaign.id)
-    lines = [f"Issue {issue_id}: {campaign.state} via {campaign.provider}, audience "
-             f"{campaign.audience_size} frozen {campaign.audience_frozen_at:%Y-%m-%d %H:%M} UTC"]
-    lines += [f"  {state:<10} {count:>9}" for state, count in counts.items()]
-    if campaign.pause_reason:
-        lines.append(f"Paused: {campaign.pause_reason}")
-    for state in ("failed", "uncertain"):
-        if not counts[state]:
-            continue
-        lines.append(f"{state.capitalize()} ({counts[state]}), by reason:")
-        lines += [f"  {n:>7} × {reason or '(no reason recorded)'}"
-                  for reason, n in ledger.reasons(db, campaign.id, state)]
-        lines.append(f"{state.capitalize()} deliveries (first {limit}):")
-        lines += [f"  #{delivery_id} {email or '(erased)'}: {reason or ''}"
-                  for _s, email, delivery_id, reason
-                  in ledger.problems(db, campaign.id, (state,), limit)]
-    if counts["uncertain"]:
-        lines.append("Uncertain deliveries may have arrived; `digiweetjes send ISSUE "
-                     "--include-uncertain` sends them again (some may then get it twice).")
-    return lines
+        return None
+    counts = campaigns.counts(db, campaign.id)
+    wanted = [state for state in states if counts[state]]
+    return CampaignStatus(
+        campaign, counts,
+        reasons={state: campaigns.reasons(db, campaign.id, state) for state in wanted},
+        deliveries={state: [(email, delivery_id, reason) for _s, email, delivery_id, reason
+                            in campaigns.problems(db, campaign.id, (state,), limit)]
+                    for state in wanted},
+        limit=limit)

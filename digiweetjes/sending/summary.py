@@ -1,0 +1,50 @@
+"""What a send did: the workers' counts (``WorkReport``), the campaign after it (``SendSummary``).
+
+Plain data: the CLI, the demo and the benchmark format it themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class WorkReport:
+    """What the workers of one process did; reports of several processes add up."""
+
+    requests: int = 0
+    retries: int = 0
+    sent: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    suppressed: int = 0
+    #: Why the send paused itself (the brake, an account refusal, no progress), if it did.
+    paused_reason: str | None = None
+
+    def add(self, other: WorkReport) -> None:
+        """Add another process's counts; the first pause reason wins."""
+        for name in COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.paused_reason = self.paused_reason or other.paused_reason
+
+
+COUNTERS = ("requests", "retries", "sent", "failed", "uncertain", "suppressed")
+
+
+@dataclass
+class SendSummary(WorkReport):
+    """One run of a send, and where its campaign stands after it."""
+
+    issue_id: str = ""
+    provider: str = ""
+    #: Deliveries by state after the run (every state present).
+    counts: dict[str, int] | None = None
+    elapsed: float = 0.0
+    #: Batches of stopped workers: (resent under their idempotency key, marked uncertain).
+    recovered: tuple[int, int] = (0, 0)
+    done: bool = False
+
+    @property
+    def rate(self) -> float:
+        """Messages sent a second in this run."""
+        return self.sent / self.elapsed if self.elapsed > 0 else 0.0
