@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from digiweetjes.config import Settings
-from digiweetjes.content.drafts import list_drafts, load_draft
-from digiweetjes.content.projects import load_projects
+from digiweetjes.content.source import list_drafts, read_issue
 from digiweetjes.render import RecipientData, compile_issue, personalize
 
 COMPILE_TARGET_MS = 5.0
@@ -34,13 +33,12 @@ def run_render_benchmark(settings: Settings, *, rounds: int, recipients: int) ->
     """Yield report lines: compile median, personalize per recipient, targets."""
     sample = settings.issues_dir / SAMPLE_ISSUE
     path = sample if sample.exists() else list_drafts(settings.issues_dir)[-1]
-    projects = load_projects(settings.issues_dir / "projects.yaml")
-    draft = load_draft(path, projects)
-    compile_issue(draft, projects, settings)  # warm the template cache, as a sender would
+    source = read_issue(settings.issues_dir, path)
+    compile_issue(source, settings)  # warm the template cache, as a sender would
     timings = []
     for _ in range(rounds):
         start = time.perf_counter()
-        compiled = compile_issue(draft, projects, settings)
+        compiled = compile_issue(source, settings)
         timings.append(time.perf_counter() - start)
     compile_ms = statistics.median(timings) * 1000
     people = _sample_recipients(min(recipients, 10_000))

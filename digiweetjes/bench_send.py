@@ -55,8 +55,9 @@ def _provider(name: str, url: str) -> Any:
 def _child(args: dict[str, Any]) -> dict[str, Any]:
     """Freeze and send one campaign; returns timings and this process's peak RSS."""
     from digiweetjes.clock import SystemClock
+    from digiweetjes.content.source import read_issue
     from digiweetjes.db import Database
-    from digiweetjes.render import compile_draft_file
+    from digiweetjes.render import compile_issue
     from digiweetjes.sending import ledger
     from digiweetjes.sending.engine import SendEngine, SendOptions
 
@@ -64,7 +65,7 @@ def _child(args: dict[str, Any]) -> dict[str, Any]:
     db = Database(settings.database_url)
     clock = SystemClock()
     started = time.perf_counter()
-    compiled = compile_draft_file(SAMPLE, settings)[1]
+    compiled = compile_issue(read_issue(settings.issues_dir, SAMPLE), settings)
     compiled_at = time.perf_counter()
     provider = _provider(args["provider"], args["url"])
     campaign, _ = ledger.freeze_audience(
@@ -133,15 +134,16 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     the same key bookkeeping, and never answers with a cheaper replay). Everything is built
     before the clock starts; the timed loop only posts bytes.
     """
+    from digiweetjes.content.source import read_issue
     from digiweetjes.hashing import Hasher
     from digiweetjes.providers.base import Batch, Recipient
-    from digiweetjes.render import RecipientData, compile_draft_file
+    from digiweetjes.render import RecipientData, compile_issue
     from digiweetjes.sending.engine import batch_content
     from digiweetjes.sending.links import LinkSigner
     from digiweetjes.sending.synthetic import SUBREGIONS, synthetic_email
 
     settings = _settings("sqlite://")
-    compiled = compile_draft_file(SAMPLE, settings)[1]
+    compiled = compile_issue(read_issue(settings.issues_dir, SAMPLE), settings)
     content = batch_content(compiled, settings)
     signer = LinkSigner(settings, datetime.now(UTC))
     hasher = Hasher(settings)

@@ -22,8 +22,9 @@ from starlette.routing import Route
 from digiweetjes import templating
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
+from digiweetjes.content.source import projects_file, read_issue
 from digiweetjes.errors import ContentErrors, DigiweetjesError
-from digiweetjes.render import CompiledIssue, RecipientData, compile_draft_file, personalize
+from digiweetjes.render import CompiledIssue, RecipientData, compile_issue, personalize
 
 DEMO_NAME = "Voorbeeld Lezer"
 DEMO_EMAIL = "voorbeeld.lezer@example.be"
@@ -52,7 +53,7 @@ class PreviewRenderer:
 
     def watched_files(self) -> list[Path]:
         templates = self.settings.templates_dir
-        files = [self.draft_path, self.settings.issues_dir / "projects.yaml"]
+        files = [self.draft_path, projects_file(self.settings.issues_dir)]
         files += sorted(p for p in templates.rglob("*") if p.is_file())
         return files
 
@@ -79,14 +80,15 @@ class PreviewRenderer:
 
     def _render(self, version: str) -> _Rendered:
         try:
-            draft, compiled = compile_draft_file(self.draft_path, self.settings)
+            source = read_issue(self.settings.issues_dir, self.draft_path)
+            compiled = compile_issue(source, self.settings)
         except ContentErrors as exc:
             return _Rendered(version, None, None, tuple(str(e) for e in exc.errors))
         except DigiweetjesError as exc:
             return _Rendered(version, None, None, tuple(str(exc).splitlines()) or ("?",))
         except Exception as exc:  # a template bug mid-edit must not take the preview down
             return _Rendered(version, None, None, (f"{type(exc).__name__}: {exc}",))
-        return _Rendered(version, draft, compiled, ())
+        return _Rendered(version, source.draft, compiled, ())
 
     def demo_recipient(self, subregion: str | None) -> RecipientData:
         """A fictional reader: the preview never shows a real subscriber's data or links."""

@@ -27,9 +27,11 @@ def _step_check_sample_issue(settings: Settings) -> str:
 
 
 def _step_render_sample_issue(settings: Settings) -> str:
-    from digiweetjes.render import RecipientData, compile_draft_file, personalize
+    from digiweetjes.content.source import read_issue
+    from digiweetjes.render import RecipientData, compile_issue, personalize
 
-    draft, compiled = compile_draft_file(settings.issues_dir / SAMPLE_ISSUE, settings)
+    source = read_issue(settings.issues_dir, settings.issues_dir / SAMPLE_ISSUE)
+    draft, compiled = source.draft, compile_issue(source, settings)
     message = personalize(compiled, RecipientData(
         email="voorbeeld@example.org", name="Voorbeeld Lezer", subregion="west",
         unsubscribe_url=f"{settings.base_url}/uitschrijven/VOORBEELD",
