@@ -73,8 +73,9 @@ class _Stopwatch:
 def _child(args: dict[str, Any]) -> dict[str, Any]:
     """Freeze and send one campaign; returns timings and this process's peak RSS."""
     from digiweetjes.clock import SystemClock
+    from digiweetjes.content.source import read_issue
     from digiweetjes.db import Database
-    from digiweetjes.render import compile_draft_file
+    from digiweetjes.render import compile_issue
     from digiweetjes.sending import service
     from digiweetjes.sending.options import SendOptions
 
@@ -82,11 +83,12 @@ def _child(args: dict[str, Any]) -> dict[str, Any]:
     db = Database(settings.database_url)
     clock = SystemClock()
     started = time.perf_counter()
-    draft, compiled = compile_draft_file(SAMPLE, settings)
+    source = read_issue(settings.issues_dir, SAMPLE)
+    compiled = compile_issue(source, settings)
     compiled_at = time.perf_counter()
     progress = _Stopwatch()
     outcome = service.send_issue(
-        draft, compiled, db=db, settings=settings, clock=clock,
+        source.draft, compiled, db=db, settings=settings, clock=clock,
         provider_factory=lambda: _provider(args["provider"], args["url"]),
         confirm=lambda plan: True, progress=progress,
         options=SendOptions(concurrency=args["concurrency"], processes=args["processes"]))
@@ -150,15 +152,16 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     the same key bookkeeping, and never answers with a cheaper replay). Everything is built
     before the clock starts; the timed loop only posts bytes.
     """
+    from digiweetjes.content.source import read_issue
     from digiweetjes.hashing import Hasher
     from digiweetjes.providers.base import Batch, Recipient
-    from digiweetjes.render import RecipientData, compile_draft_file
+    from digiweetjes.render import RecipientData, compile_issue
     from digiweetjes.sending.engine import batch_content
     from digiweetjes.sending.links import LinkSigner
     from digiweetjes.sending.synthetic import places, synthetic_email
 
     settings = _settings("sqlite://")
-    compiled = compile_draft_file(SAMPLE, settings)[1]
+    compiled = compile_issue(read_issue(settings.issues_dir, SAMPLE), settings)
     content = batch_content(compiled, settings)
     signer = LinkSigner(settings, datetime.now(UTC))
     hasher = Hasher(settings)

@@ -8,8 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from digiweetjes.config import Settings
-from digiweetjes.content.drafts import load_draft
-from digiweetjes.content.projects import load_projects
+from digiweetjes.content.source import read_issue
 from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
@@ -20,7 +19,6 @@ from digiweetjes.render import (
     RecipientData,
     compile_issue,
     personalize,
-    previous_issue_date,
 )
 
 #: Link texts that say nothing out of context (WCAG 2.4.4), compared lower-case, unpunctuated.
@@ -151,11 +149,9 @@ def check_issue(path: Path, settings: Settings) -> CheckReport:
     """Run the whole gate on one draft file; content errors become problems, not exceptions."""
     display = str(path)
     try:
-        projects = load_projects(settings.projects_path)
-        draft = load_draft(path, projects)
-        display = draft.display_path
-        compiled = compile_issue(draft, projects, settings,
-                                 changes_since=previous_issue_date(settings.issues_dir, draft))
+        source = read_issue(settings.issues_dir, path)
+        display = source.draft.display_path
+        compiled = compile_issue(source, settings)
     except ContentErrors as exc:
         return CheckReport(display, [str(e) for e in exc.errors])
     except (ContentError, DigiweetjesError) as exc:

@@ -22,10 +22,11 @@ from starlette.routing import Route
 from digiweetjes import templating
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
+from digiweetjes.content.source import read_issue
 from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.region_lookup import region
-from digiweetjes.render import CompiledIssue, RecipientData, compile_draft_file, personalize
+from digiweetjes.render import CompiledIssue, RecipientData, compile_issue, personalize
 
 DEMO_NAME = "Voorbeeld Lezer"
 DEMO_EMAIL = "voorbeeld.lezer@example.be"
@@ -80,14 +81,15 @@ class PreviewRenderer:
 
     def _render(self, version: str) -> _Rendered:
         try:
-            draft, compiled = compile_draft_file(self.draft_path, self.settings)
+            source = read_issue(self.settings.issues_dir, self.draft_path)
+            compiled = compile_issue(source, self.settings)
         except ContentErrors as exc:
             return _Rendered(version, None, None, tuple(str(e) for e in exc.errors))
         except DigiweetjesError as exc:
             return _Rendered(version, None, None, tuple(str(exc).splitlines()) or ("?",))
         except Exception as exc:  # a template bug mid-edit must not take the preview down
             return _Rendered(version, None, None, (f"{type(exc).__name__}: {exc}",))
-        return _Rendered(version, draft, compiled, ())
+        return _Rendered(version, source.draft, compiled, ())
 
     def subregion_choices(self) -> tuple[tuple[str, str], ...]:
         """(value, label) of the subregion menu: none, then the region's subregions."""

@@ -1,8 +1,11 @@
 """Compile an issue once (Markdown → Jinja → MJML → HTML, and text); personalize it cheaply.
 
-``compile_issue`` runs the whole chain once per issue and leaves per-recipient placeholders in
-both parts; ``personalize`` fills them by substitution, HTML-escaping values for the HTML part.
-MJML never runs per recipient.
+The issue's inputs come from the content read step (``content.source.read_issue``); this module
+reads no file but the templates. ``compile_issue`` runs the whole chain once per issue and leaves
+the per-recipient placeholders in both parts. Per recipient, ``CompiledIssue.values_for`` gives
+the values (HTML-escaped for the HTML part) and ``FillableTemplate.fill`` puts them in: the
+sending engine and its providers do exactly that, and ``personalize`` is that same pair for
+everyone else (check, preview, render). MJML never runs per recipient.
 """
 
 from __future__ import annotations
@@ -11,13 +14,12 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 from mjml import mjml2html
 
 from digiweetjes.config import Settings
-from digiweetjes.content.drafts import Audience, Draft, list_drafts, load_draft
-from digiweetjes.content.projects import ProjectData, load_projects
+from digiweetjes.content.drafts import Audience
+from digiweetjes.content.source import IssueSource
 from digiweetjes.errors import RenderError
 from digiweetjes.links import (
     archive_url,
@@ -106,24 +108,16 @@ class CompiledIssue:
 
 
 def personalize(compiled: CompiledIssue, recipient: RecipientData) -> PersonalizedMessage:
-    """Fill one recipient's values into the compiled parts (no rendering happens here)."""
+    """``values_for`` + ``fill`` of both parts, as the sending path does (no rendering here)."""
     html_values, text_values = compiled.values_for(recipient)
     return PersonalizedMessage(subject=compiled.subject, html=compiled.html.fill(html_values),
                                text=compiled.text.fill(text_values))
 
 
-def previous_issue_date(issues_dir: Path, draft: Draft) -> date | None:
-    """The date of the issue before this one (by file name), for 'Nieuw sinds de vorige'."""
-    earlier = [p for p in list_drafts(issues_dir) if p.name < draft.path.name]
-    if not earlier:
-        return None
-    return date.fromisoformat(earlier[-1].name[:10])
-
-
-def issue_context(draft: Draft, projects: ProjectData, settings: Settings,
-                  changes_since: date | None) -> dict[str, object]:
+def issue_context(source: IssueSource, settings: Settings) -> dict[str, object]:
     """The data both email templates and the web archive render from."""
-    since = draft.meta.changes_since or changes_since
+    draft, projects = source.draft, source.projects
+    since = draft.meta.changes_since or source.previous_date
     changes = projects.updates_since(since)
     if since is None:
         changes = changes[:5]
@@ -147,10 +141,10 @@ def issue_context(draft: Draft, projects: ProjectData, settings: Settings,
     }
 
 
-def compile_issue(draft: Draft, projects: ProjectData, settings: Settings, *,
-                  changes_since: date | None = None) -> CompiledIssue:
-    """Render the issue once, leaving the per-recipient placeholders in place."""
-    context = issue_context(draft, projects, settings, changes_since)
+def compile_issue(source: IssueSource, settings: Settings) -> CompiledIssue:
+    """Render the issue once, leaving the per-recipient placeholders in place (no file I/O)."""
+    draft, projects = source.draft, source.projects
+    context = issue_context(source, settings)
     templates = settings.templates_dir
     mjml_source = render_template(templates, "email/issue.mjml.j2", **context)
     html_text = mjml_to_html(mjml_source, "email/issue.mjml.j2")
@@ -185,10 +179,3 @@ def mjml_to_html(source: str, origin: str) -> str:
         raise RenderError(f"{origin}: MJML could not be rendered: {exc}") from exc
     return unescape_rust_markers(output)
 
-
-def compile_draft_file(path: Path, settings: Settings) -> tuple[Draft, CompiledIssue]:
-    """Load projects.yaml and a draft, and compile it (the editor commands' one call)."""
-    projects = load_projects(settings.projects_path)
-    draft = load_draft(path, projects)
-    since = previous_issue_date(settings.issues_dir, draft)
-    return draft, compile_issue(draft, projects, settings, changes_since=since)

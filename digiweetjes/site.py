@@ -1,6 +1,7 @@
 """The static web archive: read the drafts → render the pages → write ``site/`` atomically.
 
-The three steps stay apart (as in Pelican): ``read_site`` loads and validates everything,
+The three steps stay apart (as in Pelican): ``read_site`` loads and validates everything
+(through the content read step, ``content.source.read_all_issues``) and compiles each issue,
 ``render_site`` turns it into a mapping of relative path → file content without touching the
 disk, and ``write_site`` swaps the new tree in only once all of it exists. A bad draft therefore
 raises before anything is written, and a failing write leaves the previous site in place.
@@ -16,39 +17,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-import yaml
-
 from digiweetjes.config import BRUSSELS, Settings
-from digiweetjes.content.drafts import (
-    Draft,
-    list_drafts,
-    load_draft,
-    split_front_matter,
-)
-from digiweetjes.content.projects import ProjectData, load_projects
-from digiweetjes.errors import ContentError, RenderError
+from digiweetjes.content.drafts import Draft
+from digiweetjes.content.projects import ProjectData
+from digiweetjes.content.source import APPROVED, IssueSource, read_all_issues
+from digiweetjes.errors import RenderError
 from digiweetjes.links import PROJECTS_PAGE, issue_page, subscribe_url
-from digiweetjes.render import (
-    CompiledIssue,
-    compile_issue,
-    issue_context,
-    previous_issue_date,
-    web_url,
-)
+from digiweetjes.render import CompiledIssue, compile_issue, issue_context, web_url
 from digiweetjes.templating import render_template
 
 STYLESHEET = "style.css"
-APPROVED = "approved"
 
 
 @dataclass(frozen=True)
 class SiteIssue:
     """One issue as the archive shows it."""
 
-    draft: Draft
+    source: IssueSource
     compiled: CompiledIssue
-    changes_since: date | None
     concept: bool   # not approved: only built with --drafts, and marked so
+
+    @property
+    def draft(self) -> Draft:
+        return self.source.draft
 
     @property
     def issue_id(self) -> str:
@@ -100,36 +91,15 @@ def build_site(settings: Settings, *, include_drafts: bool = False) -> BuildRepo
 # --- read ---------------------------------------------------------------------------------------
 
 def read_site(settings: Settings, *, include_drafts: bool = False) -> SiteSource:
-    """Load projects.yaml and every draft to publish, compiling each issue once."""
-    projects = load_projects(settings.projects_path)
-    issues: list[SiteIssue] = []
-    skipped: list[tuple[str, str]] = []
-    for path in list_drafts(settings.issues_dir):
-        status = _peek_status(path)
-        if status != APPROVED and not include_drafts:
-            # A draft still being written must not block publishing the approved issues, so
-            # it is only peeked at, not validated.
-            skipped.append((path.name, f"status: {status} (niet goedgekeurd)"))
-            continue
-        draft = load_draft(path, projects)
-        since = previous_issue_date(settings.issues_dir, draft)
-        compiled = compile_issue(draft, projects, settings, changes_since=since)
-        issues.append(SiteIssue(draft, compiled, since, concept=draft.meta.status != APPROVED))
+    """Read projects.yaml and every draft to publish, compiling each issue once."""
+    folder = read_all_issues(settings.issues_dir, include_unapproved=include_drafts)
+    issues = [SiteIssue(source, compile_issue(source, settings),
+                        concept=source.draft.meta.status != APPROVED)
+              for source in folder.issues]
     issues.sort(key=lambda i: (i.draft.meta.date, i.draft.meta.number), reverse=True)
-    return SiteSource(projects=projects, issues=issues, skipped=skipped)
-
-
-def _peek_status(path: Path) -> str:
-    """The front matter's ``status`` without full validation; unreadable → full load errors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        front, _, _ = split_front_matter(text.replace("\r\n", "\n"), path.name)
-        data = yaml.safe_load(front)
-    except (OSError, UnicodeDecodeError, ContentError, yaml.YAMLError):
-        return APPROVED  # let load_draft report the problem with file, line and field
-    if not isinstance(data, dict):
-        return APPROVED
-    return str(data.get("status", "draft"))
+    skipped = [(name, f"status: {status} (niet goedgekeurd)")
+               for name, status in folder.unapproved]
+    return SiteSource(projects=folder.projects, issues=issues, skipped=skipped)
 
 
 # --- render -------------------------------------------------------------------------------------
@@ -145,8 +115,7 @@ def render_site(source: SiteSource, settings: Settings) -> dict[str, str]:
     }
     files: dict[str, str] = {}
     for issue in source.issues:
-        context = {**issue_context(issue.draft, source.projects, settings, issue.changes_since),
-                   **common}
+        context = {**issue_context(issue.source, settings), **common}
         files[issue.path] = render_template(
             templates, "web/issue.html.j2", **context, root="../", page="issue",
             concept=issue.concept)

@@ -12,12 +12,13 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from digiweetjes.config import PROJECT_ROOT, Settings
+from digiweetjes.content.source import read_issue
 from digiweetjes.db import Database
 from digiweetjes.hashing import Hasher
 from digiweetjes.models import Delivery, Subscriber, Suppression
 from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import Batch, RecipientResult
-from digiweetjes.render import CompiledIssue, compile_draft_file
+from digiweetjes.render import CompiledIssue, compile_issue
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import CampaignInfo
 
@@ -31,7 +32,7 @@ TRICKY = ("{{ params.x }} {{x}} {% if 1 %}{# c #} {{var:x}} {{var:x:\"d\"}} %rec
 def _compiled(settings_key: tuple[str, str]) -> CompiledIssue:
     settings = Settings(base_url=settings_key[0], issues_dir=PROJECT_ROOT / "issues",
                         templates_dir=PROJECT_ROOT / "templates")
-    return compile_draft_file(SAMPLE, settings)[1]
+    return compile_issue(read_issue(settings.issues_dir, SAMPLE), settings)
 
 
 def sample_issue(settings: Settings, *, tricky: bool = False,

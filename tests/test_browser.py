@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from digiweetjes.config import PROJECT_ROOT, Settings
-from digiweetjes.render import RecipientData, compile_draft_file, personalize
+from digiweetjes.content.source import read_issue
+from digiweetjes.render import RecipientData, compile_issue, personalize
 from digiweetjes.site import build_site
 from tests.conftest import skip_or_fail
 
@@ -72,7 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
 @pytest.fixture(scope="session")
 def email_html(site: tuple[Settings, Path]) -> str:
     settings, _ = site
-    _, compiled = compile_draft_file(SAMPLE, settings)
+    compiled = compile_issue(read_issue(settings.issues_dir, SAMPLE), settings)
     recipient = RecipientData(
         email="lezer@example.be", name='Jan <De> Smet & "Zonen"', subregion="west",
         unsubscribe_url="https://digiweetjes.example.be/uitschrijven?t=abc&x=1",

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from digiweetjes.content.drafts import load_draft, resolve_draft
+from digiweetjes.content.drafts import load_draft
 from digiweetjes.content.projects import load_projects
+from digiweetjes.content.source import resolve_draft
 from digiweetjes.errors import ContentError, ContentErrors
 from tests.helpers_content import SAMPLE, issues_copy, write_draft
 

@@ -7,16 +7,9 @@ import re
 import pytest
 
 import digiweetjes.render as render_module
-from digiweetjes.content.drafts import load_draft
 from digiweetjes.content.projects import load_projects
-from digiweetjes.render import (
-    PLACEHOLDERS,
-    RecipientData,
-    compile_draft_file,
-    compile_issue,
-    personalize,
-    previous_issue_date,
-)
+from digiweetjes.content.source import read_issue
+from digiweetjes.render import PLACEHOLDERS, RecipientData, compile_issue, personalize
 from tests.helpers_content import SAMPLE, issues_copy, write_draft
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "sample-issue.txt")
@@ -32,7 +25,7 @@ def recipient(**changes) -> RecipientData:
 
 @pytest.fixture
 def compiled(settings):
-    return compile_draft_file(SAMPLE, settings)[1]
+    return compile_issue(read_issue(settings.issues_dir, SAMPLE), settings)
 
 
 def test_html_is_dutch_with_title_preheader_and_every_placeholder(compiled):
@@ -120,11 +113,9 @@ def test_new_since_previous_issue_comes_from_the_dates(tmp_path, settings):
     write_draft(settings.issues_dir, "Eerste.\n", date="2022-10-20", slug="een", number=1)
     second = write_draft(settings.issues_dir, "Tweede.\n", date="2023-02-01", slug="twee",
                          number=2)
-    projects = load_projects(settings.projects_path)
-    draft = load_draft(second, projects)
-    since = previous_issue_date(settings.issues_dir, draft)
-    assert since.isoformat() == "2022-10-20"
-    text = compile_issue(draft, projects, settings, changes_since=since).text.source
+    source = read_issue(settings.issues_dir, second)
+    assert source.previous_date.isoformat() == "2022-10-20"
+    text = compile_issue(source, settings).text.source
     section = text.split("NIEUW SINDS DE VORIGE DIGI-WEETJE (20 OKTOBER 2022)")[1]
     section = section.split("IN DE KIJKER")[0]
     assert "De praktische uitwerking van de drie Digibanken start." in section  # 2023-01-01

@@ -30,12 +30,13 @@ def _step_check_sample_issue(settings: Settings) -> str:
 
 
 def _step_render_sample_issue(settings: Settings) -> str:
+    from digiweetjes.content.source import read_issue
     from digiweetjes.links import preferences_url, unsubscribe_url
-    from digiweetjes.region_lookup import region
-    from digiweetjes.render import RecipientData, compile_draft_file, personalize
+    from digiweetjes.render import RecipientData, compile_issue, personalize
 
-    draft, compiled = compile_draft_file(settings.issues_dir / SAMPLE_ISSUE, settings)
-    reader_in = region(settings).subregion(SAMPLE_SUBREGION)
+    source = read_issue(settings.issues_dir, settings.issues_dir / SAMPLE_ISSUE)
+    draft, compiled = source.draft, compile_issue(source, settings)
+    reader_in = source.projects.region.subregion(SAMPLE_SUBREGION)
     message = personalize(compiled, RecipientData(
         email="voorbeeld@example.org", name="Voorbeeld Lezer", subregion=reader_in.id,
         unsubscribe_url=unsubscribe_url(settings, "VOORBEELD"),

@@ -11,10 +11,15 @@ import click
 
 from digiweetjes.check import check_issue
 from digiweetjes.cli.common import SubregionChoice, load_settings
-from digiweetjes.content.drafts import list_drafts, resolve_draft
-from digiweetjes.errors import CheckFailed, ContentError
+from digiweetjes.content.source import (
+    next_draft_number,
+    read_each_draft,
+    read_issue,
+    resolve_draft,
+)
+from digiweetjes.errors import CheckFailed, ContentError, ContentErrors
 from digiweetjes.links import preferences_url, unsubscribe_url
-from digiweetjes.render import RecipientData, compile_draft_file, personalize
+from digiweetjes.render import RecipientData, compile_issue, personalize
 
 DRAFT_TEMPLATE = """\
 ---
@@ -40,13 +45,6 @@ def slugify(title: str) -> str:
     return slug[:60].rstrip("-") or "digi-weetje"
 
 
-def _next_number(issues_dir: Path) -> int:
-    numbers = [int(m.group(1)) for p in list_drafts(issues_dir)
-               if (m := re.search(r"^number:\s*(\d+)\s*$", p.read_text(encoding="utf-8"),
-                                  re.MULTILINE))]
-    return max(numbers, default=0) + 1
-
-
 @click.command("new")
 @click.argument("title")
 @click.option("--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -63,7 +61,7 @@ def new_command(title: str, issue_date, number: int | None) -> None:
     if path.exists():
         raise ContentError("a draft with this date and title exists already", path=str(path))
     path.write_text(DRAFT_TEMPLATE.format(title=title, date=day.isoformat(),
-                                          number=number or _next_number(settings.issues_dir)),
+                                          number=number or next_draft_number(settings.issues_dir)),
                     encoding="utf-8")
     click.echo(f"Created {path}")
     click.echo(f"Next: edit it, then `digiweetjes preview {path.name}` and "
@@ -81,7 +79,8 @@ def new_command(title: str, issue_date, number: int | None) -> None:
 def render_command(issue: str, out_dir: Path | None, name: str, subregion: str | None) -> None:
     """Render ISSUE (path, file name or number) to HTML and text files."""
     settings = load_settings()
-    draft, compiled = compile_draft_file(resolve_draft(settings.issues_dir, issue), settings)
+    source = read_issue(settings.issues_dir, issue)
+    draft, compiled = source.draft, compile_issue(source, settings)
     out = out_dir or settings.root / "rendered"
     out.mkdir(parents=True, exist_ok=True)
     message = personalize(compiled, RecipientData(
@@ -114,20 +113,16 @@ def drafts_command() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from digiweetjes.content.drafts import load_draft
-    from digiweetjes.content.projects import load_projects
     from digiweetjes.formatting import long_date
 
     settings = load_settings()
-    projects = load_projects(settings.projects_path)
+    drafts = read_each_draft(settings.issues_dir)
     table = Table(title=f"Drafts in {settings.issues_dir}")
     for column in ("file", "nr.", "date", "status", "title", "problems"):
         table.add_column(column)
-    for path in list_drafts(settings.issues_dir):
-        try:
-            draft = load_draft(path, projects)
-        except ContentError as exc:
-            count = len(getattr(exc, "errors", [exc]))
+    for path, draft in drafts:
+        if isinstance(draft, ContentError):
+            count = len(draft.errors) if isinstance(draft, ContentErrors) else 1
             table.add_row(path.name, "", "", "", "", f"{count} (run check)")
             continue
         meta = draft.meta

@@ -40,7 +40,7 @@ def preview(issue: str, port: int, host: str) -> None:
     """Serve a live preview of ISSUE (path, file name, id or number) at 800 and 375 px."""
     import uvicorn
 
-    from digiweetjes.content.drafts import resolve_draft
+    from digiweetjes.content.source import resolve_draft
     from digiweetjes.preview import create_preview_app
 
     settings = load_settings()

@@ -1,4 +1,8 @@
-"""Editors' content: drafts (front matter + Markdown) and the project-status data."""
+"""Editors' content: drafts (front matter + Markdown) and the project-status data.
+
+The rest of the code reads the issues folder only through ``content.source`` (``read_issue``,
+``read_all_issues``); the modules beside it parse and validate one file each.
+"""
 
 from __future__ import annotations
 

@@ -150,25 +150,3 @@ def load_draft(path: Path, projects: ProjectData) -> Draft:
         raise errors[0] if len(errors) == 1 else ContentErrors(errors)
     return Draft(path, display, meta, rendered, slug=match.group(2))
 
-
-def list_drafts(issues_dir: Path) -> list[Path]:
-    """Draft files in the issues folder, oldest first."""
-    return sorted(p for p in issues_dir.glob("*.md") if DRAFT_NAME.match(p.name))
-
-
-def resolve_draft(issues_dir: Path, name: str) -> Path:
-    """A draft given as a path, a file name, an issue id or an issue number."""
-    candidate = Path(name)
-    if candidate.suffix == ".md" and candidate.exists():
-        return candidate
-    drafts = list_drafts(issues_dir)
-    for path in drafts:
-        if name in (path.name, path.stem):
-            return path
-    if name.isdigit():
-        for path in drafts:
-            if re.search(rf"^number:\s*{int(name)}\s*$", path.read_text(encoding="utf-8"),
-                         re.MULTILINE):
-                return path
-    raise ContentError(f"no draft '{name}' in {display_path(issues_dir)} "
-                       "(give a path, a file name such as 2026-12-05-slug.md, or a number)")

@@ -17,13 +17,14 @@ from pathlib import Path
 from digiweetjes.check import check_compiled
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.content.drafts import Draft, resolve_draft
+from digiweetjes.content.drafts import Draft
+from digiweetjes.content.source import read_issue, resolve_draft
 from digiweetjes.db import Database
 from digiweetjes.emails import normalize_email
 from digiweetjes.errors import ProviderError, SendingError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.providers.base import Batch, Provider, Recipient, RecipientResult
-from digiweetjes.render import CompiledIssue, RecipientData, compile_draft_file
+from digiweetjes.render import CompiledIssue, RecipientData, compile_issue
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import FAILED, UNCERTAIN, CampaignInfo
 from digiweetjes.sending.engine import SendEngine, batch_content
@@ -38,7 +39,8 @@ TEST_SUBJECT_PREFIX = "[TEST] "
 
 def load_issue(settings: Settings, issue: str) -> tuple[Draft, CompiledIssue]:
     """The draft named by a path, file name, issue id or number, compiled once."""
-    return compile_draft_file(resolve_draft(settings.issues_dir, issue), settings)
+    source = read_issue(settings.issues_dir, issue)
+    return source.draft, compile_issue(source, settings)
 
 
 def issue_id_of(settings: Settings, issue: str) -> str:

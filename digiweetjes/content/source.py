@@ -1,0 +1,147 @@
+"""The content read step: the issues folder (drafts and projects.yaml) is read here and only here.
+
+``read_issue`` gives one issue's inputs: its draft, the project data and the previous issue's
+date. ``read_all_issues`` reads every draft for the archive with projects.yaml read once.
+Compiling (``render.compile_issue``) then touches no file but the templates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from digiweetjes.content import display_path
+from digiweetjes.content.drafts import DRAFT_NAME, Draft, load_draft, split_front_matter
+from digiweetjes.content.projects import ProjectData, load_projects
+from digiweetjes.errors import ContentError
+
+PROJECTS_FILE = "projects.yaml"
+APPROVED = "approved"
+
+
+@dataclass(frozen=True)
+class IssueSource:
+    """Everything one issue is compiled from, read and validated."""
+
+    draft: Draft
+    projects: ProjectData
+    previous_date: date | None   # the issue before this one, for "Nieuw sinds de vorige"
+
+    @property
+    def issue_id(self) -> str:
+        return self.draft.issue_id
+
+
+@dataclass(frozen=True)
+class IssueFolder:
+    """The whole issues folder as the archive needs it."""
+
+    projects: ProjectData
+    issues: tuple[IssueSource, ...]           # oldest first (by file name)
+    unapproved: tuple[tuple[str, str], ...]   # (file name, status) of drafts left unread
+
+
+def projects_file(issues_dir: Path) -> Path:
+    """Where the project-status data lives."""
+    return issues_dir / PROJECTS_FILE
+
+
+def read_projects(issues_dir: Path) -> ProjectData:
+    """The folder's projects.yaml, validated."""
+    return load_projects(projects_file(issues_dir))
+
+
+def list_drafts(issues_dir: Path) -> list[Path]:
+    """Draft files in the issues folder, oldest first."""
+    return sorted(p for p in issues_dir.glob("*.md") if DRAFT_NAME.match(p.name))
+
+
+def resolve_draft(issues_dir: Path, name: str) -> Path:
+    """A draft given as a path, a file name, an issue id or an issue number."""
+    candidate = Path(name)
+    if candidate.suffix == ".md" and candidate.exists():
+        return candidate
+    drafts = list_drafts(issues_dir)
+    for path in drafts:
+        if name in (path.name, path.stem):
+            return path
+    if name.isdigit():
+        for path in drafts:
+            if re.search(rf"^number:\s*{int(name)}\s*$", path.read_text(encoding="utf-8"),
+                         re.MULTILINE):
+                return path
+    raise ContentError(f"no draft '{name}' in {display_path(issues_dir)} "
+                       "(give a path, a file name such as 2026-12-05-slug.md, or a number)")
+
+
+def next_draft_number(issues_dir: Path) -> int:
+    """One more than the highest ``number:`` among the drafts (without validating them)."""
+    numbers = [int(m.group(1)) for p in list_drafts(issues_dir)
+               if (m := re.search(r"^number:\s*(\d+)\s*$", p.read_text(encoding="utf-8"),
+                                  re.MULTILINE))]
+    return max(numbers, default=0) + 1
+
+
+def previous_issue_date(drafts: Sequence[Path], draft: Path) -> date | None:
+    """The date of the draft before ``draft`` by file name, among ``drafts`` (sorted)."""
+    earlier = [p for p in drafts if p.name < draft.name]
+    if not earlier:
+        return None
+    return date.fromisoformat(earlier[-1].name[:10])
+
+
+def read_issue(issues_dir: Path, ref: str | Path) -> IssueSource:
+    """One issue's inputs; a ``str`` is resolved like ``resolve_draft``, a ``Path`` taken as is."""
+    path = ref if isinstance(ref, Path) else resolve_draft(issues_dir, ref)
+    projects = read_projects(issues_dir)
+    draft = load_draft(path, projects)
+    return IssueSource(draft, projects, previous_issue_date(list_drafts(issues_dir), path))
+
+
+def read_all_issues(issues_dir: Path, *, include_unapproved: bool = True) -> IssueFolder:
+    """Every draft of the folder with projects.yaml read once; unapproved ones on request."""
+    projects = read_projects(issues_dir)
+    drafts = list_drafts(issues_dir)
+    issues: list[IssueSource] = []
+    unapproved: list[tuple[str, str]] = []
+    for path in drafts:
+        if not include_unapproved:
+            status = peek_status(path)
+            if status != APPROVED:
+                # A draft still being written must not block the approved issues, so it is
+                # only peeked at, not validated.
+                unapproved.append((path.name, status))
+                continue
+        draft = load_draft(path, projects)
+        issues.append(IssueSource(draft, projects, previous_issue_date(drafts, path)))
+    return IssueFolder(projects, tuple(issues), tuple(unapproved))
+
+
+def read_each_draft(issues_dir: Path) -> list[tuple[Path, Draft | ContentError]]:
+    """Every draft loaded on its own (projects.yaml must load): a broken one with its error."""
+    projects = read_projects(issues_dir)
+    results: list[tuple[Path, Draft | ContentError]] = []
+    for path in list_drafts(issues_dir):
+        try:
+            results.append((path, load_draft(path, projects)))
+        except ContentError as exc:
+            results.append((path, exc))
+    return results
+
+
+def peek_status(path: Path) -> str:
+    """The front matter's ``status`` without full validation; unreadable → "approved"."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        front, _, _ = split_front_matter(text.replace("\r\n", "\n"), path.name)
+        data = yaml.safe_load(front)
+    except (OSError, UnicodeDecodeError, ContentError, yaml.YAMLError):
+        return APPROVED  # so that load_draft reports the problem with file, line and field
+    if not isinstance(data, dict):
+        return APPROVED
+    return str(data.get("status", "draft"))
