@@ -407,7 +407,7 @@ class SendEngine:
     def _refused(self, batch: ClaimedBatch, exc: PermanentProviderError) -> None:
         now = self.clock.now()
         reason = self.redact(str(exc))
-        if getattr(exc, "status_code", None) in ACCOUNT_STATUSES:
+        if exc.status_code in ACCOUNT_STATUSES:
             # Not this batch's fault: keep it queued and stop before every batch is refused.
             self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
             self._pause(f"the provider refused the account: {reason}")
