@@ -33,7 +33,7 @@ from digiweetjes.errors import (
     UncertainOutcomeError,
 )
 from digiweetjes.models import CampaignState
-from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient
+from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, batch_size_for
 from digiweetjes.render import PLACEHOLDERS, CompiledIssue, RecipientData
 from digiweetjes.sending import ledger
 from digiweetjes.sending.backoff import Backoff
@@ -52,11 +52,6 @@ STORAGE_ATTEMPTS = 35
 
 #: Refusals about the account, not the batch: every other batch would be refused the same way.
 ACCOUNT_STATUSES = frozenset({401, 402, 403})
-
-#: Adapters that send one body per request and let the provider fill in each recipient's values;
-#: every other one carries a full personalized body per message, so its batches are sized by
-#: bytes (``max_request_bytes``) to keep requests in flight, and memory, bounded.
-SERVER_SIDE_PERSONALIZATION = frozenset({"brevo", "sendgrid", "mailgun", "mailjet"})
 
 _SEND_ENV: dict[str, tuple[str, type]] = {
     "CONCURRENCY": ("concurrency", int), "BATCH_SIZE": ("batch_size", int),
@@ -151,7 +146,7 @@ def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
     """The content every batch of the issue shares (built once)."""
     return BatchContent(
         issue_id=compiled.issue_id, subject=compiled.subject,
-        html_template=compiled.html.source, text_template=compiled.text.source,
+        html=compiled.html, text=compiled.text,
         placeholders=PLACEHOLDERS, from_email=settings.sender_email,
         from_name=settings.sender_name, reply_to=settings.reply_to or None,
         unsubscribe_mailto=settings.unsubscribe_mailto, tag=compiled.tag)
@@ -196,11 +191,9 @@ class SendEngine:
         self.provider_factory = provider_factory
         self._shared_stop: Any = None
         self.content = batch_content(compiled, settings)
-        self.batch_size = min(self.options.batch_size or provider.max_batch, provider.max_batch)
-        if provider.name not in SERVER_SIDE_PERSONALIZATION:
-            per_message = len(self.content.html_template) + len(self.content.text_template) + 2048
-            self.batch_size = max(1, min(self.batch_size,
-                                         self.options.max_request_bytes // per_message))
+        self.batch_size = batch_size_for(provider.capabilities, self.content,
+                                         self.options.batch_size,
+                                         byte_budget=self.options.max_request_bytes)
         self.limiter = RateLimiter(self.options.requests_per_second,
                                    self.options.messages_per_hour,
                                    monotonic=monotonic, sleep=sleep)
@@ -259,7 +252,7 @@ class SendEngine:
         return self.summary
 
     def _key_window(self) -> timedelta | None:
-        window = self.provider.idempotency_window
+        window = self.provider.capabilities.idempotency_window
         if window is None or window <= self.options.key_margin:
             return None
         return window - self.options.key_margin
