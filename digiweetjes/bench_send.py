@@ -167,7 +167,7 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     hasher = Hasher(settings)
     where = places(settings)
     provider = _provider(provider_name, url)
-    size = provider.max_batch
+    size = provider.capabilities.max_batch
     count = -(-recipients // size)
     captured: list[httpx.Request] = []
 

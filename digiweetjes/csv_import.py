@@ -321,11 +321,9 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
     if header == [] and mapping is None:
         raise CsvImportError([f"{report.file}: the file is empty"])
     if report.rejected and not skip_invalid:
-        error = CsvImportError([
+        raise CsvImportError([
             f"{report.file}: {report.rejected} row(s) rejected, nothing was imported:",
-            *report.problem_lines()])
-        error.report = report  # type: ignore[attr-defined]
-        raise error
+            *report.problem_lines()], report=report)
     return report
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.errors import ProviderError
-from digiweetjes.providers.base import Batch, RecipientResult
+from digiweetjes.providers.base import Batch, Capabilities, RecipientResult
 from digiweetjes.region_lookup import region
 from digiweetjes.subscribers import add_subscriber, find_subscriber
 from digiweetjes.topics import TOPICS
@@ -22,8 +20,7 @@ class _NoMail:
     """Demo people are added with consent, so nothing is mailed; fail loudly if it were."""
 
     name = "none"
-    max_batch = 1
-    idempotency_window: timedelta | None = None
+    capabilities = Capabilities(server_side_personalization=False, max_batch=1)
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         raise ProviderError("the demo seed does not send mail")

@@ -27,6 +27,11 @@ Dutch page. Messages never contain secrets.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Only for the annotation: csv_import imports this module.
+    from digiweetjes.csv_import import ImportReport
 
 
 class DigiweetjesError(Exception):
@@ -108,23 +113,29 @@ class SuppressedError(SubscriberError):
 
 
 class CsvImportError(SubscriberError):
-    """An import file has rejected rows; nothing was imported."""
+    """An import file has rejected rows; nothing was imported; ``report`` lists them, if read."""
 
-    def __init__(self, problems: Iterable[str]) -> None:
+    def __init__(self, problems: Iterable[str], *, report: ImportReport | None = None) -> None:
         self.problems = list(problems)
+        self.report = report
         super().__init__("\n".join(self.problems))
 
 
 class ProviderError(DigiweetjesError):
-    """A mail provider refused or failed."""
+    """A mail provider refused or failed; ``status_code`` is its HTTP status, if it answered."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(message)
 
 
 class TransientProviderError(ProviderError):
     """Worth retrying; ``retry_after`` is the provider's hint in seconds, if any."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 status_code: int | None = None) -> None:
         self.retry_after = retry_after
-        super().__init__(message)
+        super().__init__(message, status_code=status_code)
 
 
 class PermanentProviderError(ProviderError):

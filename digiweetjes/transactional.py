@@ -15,7 +15,7 @@ from enum import StrEnum
 from digiweetjes.config import Settings
 from digiweetjes.errors import ProviderError
 from digiweetjes.links import privacy_url
-from digiweetjes.placeholders import placeholder
+from digiweetjes.placeholders import FillableTemplate, placeholder
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, RecipientResult
 from digiweetjes.render import mjml_to_html
 from digiweetjes.templating import render_template
@@ -77,8 +77,8 @@ def render_service_mail(settings: Settings, kind: MailKind) -> BatchContent:
     return BatchContent(
         issue_id="transactional",
         subject=_SUBJECTS[kind],
-        html_template=mjml_to_html(mjml, f"{name}.mjml.j2"),
-        text_template=text,
+        html=FillableTemplate.parse(mjml_to_html(mjml, f"{name}.mjml.j2")),
+        text=FillableTemplate.parse(text),
         placeholders=_PLACEHOLDERS[kind],
         from_email=settings.sender_email,
         from_name=settings.sender_name,
@@ -95,8 +95,9 @@ def send_service_mails(provider: Provider, settings: Settings, kind: MailKind,
         return []
     content = render_service_mail(settings, kind)
     results: list[RecipientResult] = []
-    for start in range(0, len(mails), provider.max_batch):
-        recipients = [_recipient(kind, mail) for mail in mails[start:start + provider.max_batch]]
+    size = provider.capabilities.max_batch
+    for start in range(0, len(mails), size):
+        recipients = [_recipient(kind, mail) for mail in mails[start:start + size]]
         results.extend(provider.send_batch(Batch(content=content, recipients=recipients)))
     return results
 

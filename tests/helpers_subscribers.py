@@ -6,8 +6,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.providers.base import Batch, Recipient, RecipientResult
+from digiweetjes.providers.base import (
+    Batch,
+    Capabilities,
+    IdempotencySupport,
+    Recipient,
+    RecipientResult,
+)
 
 
 @dataclass
@@ -31,6 +36,13 @@ class RecordingProvider:
     batches: list[Batch] = field(default_factory=list)
     fail_for: set[str] = field(default_factory=set)
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            server_side_personalization=False, max_batch=self.max_batch,
+            idempotency=None if self.idempotency_window is None
+            else IdempotencySupport("header", "Idempotency-Key", self.idempotency_window))
+
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         self.batches.append(batch)
         return [RecipientResult(r.reference, "failed" if r.email in self.fail_for else "sent",
@@ -44,8 +56,8 @@ class RecordingProvider:
     def sent(self) -> list[SentMail]:
         mails = []
         for batch in self.batches:
-            html = FillableTemplate.parse(batch.content.html_template)
-            text = FillableTemplate.parse(batch.content.text_template)
+            html = batch.content.html
+            text = batch.content.text
             for r in batch.recipients:
                 mails.append(SentMail(batch.content.tag, r.email, r.name, batch.content.subject,
                                       text.fill(r.text_values), html.fill(r.html_values), r))

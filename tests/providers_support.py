@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 
 from digiweetjes.config import Secret
+from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.placeholders import placeholder as P
 from digiweetjes.providers.base import Batch, BatchContent, Recipient
 from digiweetjes.providers.brevo import BrevoProvider
@@ -33,7 +34,7 @@ def content(*, tricky: bool = False, subject: str = "Digi-weetjes december 2026"
     text = f"Dag {P('name')},\n{extra}\n{P('municipality_block')}\nUit: {P('unsubscribe_url')}"
     return BatchContent(
         issue_id="2026-12", subject=subject + (" {{ x }} %recipient.y%" if tricky else ""),
-        html_template=html, text_template=text,
+        html=FillableTemplate.parse(html), text=FillableTemplate.parse(text),
         placeholders=["name", "municipality_block", "unsubscribe_url"],
         from_email="digiweetjes@werkkracht10.be", from_name="Werkkracht10 Digi-weetjes",
         reply_to="info@werkkracht10.be", unsubscribe_mailto="uitschrijven@werkkracht10.be",

@@ -17,7 +17,7 @@ from digiweetjes.db import Database
 from digiweetjes.hashing import Hasher
 from digiweetjes.models import Delivery, Subscriber, Suppression
 from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.providers.base import Batch, RecipientResult
+from digiweetjes.providers.base import Batch, Capabilities, IdempotencySupport, RecipientResult
 from digiweetjes.render import CompiledIssue, compile_issue
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import CampaignInfo
@@ -113,6 +113,13 @@ class ScriptedProvider:
     batches: list[Batch] = field(default_factory=list)
     fail_emails: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            server_side_personalization=False, max_batch=self.max_batch,
+            idempotency=None if self.idempotency_window is None
+            else IdempotencySupport("header", "Idempotency-Key", self.idempotency_window))
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         with self.lock:

@@ -182,8 +182,7 @@ def test_the_brake_pauses_after_consecutive_failures_and_send_resumes(db, settin
 
 
 def test_an_account_refusal_pauses_at_once_and_fails_nobody(db, settings, clock) -> None:
-    refused = PermanentProviderError("HTTP 401: Key not found")
-    refused.status_code = 401  # type: ignore[attr-defined]
+    refused = PermanentProviderError("HTTP 401: Key not found", status_code=401)
     provider, campaign = _setup(db, settings, clock, n=30, script=[refused])
     summary = _engine(db, settings, clock, provider).run(campaign)
     assert "refused the account" in summary.paused_reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import Settings
 from digiweetjes.errors import ConfigError, PermanentProviderError
-from digiweetjes.placeholders import placeholder
+from digiweetjes.placeholders import FillableTemplate, placeholder
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient
 from digiweetjes.providers.outbox import OutboxProvider
 from digiweetjes.providers.registry import get_provider
@@ -22,10 +23,11 @@ from digiweetjes.transactional import MailKind, ServiceMail, render_service_mail
 def _content(**overrides) -> BatchContent:
     values = dict(
         issue_id="2026-12-05", subject="Digi-weetjes nr. 1: projectoproepen",
-        html_template=f"<p>{placeholder('greeting')}</p>"
-                      f"<a href=\"{placeholder('unsubscribe_url')}\">uitschrijven</a>",
-        text_template=f"{placeholder('greeting')}\n"
-                      f"Uitschrijven: {placeholder('unsubscribe_url')}\n",
+        html=FillableTemplate.parse(
+            f"<p>{placeholder('greeting')}</p>"
+            f"<a href=\"{placeholder('unsubscribe_url')}\">uitschrijven</a>"),
+        text=FillableTemplate.parse(
+            f"{placeholder('greeting')}\nUitschrijven: {placeholder('unsubscribe_url')}\n"),
         placeholders=("greeting", "unsubscribe_url"), from_email="digiweetjes@werkkracht10.be",
         from_name="Werkkracht10 Digi-weetjes", reply_to="info@werkkracht10.be",
         unsubscribe_mailto="uitschrijven@werkkracht10.be", tag="issue-1")
@@ -49,7 +51,7 @@ def _parse(path: Path):
 def test_outbox_implements_the_protocol(tmp_path: Path) -> None:
     provider = OutboxProvider(tmp_path)
     assert isinstance(provider, Provider)
-    assert provider.max_batch == 1000 and provider.idempotency_window is None
+    assert provider.capabilities.max_batch == 1000 and provider.capabilities.idempotency is None
 
 
 def test_writes_one_parseable_eml_per_recipient(tmp_path: Path, clock: FixedClock) -> None:
@@ -115,7 +117,7 @@ def test_bad_recipient_fails_alone(tmp_path: Path) -> None:
 
 def test_too_large_batch_is_refused(tmp_path: Path) -> None:
     provider = OutboxProvider(tmp_path)
-    provider.max_batch = 1
+    provider.capabilities = replace(provider.capabilities, max_batch=1)
     with pytest.raises(PermanentProviderError, match="at most 1"):
         provider.send_batch(Batch(_content(), [_recipient("a", "a@voorbeeld.be"),
                                                _recipient("b", "b@voorbeeld.be")]))
@@ -146,7 +148,7 @@ def test_registry(settings: Settings) -> None:
 def test_service_mail_templates_are_dutch_and_accessible(settings: Settings,
                                                          kind: MailKind) -> None:
     content = render_service_mail(settings, kind)
-    html = content.html_template
+    html = content.html.source
     assert '<html lang="nl-BE"' in html
     for image in re.findall(r"<img\b[^>]*>", html):
         assert re.search(r'\balt="', image), image
@@ -154,7 +156,7 @@ def test_service_mail_templates_are_dutch_and_accessible(settings: Settings,
     assert set(content.placeholders) <= {"greeting", "confirm_url", "preferences_url",
                                          "unsubscribe_url"}
     for name in content.placeholders:
-        assert placeholder(name) in html and placeholder(name) in content.text_template
+        assert placeholder(name) in html and placeholder(name) in content.text.source
     assert "\\u{e000}" not in html  # MRML's attribute escapes are turned back into markers
 
 

@@ -8,7 +8,6 @@ import uuid
 import httpx
 
 from digiweetjes.config import Secret
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.brevo import BrevoProvider, escape_literal, idempotency_uuid
 from digiweetjes.providers.fake_server.engines import render_brevo
 from tests.providers_support import KEY, TRICKY, batch, mock
@@ -76,9 +75,9 @@ def test_literal_template_syntax_survives_brevos_engine() -> None:
     for version, r in zip(body["messageVersions"], b.recipients, strict=True):
         params = {**body["params"], **version["params"]}
         assert render_brevo(body["htmlContent"], params) == \
-            FillableTemplate.parse(b.content.html_template).fill(r.html_values)
+            b.content.html.fill(r.html_values)
         assert render_brevo(body["textContent"], params) == \
-            FillableTemplate.parse(b.content.text_template).fill(r.text_values)
+            b.content.text.fill(r.text_values)
         assert render_brevo(body["subject"], params) == b.content.subject
     assert render_brevo(escape_literal(TRICKY), {"dw_lb": "{"}) == TRICKY
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -15,6 +16,8 @@ from digiweetjes.errors import (
     TransientProviderError,
     UncertainOutcomeError,
 )
+from digiweetjes.placeholders import FillableTemplate
+from digiweetjes.providers import brevo, mailgun
 from digiweetjes.providers.base import Batch, Provider
 from digiweetjes.providers.brevo import BrevoProvider
 from digiweetjes.providers.common import (
@@ -53,9 +56,9 @@ def test_every_adapter_is_a_provider(name: str) -> None:
     provider = FACTORIES[name]()
     assert isinstance(provider, Provider)
     assert provider.name == name
-    assert provider.max_batch == {"brevo": 1000, "postmark": 500, "sendgrid": 1000,
-                                  "mailgun": 1000, "mailjet": 50, "resend": 100}[name]
-    assert (provider.idempotency_window is not None) == (name in ("brevo", "resend"))
+    assert provider.capabilities.max_batch == {"brevo": 1000, "postmark": 500, "sendgrid": 1000,
+                                               "mailgun": 1000, "mailjet": 50, "resend": 100}[name]
+    assert (provider.capabilities.idempotency is not None) == (name in ("brevo", "resend"))
     provider.close()
 
 
@@ -145,7 +148,7 @@ def _ok_response(name: str, request: httpx.Request, n: int) -> httpx.Response:
 @pytest.mark.parametrize("name", NAMES)
 def test_batch_at_the_limit_goes_in_one_request_and_one_more_is_refused(name: str) -> None:
     requests: list[httpx.Request] = []
-    limit = FACTORIES[name]().max_batch
+    limit = FACTORIES[name]().capabilities.max_batch
 
     def handler(request: httpx.Request) -> httpx.Response:
         requests.append(request)
@@ -158,7 +161,7 @@ def test_batch_at_the_limit_goes_in_one_request_and_one_more_is_refused(name: st
     with pytest.raises(ValueError, match=f"at most {limit}"):
         provider.send_batch(batch(limit + 1))
     assert len(requests) == 1
-    chunks = list(chunked(batch(limit + 1).recipients, provider.max_batch))
+    chunks = list(chunked(batch(limit + 1).recipients, provider.capabilities.max_batch))
     assert [len(c) for c in chunks] == [limit, 1]
 
 
@@ -285,3 +288,62 @@ def test_the_registry_builds_each_adapter_from_settings(name: str) -> None:
     assert provider.name == name
     with pytest.raises(TransientProviderError):
         provider.send_batch(batch(1))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("tricky", [False, True])
+def test_templates_are_parsed_and_rendered_once_per_content_not_per_batch(
+        name: str, tricky: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    bodies: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.content)
+        return _ok_response(name, request, 2)
+
+    provider = FACTORIES[name](transport=mock(handler))
+    first = batch(2, tricky=tricky)
+    renders: list[str] = []
+    original = FillableTemplate.render_markers
+
+    def counting(self: FillableTemplate, marker: Callable[[str], str]) -> str:
+        renders.append(name)
+        return original(self, marker)
+
+    def no_parse(text: str) -> FillableTemplate:
+        raise AssertionError("an adapter parsed a template")
+
+    monkeypatch.setattr(FillableTemplate, "render_markers", counting)
+    for module in (brevo, mailgun):  # these two render from the parts themselves
+        monkeypatch.setattr(module, "render_body", _counted(module.render_body, renders))
+    monkeypatch.setattr(FillableTemplate, "parse", no_parse)
+    provider.send_batch(first)
+    rendered_first = len(renders)
+    provider.send_batch(Batch(first.content, first.recipients, first.idempotency_key))
+    assert len(renders) == rendered_first
+    assert bodies[0] == bodies[1] or name == "mailgun"  # mailgun: a fresh multipart boundary
+
+
+def _counted(function: Callable[..., str], calls: list[str]) -> Callable[..., str]:
+    def wrapper(*args: object) -> str:
+        calls.append(function.__name__)
+        return function(*args)
+    return wrapper
+
+
+def test_the_error_body_is_read_once_and_each_adapter_picks_its_field() -> None:
+    payloads: list[object] = []
+
+    class Picky(PostmarkProvider):
+        def _error_message(self, payload: object) -> str | None:
+            payloads.append(payload)
+            return "picked" if isinstance(payload, dict) else None
+
+    provider = Picky(Secret(KEY), transport=_status(400, {"ErrorCode": 300}))
+    with pytest.raises(PermanentProviderError, match=r"HTTP 400: picked$") as info:
+        provider.send_batch(batch(1))
+    assert payloads == [{"ErrorCode": 300}] and info.value.status_code == 400
+
+    text = Picky(Secret(KEY), transport=mock(lambda r: httpx.Response(400, text=" nope \n")))
+    with pytest.raises(PermanentProviderError, match=r"HTTP 400: nope$"):
+        text.send_batch(batch(1))
+    assert payloads[-1] == "nope"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -13,7 +14,6 @@ from digiweetjes.errors import (
     TransientProviderError,
     UncertainOutcomeError,
 )
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.fake_server import FakeProviderServer, Faults
 from tests.providers_support import FACTORIES, KEY, batch
 
@@ -36,8 +36,8 @@ def test_recipients_read_exactly_the_client_side_fill(fake: FakeProviderServer,
     b = batch(7, tricky=True)
     results = provider.send_batch(b)
     assert [r.status for r in results] == ["sent"] * 7
-    html = FillableTemplate.parse(b.content.html_template)
-    text = FillableTemplate.parse(b.content.text_template)
+    html = b.content.html
+    text = b.content.text
     for r in b.recipients:
         [message] = fake.state.recent(name, r.email, 10)
         assert message["html"] == html.fill(r.html_values)
@@ -57,12 +57,14 @@ def test_a_full_batch_is_accepted_and_one_more_is_refused_by_the_fake(
         fake: FakeProviderServer, name: str) -> None:
     provider = FACTORIES[name](base_url=fake.url)
     fake.state.set_faults({"keep_bodies": False})
-    results = provider.send_batch(batch(provider.max_batch))
-    assert len(results) == provider.max_batch and {r.status for r in results} == {"sent"}
+    limit = provider.capabilities.max_batch
+    results = provider.send_batch(batch(limit))
+    assert len(results) == limit and {r.status for r in results} == {"sent"}
     # Bypass the adapter's own check to see the fake refuse an oversize request.
-    provider.max_batch += 1  # type: ignore[misc]
+    provider.capabilities = replace(  # type: ignore[misc]
+        provider.capabilities, max_batch=limit + 1)
     with pytest.raises(PermanentProviderError):
-        provider.send_batch(batch(provider.max_batch))
+        provider.send_batch(batch(limit + 1))
 
 
 @pytest.mark.parametrize("name", NAMES)

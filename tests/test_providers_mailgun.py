@@ -10,7 +10,6 @@ import pytest
 
 from digiweetjes.config import Secret
 from digiweetjes.errors import ConfigError, PermanentProviderError
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.common import basic_auth
 from digiweetjes.providers.fake_server.engines import render_mailgun
 from digiweetjes.providers.mailgun import MailgunProvider, escape_literal
@@ -65,10 +64,8 @@ def test_request_shape() -> None:
         assert render_mailgun(one["h:List-Unsubscribe"], mine).startswith(
             f"<{r.unsubscribe_url}>, <mailto:")
         # What the recipient reads equals the client-side fill, literal syntax included.
-        assert render_mailgun(one["html"], mine) == FillableTemplate.parse(
-            b.content.html_template).fill(r.html_values)
-        assert render_mailgun(one["text"], mine) == FillableTemplate.parse(
-            b.content.text_template).fill(r.text_values)
+        assert render_mailgun(one["html"], mine) == b.content.html.fill(r.html_values)
+        assert render_mailgun(one["text"], mine) == b.content.text.fill(r.text_values)
         assert render_mailgun(one["subject"], mine) == b.content.subject
     assert {x.message_id for x in results} == {"<20261201.1@mg.werkkracht10.be>"}
 

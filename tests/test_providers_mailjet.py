@@ -7,7 +7,6 @@ import json
 import httpx
 
 from digiweetjes.config import Secret
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.common import basic_auth
 from digiweetjes.providers.fake_server.engines import render_mailjet
 from digiweetjes.providers.mailjet import MailjetProvider, needs_client_side
@@ -46,8 +45,8 @@ def test_server_side_variables_one_body_per_request() -> None:
         assert message["CustomID"] == r.reference
         assert message["Headers"]["List-Unsubscribe"].startswith(f"<{r.unsubscribe_url}>")
         assert message["Headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert render_mailjet(g["HTMLPart"], message["Variables"]) == FillableTemplate.parse(
-            b.content.html_template).fill(r.html_values)
+        assert render_mailjet(g["HTMLPart"], message["Variables"]) == b.content.html.fill(
+            r.html_values)
     assert [x.message_id for x in results] == ["1000", "1001", "1002"]
 
 
@@ -61,7 +60,7 @@ def test_literal_delimiters_switch_to_client_side_without_template_language() ->
     assert "TemplateLanguage" not in body["Globals"] and "HTMLPart" not in body["Globals"]
     for message, r in zip(body["Messages"], b.recipients, strict=True):
         assert "Variables" not in message
-        assert message["HTMLPart"] == FillableTemplate.parse(b.content.html_template).fill(
+        assert message["HTMLPart"] == b.content.html.fill(
             r.html_values)
 
 

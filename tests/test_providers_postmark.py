@@ -9,7 +9,6 @@ import pytest
 
 from digiweetjes.config import Secret
 from digiweetjes.errors import PermanentProviderError
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.postmark import PostmarkProvider
 from tests.providers_support import KEY, batch, mock
 
@@ -37,9 +36,9 @@ def test_request_shape_and_per_message_results() -> None:
     assert message["From"] == "Werkkracht10 Digi-weetjes <digiweetjes@werkkracht10.be>"
     assert message["To"] == "Lid 1 <lid1@example.be>"
     assert message["Subject"] == b.content.subject
-    assert message["HtmlBody"] == FillableTemplate.parse(b.content.html_template).fill(
+    assert message["HtmlBody"] == b.content.html.fill(
         r.html_values)
-    assert message["TextBody"] == FillableTemplate.parse(b.content.text_template).fill(
+    assert message["TextBody"] == b.content.text.fill(
         r.text_values)
     assert {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"} in \
         message["Headers"]

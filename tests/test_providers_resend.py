@@ -9,7 +9,6 @@ import pytest
 
 from digiweetjes.config import Secret
 from digiweetjes.errors import PermanentProviderError, TransientProviderError
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.common import decode_tag_value
 from digiweetjes.providers.resend import ResendProvider, idempotency_header
 from tests.providers_support import KEY, batch, mock, recipient
@@ -40,7 +39,7 @@ def test_request_shape() -> None:
     email, r = body[1], b.recipients[1]
     assert email["from"] == "Werkkracht10 Digi-weetjes <digiweetjes@werkkracht10.be>"
     assert email["to"] == ["Lid 1 <lid1@example.be>"]
-    assert email["html"] == FillableTemplate.parse(b.content.html_template).fill(r.html_values)
+    assert email["html"] == b.content.html.fill(r.html_values)
     assert email["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     tags = {t["name"]: t["value"] for t in email["tags"]}
     assert decode_tag_value(tags["ref"]) == "del-1"

@@ -54,8 +54,9 @@ def test_request_shape() -> None:
 def test_substitution_keys_never_clash_with_content_or_values() -> None:
     seen, provider = _capture()
     c = content(tricky=True)
-    assert "-dw-" in c.html_template
-    b = Batch(BatchContent(**{**c.__dict__, "text_template": "-dw1- " + c.text_template}),
+    assert "-dw-" in c.html.source
+    b = Batch(BatchContent(**{**c.__dict__,
+                              "text": FillableTemplate.parse("-dw1- " + c.text.source)}),
               [recipient(0)])
     provider.send_batch(b)
     body = json.loads(seen[0].content)
@@ -64,10 +65,8 @@ def test_substitution_keys_never_clash_with_content_or_values() -> None:
     r = b.recipients[0]
     html = next(x["value"] for x in body["content"] if x["type"] == "text/html")
     text = next(x["value"] for x in body["content"] if x["type"] == "text/plain")
-    assert render_sendgrid(html, keys) == FillableTemplate.parse(b.content.html_template).fill(
-        r.html_values)
-    assert render_sendgrid(text, keys) == FillableTemplate.parse(b.content.text_template).fill(
-        r.text_values)
+    assert render_sendgrid(html, keys) == b.content.html.fill(r.html_values)
+    assert render_sendgrid(text, keys) == b.content.text.fill(r.text_values)
 
 
 def test_bodies_validate_against_sendgrids_openapi() -> None:
@@ -113,7 +112,7 @@ def test_error_list_becomes_the_reason() -> None:
 def test_empty_text_part_is_left_out() -> None:
     seen, provider = _capture()
     c = content()
-    provider.send_batch(Batch(BatchContent(**{**c.__dict__, "text_template": ""}),
+    provider.send_batch(Batch(BatchContent(**{**c.__dict__, "text": FillableTemplate.parse("")}),
                               [recipient(0)]))
     assert [x["type"] for x in json.loads(seen[0].content)["content"]] == ["text/html"]
     assert placeholder("name") not in seen[0].content.decode()

@@ -19,6 +19,8 @@ the recipient sees the ``{`` and what follows verbatim. The subject gets the sam
 Idempotency: ``headers.idempotencyKey`` in the body (a UUID; other keys are mapped to a UUIDv5),
 honoured for 30 minutes; a retry with the same key is ignored by Brevo (and answered like the
 original, or refused as a duplicate: both mean "accepted earlier").
+
+The subject and both bodies in Brevo's syntax are rendered once per batch content and kept.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ import httpx
 
 from digiweetjes.errors import UncertainOutcomeError
 from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.base import (
+    BatchContent,
+    Capabilities,
+    IdempotencySupport,
+    Recipient,
+    RecipientResult,
+)
 from digiweetjes.providers.common import (
     ONE_CLICK,
     REFERENCE_HEADER,
@@ -53,9 +61,9 @@ def escape_literal(text: str, *, before_tag: bool = True) -> str:
     return pattern.sub("{{ params." + _LBRACE_PARAM + " }}", text)
 
 
-def render_body(template: str, prefix: str) -> str:
+def render_body(template: FillableTemplate, prefix: str) -> str:
     """A body in Brevo's template language: placeholders as params, literals escaped."""
-    parts = list(FillableTemplate.parse(template).parts)
+    parts = list(template.parts)
     parts[0::2] = [escape_literal(p) for p in parts[0::2]]
     parts[1::2] = ["{{ params." + prefix + name + " }}" for name in parts[1::2]]
     return "{% autoescape off %}" + "".join(parts) + "{% endautoescape %}"
@@ -73,8 +81,20 @@ class BrevoProvider(ApiKeyProvider):
     """Brevo: messageVersions, server-side params, idempotency key in the body."""
 
     name = "brevo"
-    max_batch = 1000
-    idempotency_window = timedelta(minutes=30)
+    capabilities = Capabilities(
+        server_side_personalization=True,
+        # ≤ 1000 messageVersions a request (/work/shared/providers.md, "Sending").
+        max_batch=1000,
+        # No request-body ceiling is documented (only ≤ 100 KB of params a version); one body
+        # travels per request anyway.
+        max_request_bytes=None,
+        # headers.idempotencyKey in the JSON body, honoured 30 minutes (providers.md, "Errors,
+        # limits, idempotency").
+        idempotency=IdempotencySupport("body", "headers.idempotencyKey", timedelta(minutes=30)),
+        # messageVersions calls: 6000 an hour (providers.md; developers.brevo.com changelog
+        # "Increased rate limit for batch sending email": 100 a minute).
+        default_requests_per_second=6000 / 3600,
+    )
     default_base_url = "https://api.brevo.com"
 
     def _auth_headers(self) -> dict[str, str]:
@@ -105,11 +125,12 @@ class BrevoProvider(ApiKeyProvider):
             versions.append({"to": [to], "params": params, "headers": {
                 **shared, "List-Unsubscribe": f"<{r.unsubscribe_url}>, {mailto}",
                 "List-Unsubscribe-Post": ONE_CLICK, REFERENCE_HEADER: r.reference}})
+        subject, html, text = self._once_per_content(content, _render)
         body: dict[str, Any] = {
             "sender": {"email": content.from_email, "name": content.from_name},
-            "subject": escape_literal(content.subject, before_tag=False),
-            "htmlContent": render_body(content.html_template, "h_"),
-            "textContent": render_body(content.text_template, "t_"),
+            "subject": subject,
+            "htmlContent": html,
+            "textContent": text,
             # The subject's escape needs the parameter even where no version is read.
             "params": {_LBRACE_PARAM: "{"},
             "tags": [content.tag],
@@ -139,15 +160,17 @@ class BrevoProvider(ApiKeyProvider):
                 f"for {len(recipients)} versions")
         return [self._ok(r, str(i)) for r, i in zip(recipients, ids, strict=True)]
 
-    def _error_reason(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text.strip()
-        if isinstance(body, dict):
-            code, message = body.get("code"), body.get("message")
-            return f"{code}: {message}" if code else str(message or body)
-        return str(body)
+    def _error_message(self, payload: object) -> str:
+        if isinstance(payload, dict):
+            code, message = payload.get("code"), payload.get("message")
+            return f"{code}: {message}" if code else str(message or payload)
+        return str(payload)
+
+
+def _render(content: BatchContent) -> tuple[str, str, str]:
+    """Subject, HTML and text of ``content`` in Brevo's template language."""
+    return (escape_literal(content.subject, before_tag=False), render_body(content.html, "h_"),
+            render_body(content.text, "t_"))
 
 
 def _duplicate_key(response: httpx.Response) -> bool:

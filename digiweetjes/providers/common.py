@@ -6,8 +6,10 @@ parsing, its template syntax). Everything that would otherwise be written six ti
 - ``HttpProvider``: the pooled ``httpx.Client`` with explicit timeouts, the single place where
   httpx exceptions and HTTP statuses become ``TransientProviderError`` /
   ``PermanentProviderError`` / ``UncertainOutcomeError``, retry-hint and rate-limit header
-  parsing, redaction of credentials from any error text, and the ``send_batch`` frame
-  (subject check, per-recipient header validation, results back in recipient order);
+  parsing, reading an error body once (adapters only pick their field out of it), redaction
+  of credentials from any error text, the ``send_batch`` frame (subject check, per-recipient
+  header validation, results back in recipient order) and a small cache of what an adapter
+  renders once per batch content (its bodies in the provider's own template syntax);
 - the per-message headers (RFC 8058 one-click unsubscribe, the delivery reference);
 - address formatting, tag sanitising, chunking and a small multipart encoder (Mailgun).
 """
@@ -24,7 +26,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
@@ -38,7 +39,13 @@ from digiweetjes.errors import (
     TransientProviderError,
     UncertainOutcomeError,
 )
-from digiweetjes.providers.base import Batch, BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.base import (
+    Batch,
+    BatchContent,
+    Capabilities,
+    Recipient,
+    RecipientResult,
+)
 
 log = logging.getLogger("digiweetjes.providers")
 
@@ -281,16 +288,17 @@ def secret_option(options: Mapping[str, object], key: str) -> Secret:
 class HttpProvider:
     """Base of the six HTTP adapters: one pooled client and the one error boundary.
 
-    Subclasses set ``name``, ``max_batch``, ``idempotency_window``, ``default_base_url`` and
-    implement ``_auth_headers`` and ``_send(content, recipients, idempotency_key)``, which
-    builds the request, calls ``_post`` and parses the success body into results in recipient
-    order. ``_error_reason`` may be overridden to read the provider's error body.
+    Subclasses set ``name``, ``capabilities``, ``default_base_url`` and implement
+    ``_auth_headers`` and ``_send(content, recipients, idempotency_key)``, which builds the
+    request, calls ``_post`` and parses the success body into results in recipient order.
+    ``_error_message`` may be overridden to pick the provider's words out of an error body.
     """
 
     name: ClassVar[str]
-    max_batch: ClassVar[int]
-    idempotency_window: ClassVar[timedelta | None] = None
+    capabilities: ClassVar[Capabilities]
     default_base_url: ClassVar[str]
+    #: Batch contents whose rendering an adapter keeps (a send has one; a few cover overlaps).
+    rendered_contents: ClassVar[int] = 4
 
     def __init__(self, credentials: Sequence[Secret], *, base_url: str | None = None,
                  transport: httpx.BaseTransport | None = None,
@@ -305,6 +313,8 @@ class HttpProvider:
         self._now = now
         self._lock = threading.Lock()
         self._rate_limit: RateLimitState | None = None
+        # id(content) -> (content, rendering); the content is kept so that its id stays its own.
+        self._rendered: dict[int, tuple[BatchContent, Any]] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -329,8 +339,9 @@ class HttpProvider:
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         """Send one batch; see ``digiweetjes.providers.base`` for the outcomes."""
-        if len(batch.recipients) > self.max_batch:
-            raise ValueError(f"{self.name} takes at most {self.max_batch} recipients a batch, "
+        max_batch = self.capabilities.max_batch
+        if len(batch.recipients) > max_batch:
+            raise ValueError(f"{self.name} takes at most {max_batch} recipients a batch, "
                              f"got {len(batch.recipients)}: chunk with providers.common.chunked")
         check_subject(batch.content.subject)
         results: dict[int, RecipientResult] = {}
@@ -357,6 +368,19 @@ class HttpProvider:
 
     def _auth_headers(self) -> dict[str, str]:
         raise NotImplementedError
+
+    def _once_per_content(self, content: BatchContent,
+                          render: Callable[[BatchContent], _T]) -> _T:
+        """``render(content)``, worked out on the first batch of ``content`` and kept."""
+        entry = self._rendered.get(id(content))
+        if entry is not None and entry[0] is content:
+            return entry[1]
+        value = render(content)
+        with self._lock:
+            while len(self._rendered) >= self.rendered_contents:
+                del self._rendered[next(iter(self._rendered))]
+            self._rendered[id(content)] = (content, value)
+        return value
 
     # -- the error boundary --
 
@@ -407,26 +431,35 @@ class HttpProvider:
         status = response.status_code
         reason = self._redact(self._error_reason(response))[:500]
         message = f"{self.name}: HTTP {status}" + (f": {reason}" if reason else "")
-        error: ProviderError
         if status == 429 or status >= 500 or status == 408:
-            error = TransientProviderError(
-                message, retry_after=retry_after_seconds(response.headers, now))
-        else:
-            error = PermanentProviderError(message)
-        error.status_code = status  # type: ignore[attr-defined]
-        return error
+            return TransientProviderError(
+                message, retry_after=retry_after_seconds(response.headers, now),
+                status_code=status)
+        return PermanentProviderError(message, status_code=status)
 
     def _error_reason(self, response: httpx.Response) -> str:
-        """The provider's own words for a refusal (override to read its error body)."""
+        """The provider's own words for a refusal: its error body, read once."""
+        text = response.text.strip()
         try:
-            body = response.json()
+            payload: object = response.json()
         except ValueError:
-            return response.text.strip()
-        if isinstance(body, dict):
+            payload = text
+        reason = self._error_message(payload)
+        if reason is not None:
+            return reason
+        if isinstance(payload, dict):
             for key in ("message", "Message", "error", "ErrorMessage"):
-                if isinstance(body.get(key), str):
-                    return body[key]
-        return response.text.strip()
+                if isinstance(payload.get(key), str):
+                    return payload[key]
+        return text
+
+    def _error_message(self, payload: object) -> str | None:
+        """Override to pick the provider's words out of an error body.
+
+        ``payload`` is the parsed JSON, or the stripped text where the body is not JSON. None
+        falls back to the common fields (``message``, ``error``...) and then the whole text.
+        """
+        return None
 
     def _redact(self, text: str) -> str:
         """``text`` without any credential in it (providers sometimes echo what they got)."""

@@ -17,6 +17,8 @@ then arrive verbatim.
 
 The whole request is accepted (200 ``{"id", "message"}``, one id for the batch) or refused
 (400 ``{"message"}``). No idempotency key. EU domains use ``api.eu.mailgun.net``.
+
+The subject and both bodies in Mailgun's syntax are rendered once per batch content and kept.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import httpx
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import ConfigError
 from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
 from digiweetjes.providers.common import (
     ONE_CLICK,
     REFERENCE_HEADER,
@@ -55,9 +57,9 @@ def escape_literal(text: str, *, before_variable: bool = False) -> str:
     return (_PERCENT_BEFORE_VAR if before_variable else _PERCENT).sub(_PCT_VAR, text)
 
 
-def render_body(template: str, prefix: str) -> str:
+def render_body(template: FillableTemplate, prefix: str) -> str:
     """A body with placeholders as recipient variables and literal ``%`` escaped."""
-    parts = list(FillableTemplate.parse(template).parts)
+    parts = list(template.parts)
     last = len(parts) - 1
     parts[0::2] = [escape_literal(p, before_variable=i < last)
                    for i, p in enumerate(parts) if i % 2 == 0]
@@ -69,7 +71,15 @@ class MailgunProvider(HttpProvider):
     """Mailgun: one multipart message to many, recipient-variables, one id a batch."""
 
     name = "mailgun"
-    max_batch = 1000
+    capabilities = Capabilities(
+        server_side_personalization=True,
+        # One message to ≤ 1000 ``to``, ≤ 25 MB (/work/shared/providers.md, "Sending").
+        max_batch=1000,
+        max_request_bytes=25_000_000,
+        # No idempotency key, no published rate limit (providers.md, "Errors, limits...").
+        idempotency=None,
+        default_requests_per_second=None,
+    )
     default_base_url = HOSTS["us"]
 
     def __init__(self, api_key: Secret, domain: str, *, region: str = "us",
@@ -107,12 +117,13 @@ class MailgunProvider(HttpProvider):
             values.update({f"h_{k}": v for k, v in r.html_values.items()})
             values.update({f"t_{k}": v for k, v in r.text_values.items()})
             variables[r.email] = values
+        subject, html, text = self._once_per_content(content, _render)
         fields = [("from", format_address(content.from_email, content.from_name))]
         fields += [("to", format_address(r.email, r.name)) for r in recipients]
         fields += [
-            ("subject", escape_literal(content.subject)),
-            ("html", render_body(content.html_template, "h_")),
-            ("text", render_body(content.text_template, "t_")),
+            ("subject", subject),
+            ("html", html),
+            ("text", text),
             ("recipient-variables", json.dumps(variables, ensure_ascii=False)),
             ("o:tag", content.tag[:128]),
             ("h:List-Unsubscribe", "%recipient.dw_unsub%"),
@@ -133,3 +144,9 @@ class MailgunProvider(HttpProvider):
                               headers={"Content-Type": content_type})
         message_id = response.json().get("id")
         return [self._ok(r, message_id) for r in recipients]
+
+
+def _render(content: BatchContent) -> tuple[str, str, str]:
+    """Subject, HTML and text of ``content`` in Mailgun's recipient-variable syntax."""
+    return (escape_literal(content.subject), render_body(content.html, "h_"),
+            render_body(content.text, "t_"))

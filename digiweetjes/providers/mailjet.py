@@ -15,6 +15,9 @@ personalized client-side instead: each message carries its filled ``HTMLPart``/`
 Results come per message, in order: ``Status`` ``success`` (with ``To[].MessageID``) or
 ``error`` (with ``Errors``), a partial success possibly answered with HTTP 400; the adapter reads
 the per-message statuses whenever the body has one per message. No idempotency key.
+
+Whether a content goes client-side, and its bodies in Mailjet's syntax, are worked out once per
+batch content and kept.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ import httpx
 
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
-from digiweetjes.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, FillableTemplate
-from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
+from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
 from digiweetjes.providers.common import (
     HttpProvider,
     basic_auth,
@@ -44,7 +47,7 @@ _DELIMITERS = re.compile(
 def needs_client_side(content: BatchContent) -> bool:
     """Whether the content holds anything Mailjet's template language would interpret."""
     return any(_DELIMITERS.search(text) for text in
-               (content.subject, content.html_template, content.text_template))
+               (content.subject, content.html.source, content.text.source))
 
 
 def _address(email: str, name: str | None) -> dict[str, str]:
@@ -55,7 +58,20 @@ class MailjetProvider(HttpProvider):
     """Mailjet: Globals + Messages, TemplateLanguage variables, per-message results."""
 
     name = "mailjet"
-    max_batch = 50
+    capabilities = Capabilities(
+        # Server-side unless the content holds template delimiters (see the module docstring);
+        # 50 messages of one body each stay small either way.
+        server_side_personalization=True,
+        # "the limit is 50 messages per call" for v3.1 (dev.mailjet.com/reference/email/
+        # send-emails/; /work/shared/providers.md marks it unverified).
+        max_batch=50,
+        # No request-body ceiling documented.
+        max_request_bytes=None,
+        # No idempotency key; the rate limit is per key per second but not published
+        # (providers.md, "Errors, limits, idempotency").
+        idempotency=None,
+        default_requests_per_second=None,
+    )
     default_base_url = "https://api.mailjet.com"
 
     def __init__(self, api_key: Secret, secret_key: Secret, *, base_url: str | None = None,
@@ -82,8 +98,8 @@ class MailjetProvider(HttpProvider):
     def build_body(self, content: BatchContent,
                    recipients: Sequence[Recipient]) -> dict[str, Any]:
         """The JSON body of one batch request."""
-        html = FillableTemplate.parse(content.html_template)
-        text = FillableTemplate.parse(content.text_template)
+        html, text = content.html, content.text
+        client_side, html_part, text_part = self._once_per_content(content, _render)
         globals_: dict[str, Any] = {
             "From": _address(content.from_email, content.from_name),
             "Subject": content.subject,
@@ -91,11 +107,10 @@ class MailjetProvider(HttpProvider):
         }
         if content.reply_to:
             globals_["ReplyTo"] = {"Email": content.reply_to}
-        client_side = needs_client_side(content)
         if not client_side:
             globals_["TemplateLanguage"] = True
-            globals_["HTMLPart"] = html.render_markers(lambda n: "{{var:h_" + n + "}}")
-            globals_["TextPart"] = text.render_markers(lambda n: "{{var:t_" + n + "}}")
+            globals_["HTMLPart"] = html_part
+            globals_["TextPart"] = text_part
         messages = []
         for r in recipients:
             message: dict[str, Any] = {
@@ -134,14 +149,18 @@ class MailjetProvider(HttpProvider):
                 results.append(self._failed(r, reason))
         return results
 
-    def _error_reason(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text.strip()
-        if isinstance(body, dict) and "ErrorMessage" in body:
-            return f"{body.get('ErrorIdentifier', '')} {body['ErrorMessage']}".strip()
-        return super()._error_reason(response)
+    def _error_message(self, payload: object) -> str | None:
+        if isinstance(payload, dict) and "ErrorMessage" in payload:
+            return f"{payload.get('ErrorIdentifier', '')} {payload['ErrorMessage']}".strip()
+        return None
+
+
+def _render(content: BatchContent) -> tuple[bool, str, str]:
+    """Whether ``content`` goes client-side, else its bodies with Mailjet variables."""
+    if needs_client_side(content):
+        return True, "", ""
+    return (False, content.html.render_markers(lambda n: "{{var:h_" + n + "}}"),
+            content.text.render_markers(lambda n: "{{var:t_" + n + "}}"))
 
 
 def _per_message(response: httpx.Response, count: int) -> list[dict[str, Any]] | None:

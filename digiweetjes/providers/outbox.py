@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from datetime import timedelta
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -19,7 +18,13 @@ from pathlib import Path
 from digiweetjes.clock import Clock, SystemClock
 from digiweetjes.errors import PermanentProviderError, TransientProviderError
 from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.providers.base import Batch, BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.base import (
+    Batch,
+    BatchContent,
+    Capabilities,
+    Recipient,
+    RecipientResult,
+)
 
 # CRLF line ends (RFC 5322); long headers such as List-Unsubscribe stay on one line up to the
 # RFC's 998 characters instead of being folded right after the colon.
@@ -44,8 +49,9 @@ class OutboxProvider:
     """Writes each message as an ``.eml`` file instead of sending it."""
 
     name = "outbox"
-    max_batch = 1000
-    idempotency_window: timedelta | None = None
+    # One file a message, each with its full body: batches are sized by the engine's byte
+    # budget (no ceiling of our own), and rewriting a file is its own idempotency.
+    capabilities = Capabilities(server_side_personalization=False, max_batch=1000)
 
     def __init__(self, outbox_dir: Path, *, clock: Clock | None = None) -> None:
         self.outbox_dir = Path(outbox_dir)
@@ -54,16 +60,15 @@ class OutboxProvider:
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         """Write one file per recipient; each result is ``sent`` unless the recipient is invalid."""
         content = batch.content
-        if len(batch.recipients) > self.max_batch:
+        max_batch = self.capabilities.max_batch
+        if len(batch.recipients) > max_batch:
             raise PermanentProviderError(
-                f"outbox: {len(batch.recipients)} recipients in one batch, at most {self.max_batch}"
-            )
+                f"outbox: {len(batch.recipients)} recipients in one batch, at most {max_batch}")
         _refuse_line_breaks(content.subject, "subject")
         _refuse_line_breaks(content.tag, "tag")
         for header, value in content.headers.items():
             _refuse_line_breaks(f"{header}{value}", f"header {header}")
-        html = FillableTemplate.parse(content.html_template)
-        text = FillableTemplate.parse(content.text_template)
+        html, text = content.html, content.text
         folder = self.outbox_dir / _safe_part(content.issue_id, "issue id")
         try:
             folder.mkdir(parents=True, exist_ok=True)

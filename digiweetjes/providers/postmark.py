@@ -17,8 +17,7 @@ import httpx
 
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
-from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
 from digiweetjes.providers.common import (
     HttpProvider,
     format_address,
@@ -32,7 +31,16 @@ class PostmarkProvider(HttpProvider):
     """Postmark: client-side personalization, per-message results inside a batch."""
 
     name = "postmark"
-    max_batch = 500
+    capabilities = Capabilities(
+        server_side_personalization=False,
+        # ≤ 500 messages and ≤ 50 MB a batch request (/work/shared/providers.md, "Sending";
+        # postmarkapp.com/developer/user-guide/send-email-with-api/batch-emails).
+        max_batch=500,
+        max_request_bytes=50_000_000,
+        # No idempotency key; rate limits not published (providers.md, "Errors, limits...").
+        idempotency=None,
+        default_requests_per_second=None,
+    )
     default_base_url = "https://api.postmarkapp.com"
 
     def __init__(self, server_token: Secret, *, message_stream: str = "broadcast",
@@ -59,8 +67,7 @@ class PostmarkProvider(HttpProvider):
     def build_body(self, content: BatchContent,
                    recipients: Sequence[Recipient]) -> list[dict[str, Any]]:
         """The JSON array of one batch request."""
-        html = FillableTemplate.parse(content.html_template)
-        text = FillableTemplate.parse(content.text_template)
+        html, text = content.html, content.text
         sender = format_address(content.from_email, content.from_name)
         messages = []
         for r in recipients:
@@ -95,11 +102,7 @@ class PostmarkProvider(HttpProvider):
                 results.append(self._failed(r, f"{code}: {item.get('Message', '')}"))
         return results
 
-    def _error_reason(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text.strip()
-        if isinstance(body, dict) and "ErrorCode" in body:
-            return f"{body['ErrorCode']}: {body.get('Message', '')}"
-        return super()._error_reason(response)
+    def _error_message(self, payload: object) -> str | None:
+        if isinstance(payload, dict) and "ErrorCode" in payload:
+            return f"{payload['ErrorCode']}: {payload.get('Message', '')}"
+        return None

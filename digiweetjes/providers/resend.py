@@ -22,8 +22,13 @@ from typing import Any
 import httpx
 
 from digiweetjes.errors import ProviderError, TransientProviderError, UncertainOutcomeError
-from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.base import (
+    BatchContent,
+    Capabilities,
+    IdempotencySupport,
+    Recipient,
+    RecipientResult,
+)
 from digiweetjes.providers.common import (
     ApiKeyProvider,
     format_address,
@@ -42,8 +47,19 @@ class ResendProvider(ApiKeyProvider):
     """Resend: client-side personalization, batch of 100, Idempotency-Key header."""
 
     name = "resend"
-    max_batch = 100
-    idempotency_window = timedelta(hours=24)
+    capabilities = Capabilities(
+        server_side_personalization=False,
+        # ≤ 100 emails a batch request (/work/shared/providers.md, "Sending";
+        # resend.com/docs/dashboard/emails/batch-sending).
+        max_batch=100,
+        # No request-body ceiling documented.
+        max_request_bytes=None,
+        # The Idempotency-Key header (≤ 256 characters), honoured 24 hours (providers.md,
+        # "Errors, limits, idempotency").
+        idempotency=IdempotencySupport("header", "Idempotency-Key", timedelta(hours=24)),
+        # 2 requests a second a team by default (providers.md, "Errors, limits, idempotency").
+        default_requests_per_second=2.0,
+    )
     default_base_url = "https://api.resend.com"
 
     def _auth_headers(self) -> dict[str, str]:
@@ -52,8 +68,7 @@ class ResendProvider(ApiKeyProvider):
     def build_body(self, content: BatchContent,
                    recipients: Sequence[Recipient]) -> list[dict[str, Any]]:
         """The JSON array of one batch request."""
-        html = FillableTemplate.parse(content.html_template)
-        text = FillableTemplate.parse(content.text_template)
+        html, text = content.html, content.text
         sender = format_address(content.from_email, content.from_name)
         issue_tag = {"name": "issue", "value": safe_tag_value(content.tag)}
         emails = []
@@ -85,18 +100,12 @@ class ResendProvider(ApiKeyProvider):
 
     def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
         if response.status_code == 409 and "concurrent" in response.text:
-            error = TransientProviderError(
+            return TransientProviderError(
                 f"resend: HTTP 409: {self._error_reason(response)}",
-                retry_after=retry_after_seconds(response.headers, now) or 1.0)
-            error.status_code = 409  # type: ignore[attr-defined]
-            return error
+                retry_after=retry_after_seconds(response.headers, now) or 1.0, status_code=409)
         return super()._error_for(response, now)
 
-    def _error_reason(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text.strip()
-        if isinstance(body, dict) and "message" in body:
-            return f"{body.get('name', 'error')}: {body['message']}"
-        return super()._error_reason(response)
+    def _error_message(self, payload: object) -> str | None:
+        if isinstance(payload, dict) and "message" in payload:
+            return f"{payload.get('name', 'error')}: {payload['message']}"
+        return None

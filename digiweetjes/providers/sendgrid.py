@@ -11,20 +11,22 @@ unable to clash: ``-dw<nonce>-h-name-`` / ``-dw<nonce>-t-name-``, with a nonce p
 SendGrid accepts or refuses the whole request: 202 with an ``X-Message-Id`` header (the id of
 the request, prefix of every recipient's ``sg_message_id``), or 400 ``{"errors":[...]}``.
 ``X-RateLimit-Reset`` is an epoch. No idempotency key. EU accounts use ``api.eu.sendgrid.com``.
+
+The bodies with a given key prefix are rendered once per batch content and kept (the prefix is
+nearly always ``-dw-``).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import httpx
 
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import ConfigError
-from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.providers.base import BatchContent, Recipient, RecipientResult
+from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
 from digiweetjes.providers.common import (
     HttpProvider,
     message_headers,
@@ -37,22 +39,61 @@ HOSTS = {"us": "https://api.sendgrid.com", "eu": "https://api.eu.sendgrid.com"}
 
 def substitution_prefix(content: BatchContent, recipients: Sequence[Recipient]) -> str:
     """A key prefix ``-dw<n>-`` that occurs nowhere in the batch's text or values."""
-    haystack = "\n".join(itertools.chain(
-        (content.subject, content.html_template, content.text_template),
-        (v for r in recipients for v in itertools.chain(r.html_values.values(),
-                                                        r.text_values.values()))))
+    return _free_prefix(_content_text(content), recipients)
+
+
+def _content_text(content: BatchContent) -> str:
+    return "\n".join((content.subject, content.html.source, content.text.source))
+
+
+def _free_prefix(content_text: str, recipients: Iterable[Recipient]) -> str:
+    # A prefix has no line break, so it occurs in the joined text only inside one of its parts.
+    values = "\n".join(v for r in recipients for v in itertools.chain(r.html_values.values(),
+                                                                       r.text_values.values()))
     for n in itertools.count():
         prefix = f"-dw{n}-" if n else "-dw-"
-        if prefix not in haystack:
+        if prefix not in content_text and prefix not in values:
             return prefix
     raise AssertionError("unreachable")
+
+
+class _Rendered:
+    """One content's text to search for prefixes, and its bodies by key prefix."""
+
+    def __init__(self, content: BatchContent) -> None:
+        self.content = content
+        self.text = _content_text(content)
+        self.bodies: dict[str, tuple[str, str]] = {}
+
+    def bodies_for(self, prefix: str) -> tuple[str, str]:
+        """Text and HTML with each placeholder written as its substitution key."""
+        bodies = self.bodies.get(prefix)
+        if bodies is None:
+            bodies = (self.content.text.render_markers(lambda name: _key(prefix, "t", name)),
+                      self.content.html.render_markers(lambda name: _key(prefix, "h", name)))
+            self.bodies[prefix] = bodies
+        return bodies
+
+
+def _key(prefix: str, part: str, name: str) -> str:
+    return f"{prefix}{part}-{name}-"
 
 
 class SendGridProvider(HttpProvider):
     """SendGrid: personalizations with substitutions, all-or-nothing."""
 
     name = "sendgrid"
-    max_batch = 1000
+    capabilities = Capabilities(
+        server_side_personalization=True,
+        # ≤ 1000 personalizations and recipients, ≤ 30 MB a request (/work/shared/providers.md,
+        # "Sending").
+        max_batch=1000,
+        max_request_bytes=30_000_000,
+        # No idempotency key; mail/send is exempt from the general 600/min limit and has no
+        # published one of its own (providers.md, "Errors, limits, idempotency").
+        idempotency=None,
+        default_requests_per_second=None,
+    )
     default_base_url = HOSTS["us"]
 
     def __init__(self, api_key: Secret, *, region: str = "us", base_url: str | None = None,
@@ -80,10 +121,11 @@ class SendGridProvider(HttpProvider):
     def build_body(self, content: BatchContent,
                    recipients: Sequence[Recipient]) -> dict[str, Any]:
         """The JSON body of one batch request."""
-        prefix = substitution_prefix(content, recipients)
+        rendered = self._once_per_content(content, _Rendered)
+        prefix = _free_prefix(rendered.text, recipients)
 
         def key(part: str, name: str) -> str:
-            return f"{prefix}{part}-{name}-"
+            return _key(prefix, part, name)
 
         personalizations = []
         for r in recipients:
@@ -101,10 +143,7 @@ class SendGridProvider(HttpProvider):
             if substitutions:
                 personalization["substitutions"] = substitutions
             personalizations.append(personalization)
-        html = FillableTemplate.parse(content.html_template).render_markers(
-            lambda name: key("h", name))
-        text = FillableTemplate.parse(content.text_template).render_markers(
-            lambda name: key("t", name))
+        text, html = rendered.bodies_for(prefix)
         # SendGrid wants text/plain before text/html, and no empty part.
         parts = [{"type": t, "value": v} for t, v in (("text/plain", text), ("text/html", html))
                  if v]
@@ -127,14 +166,10 @@ class SendGridProvider(HttpProvider):
         message_id = response.headers.get("x-message-id")
         return [self._ok(r, message_id) for r in recipients]
 
-    def _error_reason(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text.strip()
-        errors = body.get("errors") if isinstance(body, dict) else None
+    def _error_message(self, payload: object) -> str | None:
+        errors = payload.get("errors") if isinstance(payload, dict) else None
         if isinstance(errors, list) and errors:
             return "; ".join(
                 f"{e.get('field')}: {e.get('message')}" if e.get("field") not in (None, "null")
                 else str(e.get("message")) for e in errors if isinstance(e, dict))
-        return super()._error_reason(response)
+        return None

@@ -35,7 +35,7 @@ from digiweetjes.errors import (
     UncertainOutcomeError,
 )
 from digiweetjes.models import CampaignState
-from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient
+from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, batch_size_for
 from digiweetjes.render import PLACEHOLDERS, CompiledIssue, RecipientData
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.backoff import Backoff
@@ -60,17 +60,12 @@ DATABASE_BACKOFF = Backoff(base=0.05, cap=2.0)
 #: Refusals about the account, not the batch: every other batch would be refused the same way.
 ACCOUNT_STATUSES = frozenset({401, 402, 403})
 
-#: Adapters that send one body per request and let the provider fill in each recipient's values;
-#: every other one carries a full personalized body per message, so its batches are sized by
-#: bytes (``max_request_bytes``) to keep requests in flight, and memory, bounded.
-SERVER_SIDE_PERSONALIZATION = frozenset({"brevo", "sendgrid", "mailgun", "mailjet"})
-
 
 def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
     """The content every batch of the issue shares (built once)."""
     return BatchContent(
         issue_id=compiled.issue_id, subject=compiled.subject,
-        html_template=compiled.html.source, text_template=compiled.text.source,
+        html=compiled.html, text=compiled.text,
         placeholders=PLACEHOLDERS, from_email=settings.sender_email,
         from_name=settings.sender_name, reply_to=settings.reply_to or None,
         unsubscribe_mailto=settings.unsubscribe_mailto, tag=compiled.tag)
@@ -102,11 +97,9 @@ class SendEngine:
         self.progress = progress
         self.engine_factory = engine_factory
         self.content = batch_content(compiled, settings)
-        self.batch_size = min(self.options.batch_size or provider.max_batch, provider.max_batch)
-        if provider.name not in SERVER_SIDE_PERSONALIZATION:
-            per_message = len(self.content.html_template) + len(self.content.text_template) + 2048
-            self.batch_size = max(1, min(self.batch_size,
-                                         self.options.max_request_bytes // per_message))
+        self.batch_size = batch_size_for(provider.capabilities, self.content,
+                                         self.options.batch_size,
+                                         byte_budget=self.options.max_request_bytes)
         rate, hourly = self.options.requests_per_second, self.options.messages_per_hour
         self.limiter = RateLimiter(None if rate is None else rate / share,
                                    None if hourly is None else max(1, hourly // share),
@@ -198,7 +191,7 @@ class SendEngine:
         self.db.dispose()
 
     def _key_window(self) -> timedelta | None:
-        window = self.provider.idempotency_window
+        window = self.provider.capabilities.idempotency_window
         if window is None or window <= self.options.key_margin:
             return None
         return window - self.options.key_margin
@@ -367,7 +360,7 @@ class SendEngine:
     def _refused(self, batch: ClaimedBatch, exc: PermanentProviderError) -> None:
         now = self.clock.now()
         reason = self.redact(str(exc))
-        if getattr(exc, "status_code", None) in ACCOUNT_STATUSES:
+        if exc.status_code in ACCOUNT_STATUSES:
             # Not this batch's fault: keep it queued and stop before every batch is refused.
             self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
             self._pause(f"the provider refused the account: {reason}")

@@ -137,7 +137,7 @@ def plan(db: Database, compiled: CompiledIssue, provider: Provider, *,
          batch_size: int | None = None, retry_failed: bool = False,
          include_uncertain: bool = False) -> Plan:
     """Read-only: the audience or the campaign's state, and what a send would do."""
-    size = min(batch_size or provider.max_batch, provider.max_batch)
+    size = min(batch_size or provider.capabilities.max_batch, provider.capabilities.max_batch)
     campaign = campaigns.get_campaign(db, compiled.issue_id)
     if campaign is None:
         audience = campaigns.count_audience(db, compiled.audience)
