@@ -42,9 +42,9 @@ from digiweetjes.models import (
     Suppression,
     SuppressionReason,
 )
-from digiweetjes.placeholders import strip_markers
 from digiweetjes.providers.base import Provider
 from digiweetjes.region_lookup import municipality_and_subregion
+from digiweetjes.render.placeholders import strip_markers
 from digiweetjes.tokens import Purpose, TokenClaims, make_token, read_token
 from digiweetjes.topics import parse_topics
 from digiweetjes.transactional import (

@@ -15,10 +15,10 @@ from enum import StrEnum
 from digiweetjes.config import Settings
 from digiweetjes.errors import ProviderError
 from digiweetjes.links import privacy_url
-from digiweetjes.placeholders import FillableTemplate, placeholder
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, RecipientResult
 from digiweetjes.render import mjml_to_html
-from digiweetjes.templating import render_template
+from digiweetjes.render.placeholders import FillableTemplate, placeholder
+from digiweetjes.render.templating import render_template
 from digiweetjes.tokens import CONFIRM_LIFETIME
 
 PENDING_RETENTION_DAYS = 30

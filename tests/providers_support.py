@@ -7,8 +7,6 @@ from collections.abc import Callable
 import httpx
 
 from digiweetjes.config import Secret
-from digiweetjes.placeholders import FillableTemplate
-from digiweetjes.placeholders import placeholder as P
 from digiweetjes.providers.base import Batch, BatchContent, Recipient
 from digiweetjes.providers.brevo import BrevoProvider
 from digiweetjes.providers.common import HttpProvider
@@ -17,6 +15,8 @@ from digiweetjes.providers.mailjet import MailjetProvider
 from digiweetjes.providers.postmark import PostmarkProvider
 from digiweetjes.providers.resend import ResendProvider
 from digiweetjes.providers.sendgrid import SendGridProvider
+from digiweetjes.render.placeholders import FillableTemplate
+from digiweetjes.render.placeholders import placeholder as P
 
 KEY = "sk-TESTKEY-5f3a9c1e-do-not-leak"
 KEY2 = "sk-SECOND-77c0b1d2-do-not-leak"

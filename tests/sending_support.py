@@ -16,9 +16,9 @@ from digiweetjes.content.source import read_issue
 from digiweetjes.db import Database
 from digiweetjes.hashing import Hasher
 from digiweetjes.models import Delivery, Subscriber, Suppression
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import Batch, Capabilities, IdempotencySupport, RecipientResult
 from digiweetjes.render import CompiledIssue, compile_issue
+from digiweetjes.render.placeholders import FillableTemplate
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import CampaignInfo
 

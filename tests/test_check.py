@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from digiweetjes.check import check_issue, inspect_html
+from digiweetjes.render.gate import check_issue, inspect_html
 from tests.helpers_content import SAMPLE, issues_copy, write_draft
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from digiweetjes.clock import FixedClock
+from digiweetjes.clock import FixedClock, SystemClock
 from digiweetjes.config import Settings
 from digiweetjes.errors import ConfigError, PermanentProviderError
-from digiweetjes.placeholders import FillableTemplate, placeholder
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient
 from digiweetjes.providers.outbox import OutboxProvider
 from digiweetjes.providers.registry import get_provider
+from digiweetjes.render.placeholders import FillableTemplate, placeholder
 from digiweetjes.transactional import MailKind, ServiceMail, render_service_mail, send_service_mail
 
 
@@ -49,7 +49,7 @@ def _parse(path: Path):
 
 
 def test_outbox_implements_the_protocol(tmp_path: Path) -> None:
-    provider = OutboxProvider(tmp_path)
+    provider = OutboxProvider(tmp_path, clock=SystemClock())
     assert isinstance(provider, Provider)
     assert provider.capabilities.max_batch == 1000 and provider.capabilities.idempotency is None
 
@@ -88,7 +88,7 @@ def test_writes_one_parseable_eml_per_recipient(tmp_path: Path, clock: FixedCloc
 
 
 def test_resending_a_reference_replaces_its_file(tmp_path: Path) -> None:
-    provider = OutboxProvider(tmp_path)
+    provider = OutboxProvider(tmp_path, clock=SystemClock())
     provider.send_batch(Batch(_content(), [_recipient("d-1", "jan@voorbeeld.be")]))
     provider.send_batch(Batch(_content(subject="Tweede versie"),
                               [_recipient("d-1", "jan@voorbeeld.be")]))
@@ -98,7 +98,7 @@ def test_resending_a_reference_replaces_its_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("field", ["subject", "tag"])
 def test_line_breaks_in_headers_are_refused(tmp_path: Path, field: str) -> None:
-    provider = OutboxProvider(tmp_path)
+    provider = OutboxProvider(tmp_path, clock=SystemClock())
     content = _content(**{field: "Hallo\r\nBcc: everyone@example.org"})
     with pytest.raises(PermanentProviderError, match="line break"):
         provider.send_batch(Batch(content, [_recipient("d-1", "jan@voorbeeld.be")]))
@@ -107,7 +107,7 @@ def test_line_breaks_in_headers_are_refused(tmp_path: Path, field: str) -> None:
 
 
 def test_bad_recipient_fails_alone(tmp_path: Path) -> None:
-    provider = OutboxProvider(tmp_path)
+    provider = OutboxProvider(tmp_path, clock=SystemClock())
     results = provider.send_batch(Batch(_content(), [
         _recipient("d-1", "jan@voorbeeld.be", name="Jan\nBcc: x@y.z"),
         _recipient("d-2", "els@voorbeeld.be")]))
@@ -116,7 +116,7 @@ def test_bad_recipient_fails_alone(tmp_path: Path) -> None:
 
 
 def test_too_large_batch_is_refused(tmp_path: Path) -> None:
-    provider = OutboxProvider(tmp_path)
+    provider = OutboxProvider(tmp_path, clock=SystemClock())
     provider.capabilities = replace(provider.capabilities, max_batch=1)
     with pytest.raises(PermanentProviderError, match="at most 1"):
         provider.send_batch(Batch(_content(), [_recipient("a", "a@voorbeeld.be"),
@@ -124,7 +124,7 @@ def test_too_large_batch_is_refused(tmp_path: Path) -> None:
 
 
 def test_no_list_unsubscribe_without_url(tmp_path: Path) -> None:
-    provider = OutboxProvider(tmp_path)
+    provider = OutboxProvider(tmp_path, clock=SystemClock())
     recipient = Recipient("c-1", "jan@voorbeeld.be", None, {"greeting": "Dag,",
                           "unsubscribe_url": ""}, {"greeting": "Dag,", "unsubscribe_url": ""},
                           unsubscribe_url="")
@@ -134,11 +134,11 @@ def test_no_list_unsubscribe_without_url(tmp_path: Path) -> None:
 
 
 def test_registry(settings: Settings) -> None:
-    provider = get_provider(settings)
+    provider = get_provider(settings, SystemClock())
     assert isinstance(provider, OutboxProvider)
     assert provider.outbox_dir == settings.outbox_dir
     with pytest.raises(ConfigError, match=r"unknown mail provider 'pigeon'.*allowed: .*outbox"):
-        get_provider(settings.with_(provider="pigeon"))
+        get_provider(settings.with_(provider="pigeon"), SystemClock())
 
 
 # ---------------------------------------------------------------- service mails
@@ -178,7 +178,7 @@ def test_confirmation_eml_end_to_end(settings: Settings, clock: FixedClock) -> N
 
 
 def test_internationalised_address_is_written(tmp_path: Path) -> None:
-    provider = OutboxProvider(tmp_path)
+    provider = OutboxProvider(tmp_path, clock=SystemClock())
     (result,) = provider.send_batch(Batch(_content(), [_recipient("i-1", "élodie@exemple.be",
                                                                   "Élodie Dupré")]))
     assert result.status == "sent"

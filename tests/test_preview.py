@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from digiweetjes.config import PROJECT_ROOT, Settings
-from digiweetjes.preview import create_preview_app
+from digiweetjes.site.preview import create_preview_app
 
 SAMPLE = "2026-12-05-overzicht-projectoproepen.md"
 

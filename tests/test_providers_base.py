@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import (
     BatchContent,
     Capabilities,
@@ -15,6 +14,7 @@ from digiweetjes.providers.base import (
     batch_size_for,
 )
 from digiweetjes.providers.outbox import OutboxProvider
+from digiweetjes.render.placeholders import FillableTemplate
 from tests.providers_support import FACTORIES, content
 
 NAMES = sorted(FACTORIES)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from digiweetjes.clock import SystemClock
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import (
     ConfigError,
@@ -16,7 +17,6 @@ from digiweetjes.errors import (
     TransientProviderError,
     UncertainOutcomeError,
 )
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers import brevo, mailgun
 from digiweetjes.providers.base import Batch, Provider
 from digiweetjes.providers.brevo import BrevoProvider
@@ -34,6 +34,7 @@ from digiweetjes.providers.mailjet import MailjetProvider
 from digiweetjes.providers.postmark import PostmarkProvider
 from digiweetjes.providers.resend import ResendProvider
 from digiweetjes.providers.sendgrid import SendGridProvider
+from digiweetjes.render.placeholders import FillableTemplate
 from tests.providers_support import FACTORIES, KEY, KEY2, batch, content, mock, recipient
 
 NAMES = sorted(FACTORIES)
@@ -283,7 +284,7 @@ def test_the_registry_builds_each_adapter_from_settings(name: str) -> None:
 
     options = {"api_key": Secret(KEY), "server_token": Secret(KEY), "secret_key": Secret(KEY2),
                "domain": "mg.werkkracht10.be"}
-    provider = get_provider(Settings(provider=name, provider_options=options),
+    provider = get_provider(Settings(provider=name, provider_options=options), SystemClock(),
                             transport=mock(lambda r: httpx.Response(500)))
     assert provider.name == name
     with pytest.raises(TransientProviderError):

@@ -10,10 +10,10 @@ import pytest
 
 from digiweetjes.config import Secret
 from digiweetjes.errors import PermanentProviderError, TransientProviderError
-from digiweetjes.placeholders import FillableTemplate, placeholder
 from digiweetjes.providers.base import Batch, BatchContent
 from digiweetjes.providers.fake_server.engines import render_sendgrid
 from digiweetjes.providers.sendgrid import SendGridProvider
+from digiweetjes.render.placeholders import FillableTemplate, placeholder
 from tests.providers_support import KEY, batch, content, mock, recipient
 from tests.spec_support import openapi_validator
 

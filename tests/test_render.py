@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-import digiweetjes.render as render_module
+import digiweetjes.render.issue as render_module
 from digiweetjes.content.projects import load_projects
 from digiweetjes.content.source import read_issue
 from digiweetjes.render import PLACEHOLDERS, RecipientData, compile_issue, personalize

@@ -99,7 +99,7 @@ def add(email: str, name: str | None, municipality: str | None, topics: tuple[st
     from digiweetjes.subscribers import add_subscriber
 
     settings = _settings()
-    provider = get_provider(settings)
+    provider = get_provider(settings, _clock())
     try:
         with _session(settings) as session:
             subscriber = add_subscriber(session, provider, _clock(), settings, email=email,
@@ -249,7 +249,7 @@ def _send_confirmations(settings: Settings) -> int:
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.subscribers import send_pending_confirmations
 
-    provider = get_provider(settings)
+    provider = get_provider(settings, _clock())
     try:
         with _session(settings) as session:
             return send_pending_confirmations(session, provider, _clock(), settings)

@@ -20,8 +20,8 @@ SAMPLE_SUBREGION = "west"
 
 
 def _step_check_sample_issue(settings: Settings) -> str:
-    from digiweetjes.check import check_issue
     from digiweetjes.errors import CheckFailed
+    from digiweetjes.render.gate import check_issue
 
     report = check_issue(settings.issues_dir / SAMPLE_ISSUE, settings)
     if not report.ok:

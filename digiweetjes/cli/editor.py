@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from digiweetjes.check import check_issue
 from digiweetjes.cli.common import SubregionChoice, load_settings
 from digiweetjes.content.source import (
     next_draft_number,
@@ -20,6 +19,7 @@ from digiweetjes.content.source import (
 from digiweetjes.errors import CheckFailed, ContentError, ContentErrors
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.render import RecipientData, compile_issue, personalize
+from digiweetjes.render.gate import check_issue
 
 DRAFT_TEMPLATE = """\
 ---
@@ -113,7 +113,7 @@ def drafts_command() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from digiweetjes.formatting import long_date
+    from digiweetjes.render.formatting import long_date
 
     settings = load_settings()
     drafts = read_each_draft(settings.issues_dir)

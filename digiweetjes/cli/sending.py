@@ -99,14 +99,15 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
     draft, compiled = service.load_issue(settings, issue)
     if to_address:
         return _test_send(settings, compiled, to_address)
+    clock = SystemClock()
     db = open_database(settings.database_url)
     try:
         if dry_run:
             _dry_run(db, compiled, settings, options, retry_failed, include_uncertain)
             return None
         outcome = service.send_issue(
-            draft, compiled, db=db, settings=settings, clock=SystemClock(),
-            provider_factory=lambda: get_provider(settings), options=options,
+            draft, compiled, db=db, settings=settings, clock=clock,
+            provider_factory=lambda: get_provider(settings, clock), options=options,
             confirm=lambda plan: yes or click.confirm(confirmation_question(plan)),
             progress=ProgressBar(f"Sending {compiled.issue_id}"),
             retry_failed=retry_failed, include_uncertain=include_uncertain)
@@ -128,10 +129,11 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
 
 
 def _test_send(settings: Settings, compiled: CompiledIssue, address: str) -> None:
+    from digiweetjes.clock import SystemClock
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.sending import service
 
-    provider = get_provider(settings)
+    provider = get_provider(settings, SystemClock())
     try:
         result = service.test_send(provider, compiled, settings, address)
     finally:
@@ -143,10 +145,11 @@ def _test_send(settings: Settings, compiled: CompiledIssue, address: str) -> Non
 def _dry_run(db: Database, compiled: CompiledIssue, settings: Settings, options: SendOptions,
              retry_failed: bool, include_uncertain: bool) -> None:
     from digiweetjes.cli.sending_text import plan_lines
+    from digiweetjes.clock import SystemClock
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.sending import service
 
-    provider = get_provider(settings)
+    provider = get_provider(settings, SystemClock())
     try:
         plan = service.plan(db, compiled, provider, batch_size=options.batch_size,
                             retry_failed=retry_failed, include_uncertain=include_uncertain)

@@ -41,7 +41,7 @@ def preview(issue: str, port: int, host: str) -> None:
     import uvicorn
 
     from digiweetjes.content.source import resolve_draft
-    from digiweetjes.preview import create_preview_app
+    from digiweetjes.site.preview import create_preview_app
 
     settings = load_settings()
     path = resolve_draft(settings.issues_dir, issue)

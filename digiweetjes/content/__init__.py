@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digiweetjes.errors import ContentError
-from digiweetjes.placeholders import strip_markers
+from digiweetjes.render.placeholders import strip_markers
 
 
 def display_path(path: Path) -> str:

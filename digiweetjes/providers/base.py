@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
-from digiweetjes.placeholders import (
+from digiweetjes.render.placeholders import (
     PLACEHOLDER_CLOSE,
     PLACEHOLDER_OPEN,
     FillableTemplate,

@@ -34,7 +34,6 @@ from typing import Any
 import httpx
 
 from digiweetjes.errors import UncertainOutcomeError
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import (
     BatchContent,
     Capabilities,
@@ -48,6 +47,7 @@ from digiweetjes.providers.common import (
     ApiKeyProvider,
     list_unsubscribe_mailto,
 )
+from digiweetjes.render.placeholders import FillableTemplate
 
 _OPENER = re.compile(r"\{(?=[{%#]|\Z)")
 _OPENER_INSIDE = re.compile(r"\{(?=[{%#])")

@@ -31,7 +31,6 @@ import httpx
 
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import ConfigError
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
 from digiweetjes.providers.common import (
     ONE_CLICK,
@@ -44,6 +43,7 @@ from digiweetjes.providers.common import (
     option,
     secret_option,
 )
+from digiweetjes.render.placeholders import FillableTemplate
 
 HOSTS = {"us": "https://api.mailgun.net", "eu": "https://api.eu.mailgun.net"}
 _PERCENT = re.compile(r"%(?=[A-Za-z0-9_.\-]*%)")

@@ -30,7 +30,6 @@ import httpx
 
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
-from digiweetjes.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
 from digiweetjes.providers.common import (
     HttpProvider,
@@ -39,6 +38,7 @@ from digiweetjes.providers.common import (
     option,
     secret_option,
 )
+from digiweetjes.render.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
 
 _DELIMITERS = re.compile(
     r"\{\{|\}\}|\{%|%\}|\{" + PLACEHOLDER_OPEN + "|" + PLACEHOLDER_CLOSE + r"\}")

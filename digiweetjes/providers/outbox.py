@@ -15,9 +15,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, quote
 from pathlib import Path
 
-from digiweetjes.clock import Clock, SystemClock
+from digiweetjes.clock import Clock
 from digiweetjes.errors import PermanentProviderError, TransientProviderError
-from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import (
     Batch,
     BatchContent,
@@ -25,6 +24,7 @@ from digiweetjes.providers.base import (
     Recipient,
     RecipientResult,
 )
+from digiweetjes.render.placeholders import FillableTemplate
 
 # CRLF line ends (RFC 5322); long headers such as List-Unsubscribe stay on one line up to the
 # RFC's 998 characters instead of being folded right after the colon.
@@ -53,9 +53,9 @@ class OutboxProvider:
     # budget (no ceiling of our own), and rewriting a file is its own idempotency.
     capabilities = Capabilities(server_side_personalization=False, max_batch=1000)
 
-    def __init__(self, outbox_dir: Path, *, clock: Clock | None = None) -> None:
+    def __init__(self, outbox_dir: Path, *, clock: Clock) -> None:
         self.outbox_dir = Path(outbox_dir)
-        self._clock = clock or SystemClock()
+        self._clock = clock
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         """Write one file per recipient; each result is ``sent`` unless the recipient is invalid."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
+from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.errors import ConfigError
 from digiweetjes.providers.base import Provider
@@ -21,13 +22,8 @@ from digiweetjes.providers.sendgrid import SendGridProvider
 ProviderFactory = Callable[[Settings, "httpx.BaseTransport | None"], Provider]
 
 
-def _outbox(settings: Settings, transport: httpx.BaseTransport | None) -> Provider:
-    return OutboxProvider(settings.outbox_dir)
-
-
-PROVIDERS: dict[str, ProviderFactory] = {
-    "outbox": _outbox,
-    # The HTTP adapters read their credentials from settings.provider_options.
+#: The HTTP adapters, which read their credentials from settings.provider_options.
+HTTP_PROVIDERS: dict[str, ProviderFactory] = {
     "brevo": BrevoProvider.from_settings,
     "postmark": PostmarkProvider.from_settings,
     "sendgrid": SendGridProvider.from_settings,
@@ -37,12 +33,18 @@ PROVIDERS: dict[str, ProviderFactory] = {
 }
 
 
-def get_provider(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Provider:
-    """The provider named by ``settings.provider``; ConfigError naming the allowed values."""
-    factory = PROVIDERS.get(settings.provider)
+def get_provider(settings: Settings, clock: Clock, *,
+                 transport: httpx.BaseTransport | None = None) -> Provider:
+    """The provider named by ``settings.provider``; ConfigError naming the allowed values.
+
+    ``clock`` dates the outbox's messages (the HTTP providers date their own).
+    """
+    if settings.provider == OutboxProvider.name:
+        return OutboxProvider(settings.outbox_dir, clock=clock)
+    factory = HTTP_PROVIDERS.get(settings.provider)
     if factory is None:
         raise ConfigError(
             f"unknown mail provider {settings.provider!r} (DIGIWEETJES_PROVIDER); "
-            f"allowed: {', '.join(sorted(PROVIDERS))}"
+            f"allowed: {', '.join(sorted([OutboxProvider.name, *HTTP_PROVIDERS]))}"
         )
     return factory(settings, transport)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from digiweetjes.check import check_compiled
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
@@ -25,6 +24,7 @@ from digiweetjes.errors import ProviderError, SendingError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.providers.base import Batch, Provider, Recipient, RecipientResult
 from digiweetjes.render import CompiledIssue, RecipientData, compile_issue
+from digiweetjes.render.gate import check_compiled
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import FAILED, UNCERTAIN, CampaignInfo
 from digiweetjes.sending.engine import SendEngine, batch_content

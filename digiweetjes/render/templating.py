@@ -8,9 +8,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from digiweetjes import formatting
 from digiweetjes.errors import RenderError
-from digiweetjes.placeholders import placeholder
+from digiweetjes.render import formatting
+from digiweetjes.render.placeholders import placeholder
 
 
 def _autoescape(name: str | None) -> bool:

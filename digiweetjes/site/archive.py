@@ -22,9 +22,9 @@ from digiweetjes.content.drafts import Draft
 from digiweetjes.content.projects import ProjectData
 from digiweetjes.content.source import APPROVED, IssueSource, read_all_issues
 from digiweetjes.errors import RenderError
-from digiweetjes.links import PROJECTS_PAGE, issue_page, subscribe_url
-from digiweetjes.render import CompiledIssue, compile_issue, issue_context, web_url
-from digiweetjes.templating import render_template
+from digiweetjes.links import PROJECTS_PAGE, issue_page, subscribe_url, web_url
+from digiweetjes.render import CompiledIssue, compile_issue, issue_context
+from digiweetjes.render.templating import render_template
 
 STYLESHEET = "style.css"
 

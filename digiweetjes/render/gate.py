@@ -11,8 +11,7 @@ from digiweetjes.config import Settings
 from digiweetjes.content.source import read_issue
 from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
 from digiweetjes.links import preferences_url, unsubscribe_url
-from digiweetjes.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
-from digiweetjes.render import (
+from digiweetjes.render.issue import (
     GMAIL_CLIP_BYTES,
     PLACEHOLDERS,
     CompiledIssue,
@@ -20,6 +19,7 @@ from digiweetjes.render import (
     compile_issue,
     personalize,
 )
+from digiweetjes.render.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
 
 #: Link texts that say nothing out of context (WCAG 2.4.4), compared lower-case, unpunctuated.
 BARE_LINK_TEXTS = frozenset({

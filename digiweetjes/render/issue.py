@@ -28,8 +28,8 @@ from digiweetjes.links import (
     unsubscribe_url,
     web_url,
 )
-from digiweetjes.placeholders import FillableTemplate, unescape_rust_markers
-from digiweetjes.templating import render_template
+from digiweetjes.render.placeholders import FillableTemplate, unescape_rust_markers
+from digiweetjes.render.templating import render_template
 
 #: The placeholders every compiled issue carries (both parts).
 PLACEHOLDERS = ("greeting", "digibank", "unsubscribe_url", "preferences_url")

@@ -19,14 +19,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from digiweetjes import templating
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
 from digiweetjes.content.source import read_issue
 from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.region_lookup import region
-from digiweetjes.render import CompiledIssue, RecipientData, compile_issue, personalize
+from digiweetjes.render import CompiledIssue, RecipientData, compile_issue, personalize, templating
 
 DEMO_NAME = "Voorbeeld Lezer"
 DEMO_EMAIL = "voorbeeld.lezer@example.be"
