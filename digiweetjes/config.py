@@ -5,7 +5,6 @@ Domain code receives a ``Settings`` object; only ``Settings.from_env`` reads the
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -119,14 +118,15 @@ class Settings:
         return self.secret_key
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, *,
+    def from_env(cls, environ: Mapping[str, str], *,
                  allow_local_secret: bool = False) -> Settings:
-        """Build settings from ``DIGIWEETJES_*`` variables.
+        """Build settings from the ``DIGIWEETJES_*`` variables of ``environ`` (the entry points
+        hand it ``os.environ``; nothing else reads the environment).
 
         With ``allow_local_secret`` (the demo), a missing secret key is generated once into the
         git-ignored file ``.digiweetjes-secret`` at the project root and reused after.
         """
-        env = dict(os.environ if environ is None else environ)
+        env = dict(environ)
         get = env.get
         root = Path(get("DIGIWEETJES_ROOT", str(PROJECT_ROOT))).resolve()
 

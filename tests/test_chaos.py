@@ -30,9 +30,9 @@ from sqlalchemy import select
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import PROJECT_ROOT, Secret, Settings
 from digiweetjes.db import Database
+from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.models import Delivery, Subscriber
 from digiweetjes.providers.fake_server import FakeProviderControl, fake_provider_subprocess
-from digiweetjes.sending.synthetic import insert_subscribers
 from tests.figures import report_figure
 
 N = 4000

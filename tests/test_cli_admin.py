@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime
 from email import policy
@@ -17,7 +18,7 @@ from digiweetjes.cli.common import run_cli
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import PROJECT_ROOT, Settings
 from digiweetjes.db import Database
-from digiweetjes.demo_subscribers import DEMO_COUNT, seed_demo_subscribers
+from digiweetjes.devtools.demo_subscribers import DEMO_COUNT, seed_demo_subscribers
 from digiweetjes.subscribers import find_subscriber, list_stats
 
 SECRET = "cli-test-secret-value-1234567890"
@@ -157,7 +158,7 @@ def test_import_with_bad_rows_fails_with_every_line(initialised: Database, capsy
 def test_list_export_stats_erase(initialised: Database, capsys, tmp_path: Path,
                                  env) -> None:
     clock = FixedClock(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
-    settings = Settings.from_env()
+    settings = Settings.from_env(os.environ)
     with initialised.session() as session:
         assert seed_demo_subscribers(session, settings, clock) == DEMO_COUNT
         assert seed_demo_subscribers(session, settings, clock) == 0  # safe to repeat

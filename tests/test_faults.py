@@ -13,13 +13,13 @@ from sqlalchemy import select
 from digiweetjes.cli.sending_text import status_lines, summary_lines
 from digiweetjes.clock import SystemClock
 from digiweetjes.db import Database
+from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.models import Delivery, Subscriber
 from digiweetjes.providers.fake_server import FakeProviderServer, Faults
 from digiweetjes.sending import service
 from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.engine import SendEngine
 from digiweetjes.sending.options import SendOptions
-from digiweetjes.sending.synthetic import insert_subscribers
 from tests.providers_support import FACTORIES
 from tests.sending_support import freeze, sample_issue
 

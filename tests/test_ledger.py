@@ -264,7 +264,7 @@ def test_concurrent_workers_never_claim_a_row_twice(db: Database, settings, cloc
     On PostgreSQL this exercises FOR UPDATE SKIP LOCKED; on SQLite the write lock.
     """
     now = clock.now()
-    from digiweetjes.sending.synthetic import insert_subscribers
+    from digiweetjes.devtools.synthetic import insert_subscribers
 
     insert_subscribers(db, settings, 600, now)
     campaign = freeze(db, sample_issue(settings), "scripted", now)
@@ -342,7 +342,7 @@ def test_a_due_keyed_batch_is_claimed_whole_by_exactly_one_of_eight_workers(
     """
     import multiprocessing
 
-    from digiweetjes.sending.synthetic import insert_subscribers
+    from digiweetjes.devtools.synthetic import insert_subscribers
 
     now = clock.now()
     insert_subscribers(db, settings, 1000, now)

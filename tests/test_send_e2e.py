@@ -81,7 +81,7 @@ def test_every_recipient_reads_its_own_mail_exactly_once(sqlite_db, settings, na
 def test_several_sending_processes_share_the_ledger(sqlite_db, settings, name) -> None:
     db = sqlite_db
     clock = SystemClock()
-    from digiweetjes.sending.synthetic import insert_subscribers
+    from digiweetjes.devtools.synthetic import insert_subscribers
 
     insert_subscribers(db, settings, 900, clock.now())
     compiled = sample_issue(settings)

@@ -33,7 +33,7 @@ def bench_all(ctx: click.Context) -> None:
               help="personalize() calls.")
 def bench_render(rounds: int, recipients: int) -> None:
     """Median compile_issue() time and per-recipient personalize() cost of the sample issue."""
-    from digiweetjes.bench_render import run_render_benchmark
+    from digiweetjes.devtools.bench_render import run_render_benchmark
 
     for line in run_render_benchmark(load_settings(), rounds=rounds, recipients=recipients):
         click.echo(line)
@@ -43,7 +43,7 @@ def bench_render(rounds: int, recipients: int) -> None:
 @click.option("--rows", default=100_000, show_default=True, help="Rows in the generated CSV.")
 def bench_import(rows: int) -> None:
     """Import a generated Excel-style CSV into a fresh SQLite file: seconds and peak RSS."""
-    from digiweetjes.bench_import import run_import_benchmark
+    from digiweetjes.devtools.bench_import import run_import_benchmark
 
     lines, _ok = run_import_benchmark(rows)
     for line in lines:
@@ -60,7 +60,7 @@ def bench_import(rows: int) -> None:
 @click.option("--processes", default=2, show_default=True, help="Sending processes.")
 def bench_send(recipients: int, million: bool, concurrency: int, processes: int) -> None:
     """End-to-end send through the engine against the fake provider (20 ms a request)."""
-    from digiweetjes.bench_send import run_send_benchmark
+    from digiweetjes.devtools.bench_send import run_send_benchmark
 
     for line in run_send_benchmark(recipients=recipients, million=million,
                                    concurrency=concurrency, processes=processes):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ _Options = TypeVar("_Options", bound=Any)
 
 def load_settings(*, allow_local_secret: bool = False) -> Settings:
     """Settings for a command run (the only place the CLI reads the environment)."""
-    return Settings.from_env(allow_local_secret=allow_local_secret)
+    return Settings.from_env(os.environ, allow_local_secret=allow_local_secret)
 
 
 def overrides(options: _Options, **values: object) -> _Options:

@@ -70,7 +70,7 @@ def _step_database(settings: Settings) -> str:
 def _step_demo_subscribers(settings: Settings) -> str:
     from digiweetjes.clock import SystemClock
     from digiweetjes.db import open_database
-    from digiweetjes.demo_subscribers import seed_demo_subscribers
+    from digiweetjes.devtools.demo_subscribers import seed_demo_subscribers
 
     database = open_database(settings.database_url)
     try:
@@ -83,7 +83,7 @@ def _step_demo_subscribers(settings: Settings) -> str:
 
 def _step_send_sample_issue(settings: Settings) -> str:
     from digiweetjes.clock import SystemClock
-    from digiweetjes.sending.demo import send_demo_issue
+    from digiweetjes.devtools.demo_send import send_demo_issue
 
     return send_demo_issue(settings, SystemClock())
 

@@ -72,8 +72,8 @@ def run_import_benchmark(rows: int = 100_000) -> tuple[list[str], bool]:
         generated = time.perf_counter() - started
         url = f"sqlite:///{folder / 'bench.db'}"
         child = subprocess.run(
-            [sys.executable, "-m", "digiweetjes.bench_import", "--worker", str(csv_path), url,
-             str(folder)], capture_output=True, text=True, check=False)
+            [sys.executable, "-m", "digiweetjes.devtools.bench_import", "--worker",
+             str(csv_path), url, str(folder)], capture_output=True, text=True, check=False)
         if child.returncode != 0:
             return [f"import benchmark failed:\n{child.stderr.strip()}"], False
         figures = json.loads(child.stdout.strip().splitlines()[-1])
@@ -96,4 +96,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--worker":
         _worker(*sys.argv[2:5])
     else:
-        sys.exit("usage: python -m digiweetjes.bench_import --worker CSV URL ROOT")
+        sys.exit("usage: python -m digiweetjes.devtools.bench_import --worker CSV URL ROOT")

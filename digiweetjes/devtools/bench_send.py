@@ -2,8 +2,8 @@
 
 The fake provider runs in its own process with 20 ms latency a request, so its cost is not the
 sender's. Each measured send runs in a fresh child process (``python -m
-digiweetjes.bench_send``) on a fresh SQLite ledger of synthetic subscribers inserted in bulk
-beforehand, so its peak RSS is the sender's alone; the time covers freeze, claim, personalize,
+digiweetjes.devtools.bench_send``) on a fresh SQLite ledger of synthetic subscribers inserted in
+bulk beforehand, so its peak RSS is the sender's alone; the time covers freeze, claim, personalize,
 send and record. A bare loop that only posts pre-built batches to the same fake, with the same
 concurrency, gives the ceiling the engine's throughput is compared with.
 """
@@ -123,7 +123,7 @@ def _vm_hwm_kb() -> int:
 def _measure_send(provider: str, url: str, recipients: int, concurrency: int,
                   processes: int) -> dict[str, Any]:
     from digiweetjes.db import Database
-    from digiweetjes.sending.synthetic import insert_subscribers
+    from digiweetjes.devtools.synthetic import insert_subscribers
 
     with tempfile.TemporaryDirectory(prefix="digiweetjes-bench-") as folder:
         db_url = f"sqlite:///{Path(folder) / 'ledger.db'}"
@@ -133,8 +133,9 @@ def _measure_send(provider: str, url: str, recipients: int, concurrency: int,
         db.dispose()
         args = {"db_url": db_url, "provider": provider, "url": url,
                 "concurrency": concurrency, "processes": processes}
-        done = subprocess.run([sys.executable, "-m", "digiweetjes.bench_send", json.dumps(args)],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "digiweetjes.devtools.bench_send", json.dumps(args)],
+            capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"the send benchmark child failed:\n{done.stderr[-2000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -153,12 +154,12 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     before the clock starts; the timed loop only posts bytes.
     """
     from digiweetjes.content.source import read_issue
+    from digiweetjes.devtools.synthetic import places, synthetic_email
     from digiweetjes.hashing import Hasher
     from digiweetjes.providers.base import Batch, Recipient
     from digiweetjes.render import RecipientData, compile_issue
     from digiweetjes.sending.engine import batch_content
     from digiweetjes.sending.links import LinkSigner
-    from digiweetjes.sending.synthetic import places, synthetic_email
 
     settings = _settings("sqlite://")
     compiled = compile_issue(read_issue(settings.issues_dir, SAMPLE), settings)
