@@ -526,19 +526,6 @@ def test_list_and_stats(ctx) -> None:
     assert stats.suppressed == 2
 
 
-def test_erasure_hooks_run(ctx, monkeypatch) -> None:
-    from digiweetjes import subscribers as module
-
-    db, settings, clock, _ = ctx
-    subscriber = _subscribe_and_confirm(ctx)
-    calls = []
-    monkeypatch.setattr(module, "ERASURE_HOOKS",
-                        [lambda session, sid, h: calls.append((sid, h))])
-    with db.session() as session:
-        erase(session, clock, settings, EMAIL)
-    assert calls == [(subscriber.id, subscriber.email_hash)]
-
-
 def test_secret_key_never_stored_or_shown(ctx) -> None:
     db, settings, _clock, provider = ctx
     _subscribe_and_confirm(ctx)

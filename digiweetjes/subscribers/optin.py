@@ -1,0 +1,229 @@
+"""Double opt-in: a subscription request, its confirmation link, an admin's add, import mails.
+
+Rules kept here:
+- a known address subscribing again creates no duplicate and the caller learns nothing; only the
+  mailbox owner does (a fresh confirmation, or "je bent al ingeschreven"), at most one mail an
+  hour per address;
+- an address on the suppression list comes back only through a confirmation link the person
+  asked for after leaving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from digiweetjes import links
+from digiweetjes.clock import Clock
+from digiweetjes.config import Settings
+from digiweetjes.emails import email_key
+from digiweetjes.errors import SubscriberError, SuppressedError, TokenError
+from digiweetjes.hashing import Hasher
+from digiweetjes.models import (
+    ConsentEventType,
+    MailThrottle,
+    Source,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+)
+from digiweetjes.providers.base import Provider
+from digiweetjes.region_lookup import municipality_and_subregion
+from digiweetjes.subscribers.cleaning import check_language, clean_consent_note, clean_name
+from digiweetjes.subscribers.consent import record_consent
+from digiweetjes.subscribers.lookup import lookup_email, subscriber_for_claims
+from digiweetjes.tokens import Purpose, make_token, read_token
+from digiweetjes.topics import parse_topics
+from digiweetjes.transactional import MailKind, ServiceMail, send_service_mail, send_service_mails
+
+MAIL_THROTTLE = timedelta(hours=1)
+OPTED_OUT = (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED,
+             SubscriberStatus.COMPLAINED)
+
+
+def _throttle_allows(session: Session, email_hash: str, kind: MailKind, now: datetime) -> bool:
+    """True (and the mail recorded) when this address got no such mail in the last hour."""
+    row = session.get(MailThrottle, email_hash)
+    if row is not None and now - row.sent_at < MAIL_THROTTLE:
+        return False
+    if row is None:
+        session.add(MailThrottle(email_hash=email_hash, kind=kind, sent_at=now))
+    else:
+        row.kind, row.sent_at = kind, now
+    return True
+
+
+def _send_confirmation(provider: Provider, settings: Settings, clock: Clock,
+                       subscriber: Subscriber) -> None:
+    assert subscriber.email and subscriber.email_hash
+    token = make_token(settings, clock, Purpose.CONFIRM, subscriber.id, subscriber.email_hash)
+    send_service_mail(provider, settings, MailKind.CONFIRM, ServiceMail(
+        reference=f"confirm-{subscriber.id}-{int(clock.now().timestamp())}",
+        email=subscriber.email, name=subscriber.name,
+        urls={"confirm_url": links.confirm_url(settings, token)}))
+    subscriber.confirmation_sent_at = clock.now()
+
+
+def _send_already_subscribed(provider: Provider, settings: Settings, clock: Clock,
+                             subscriber: Subscriber) -> None:
+    assert subscriber.email and subscriber.email_hash
+    urls = links.subscriber_links(settings, clock, subscriber.id, subscriber.email_hash)
+    send_service_mail(provider, settings, MailKind.ALREADY_SUBSCRIBED, ServiceMail(
+        reference=f"already-{subscriber.id}-{int(clock.now().timestamp())}",
+        email=subscriber.email, name=subscriber.name, urls=urls))
+
+
+def _new_subscriber(hasher: Hasher, now: datetime, normalized: str, *, name: str | None,
+                    municipality: str | None, subregion: str | None, topics: list[str],
+                    language: str, status: SubscriberStatus, source: Source,
+                    consent_note: str | None = None) -> Subscriber:
+    key = email_key(normalized)
+    return Subscriber(
+        email=normalized, email_key=key, email_hash=hasher.email(key), name=name,
+        municipality=municipality, subregion=subregion, topics=topics, language=language,
+        status=status, source=source, consent_note=consent_note, created_at=now, updated_at=now,
+        confirmed_at=now if status is SubscriberStatus.ACTIVE else None,
+    )
+
+
+
+def subscribe(session: Session, provider: Provider, clock: Clock, settings: Settings, *,
+              email: str, name: str | None = None, municipality: str | None = None,
+              topics: Sequence[str] | str | None = None, language: str = "nl-BE",
+              ip: str | None = None, source: Source = Source.FORM) -> None:
+    """A subscription request (the form): a new address becomes ``pending`` with a confirmation.
+
+    Returns nothing, whatever the address's status, so the caller cannot learn whether it is
+    on the list. Invalid input (address, municipality, topic) raises SubscriberError.
+    """
+    hasher = Hasher(settings)
+    now = clock.now()
+    normalized, existing = lookup_email(session, email)
+    name = clean_name(name)
+    municipality, subregion = municipality_and_subregion(settings, municipality)
+    topic_ids = parse_topics(topics)
+    language = check_language(language)
+
+    if existing is None:
+        subscriber = _new_subscriber(
+            hasher, now, normalized, name=name, municipality=municipality, subregion=subregion,
+            topics=topic_ids, language=language, status=SubscriberStatus.PENDING, source=source)
+        try:
+            with session.begin_nested():
+                session.add(subscriber)
+                session.flush()
+        except IntegrityError:
+            return  # the same address was added concurrently; that request mails the person
+        record_consent(session, settings, hasher, now, subscriber, ConsentEventType.SUBSCRIBED,
+                       source, ip=ip, notice=True)
+        if _throttle_allows(session, subscriber.email_hash or "", MailKind.CONFIRM, now):
+            _send_confirmation(provider, settings, clock, subscriber)
+        session.flush()
+        return
+
+    # A known address: the submitted details are not applied (anyone can type any address);
+    # the owner can change them through the link in the mail.
+    if existing.status == SubscriberStatus.ACTIVE:
+        if _throttle_allows(session, existing.email_hash or "", MailKind.ALREADY_SUBSCRIBED,
+                            now):
+            _send_already_subscribed(provider, settings, clock, existing)
+    else:
+        # pending, or opted out and asking to come back: the person must confirm (again).
+        record_consent(session, settings, hasher, now, existing, ConsentEventType.SUBSCRIBED,
+                       source, ip=ip, notice=True)
+        if _throttle_allows(session, existing.email_hash or "", MailKind.CONFIRM, now):
+            _send_confirmation(provider, settings, clock, existing)
+    session.flush()
+
+
+
+def confirm(session: Session, clock: Clock, settings: Settings, token: str, *,
+            ip: str | None = None) -> Subscriber:
+    """The confirmation link was followed: the subscriber becomes ``active`` (idempotent)."""
+    claims = read_token(settings, clock, token, Purpose.CONFIRM)
+    subscriber = subscriber_for_claims(session, claims, "confirmation")
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        return subscriber
+    opted_out = subscriber.opted_out_at
+    if subscriber.status in OPTED_OUT and opted_out and claims.issued_at <= opted_out:
+        # An old link must not undo a later unsubscribe; only a fresh request can.
+        raise TokenError("this confirmation link is older than the unsubscription: "
+                         "subscribe again to receive a new link")
+    now = clock.now()
+    hasher = Hasher(settings)
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.confirmed_at = now
+    subscriber.updated_at = now
+    record_consent(session, settings, hasher, now, subscriber, ConsentEventType.CONFIRMED,
+                   Source.FORM, ip=ip, notice=True)
+    # A fresh confirmed opt-in by the person is the one thing that lifts a suppression.
+    session.execute(delete(Suppression).where(Suppression.email_hash == subscriber.email_hash))
+    session.flush()
+    return subscriber
+
+
+def add_subscriber(session: Session, provider: Provider, clock: Clock, settings: Settings, *,
+                   email: str, name: str | None = None, municipality: str | None = None,
+                   topics: Sequence[str] | str | None = None, language: str = "nl-BE",
+                   consent_source: str | None = None) -> Subscriber:
+    """An admin adds one person: ``active`` with a stated consent source, else ``pending``."""
+    hasher = Hasher(settings)
+    now = clock.now()
+    normalized, existing = lookup_email(session, email)
+    suppression = session.get(Suppression, hasher.email(email_key(normalized)))
+    if suppression is not None:
+        raise SuppressedError(
+            f"{normalized} is on the suppression list ({suppression.reason} "
+            f"since {suppression.created_at:%Y-%m-%d}): only the person can subscribe again, "
+            "through the form and its confirmation link"
+        )
+    if existing is not None:
+        raise SubscriberError(f"{normalized} is already on the list (status {existing.status})")
+    note = clean_consent_note(consent_source)
+    municipality, subregion = municipality_and_subregion(settings, municipality)
+    subscriber = _new_subscriber(
+        hasher, now, normalized, name=clean_name(name), municipality=municipality,
+        subregion=subregion, topics=parse_topics(topics), language=check_language(language),
+        status=SubscriberStatus.ACTIVE if note else SubscriberStatus.PENDING,
+        source=Source.ADMIN, consent_note=note)
+    session.add(subscriber)
+    session.flush()
+    detail = f"consent source: {note}" if note else "confirmation requested"
+    record_consent(session, settings, hasher, now, subscriber, ConsentEventType.SUBSCRIBED,
+                   Source.ADMIN, detail=detail)
+    if note is None:
+        _throttle_allows(session, subscriber.email_hash or "", MailKind.CONFIRM, now)
+        _send_confirmation(provider, settings, clock, subscriber)
+    session.flush()
+    return subscriber
+
+
+def send_pending_confirmations(session: Session, provider: Provider, clock: Clock,
+                               settings: Settings, *, chunk: int = 1000) -> int:
+    """Mail a confirmation to every ``pending`` subscriber who never got one (after an import)."""
+    sent = 0
+    while True:
+        batch = list(session.scalars(
+            select(Subscriber)
+            .where(Subscriber.status == SubscriberStatus.PENDING,
+                   Subscriber.confirmation_sent_at.is_(None))
+            .order_by(Subscriber.id).limit(chunk)))
+        if not batch:
+            return sent
+        now = clock.now()
+        mails = [ServiceMail(
+            reference=f"confirm-{s.id}-{int(now.timestamp())}", email=s.email or "", name=s.name,
+            urls={"confirm_url": links.confirm_url(settings, make_token(
+                settings, clock, Purpose.CONFIRM, s.id, s.email_hash or ""))})
+            for s in batch]
+        results = send_service_mails(provider, settings, MailKind.CONFIRM, mails)
+        for subscriber, result in zip(batch, results, strict=True):
+            # A refused one is marked too, so a bad address does not block the rest forever.
+            subscriber.confirmation_sent_at = now
+            if result.status == "sent":
+                sent += 1
+        session.flush()
