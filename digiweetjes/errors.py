@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Only for the annotation: csv_import imports this module.
-    from digiweetjes.csv_import import ImportReport
+    from digiweetjes.subscribers.csv_import import ImportReport
 
 
 class DigiweetjesError(Exception):

@@ -6,9 +6,7 @@ The static archive writes its files at the paths named here (``issue_page``,
 
 from __future__ import annotations
 
-from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.tokens import Purpose, make_token
 
 #: The overview of the project calls, relative to the site root.
 PROJECTS_PAGE = "projectoproepen.html"
@@ -65,14 +63,3 @@ def unsubscribe_url(settings: Settings, token: str | None = None) -> str:
     """
     page = f"{settings.base_url}/uitschrijven"
     return page if token is None else f"{page}/{token}"
-
-
-def subscriber_links(settings: Settings, clock: Clock, subscriber_id: int,
-                     email_hash: str) -> dict[str, str]:
-    """Unsubscribe and preferences URLs of one subscriber, with fresh tokens."""
-    return {
-        "unsubscribe_url": unsubscribe_url(
-            settings, make_token(settings, clock, Purpose.UNSUBSCRIBE, subscriber_id, email_hash)),
-        "preferences_url": preferences_url(
-            settings, make_token(settings, clock, Purpose.PREFERENCES, subscriber_id, email_hash)),
-    }

@@ -14,13 +14,13 @@ from sqlalchemy import insert, select, update
 from digiweetjes.config import PROJECT_ROOT, Settings
 from digiweetjes.content.source import read_issue
 from digiweetjes.db import Database
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import Delivery, Subscriber, Suppression
 from digiweetjes.providers.base import Batch, Capabilities, IdempotencySupport, RecipientResult
 from digiweetjes.render import CompiledIssue, compile_issue
 from digiweetjes.render.placeholders import FillableTemplate
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import CampaignInfo
+from digiweetjes.subscribers.hashing import Hasher
 
 SAMPLE = PROJECT_ROOT / "issues" / "2026-12-05-overzicht-projectoproepen.md"
 #: Literal syntax of every provider's template language, put into the issue's body.

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import Settings
-from digiweetjes.csv_export import HEADERS, export_csv
-from digiweetjes.csv_import import import_csv
 from digiweetjes.db import Database
 from digiweetjes.subscribers import add_subscriber, erase, remove_subscriber
+from digiweetjes.subscribers.csv_export import HEADERS, export_csv
+from digiweetjes.subscribers.csv_import import import_csv
 from tests.helpers_subscribers import RecordingProvider
 
 

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import Settings
-from digiweetjes.csv_import import detect_delimiter, fold_header, import_csv
 from digiweetjes.db import Database
 from digiweetjes.errors import CsvImportError
 from digiweetjes.models import ConsentEvent, Subscriber
 from digiweetjes.subscribers import find_subscriber, remove_subscriber, send_pending_confirmations
+from digiweetjes.subscribers.csv_import import detect_delimiter, fold_header, import_csv
 from tests.helpers_subscribers import RecordingProvider
 
 GOOD_ROWS = [

@@ -174,7 +174,7 @@ def test_the_subregion_constraint_lists_the_subregions_of_the_region(settings) -
 
     from sqlalchemy import CheckConstraint
 
-    from digiweetjes.region_lookup import region
+    from digiweetjes.subscribers.places import region
 
     check = next(c for c in Subscriber.__table__.constraints
                  if isinstance(c, CheckConstraint) and "subregion" in str(c.sqltext))

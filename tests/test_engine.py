@@ -20,7 +20,6 @@ from digiweetjes.errors import (
     TransientProviderError,
     UncertainOutcomeError,
 )
-from digiweetjes.links import subscriber_links
 from digiweetjes.providers.base import Batch
 from digiweetjes.sending import campaigns, service
 from digiweetjes.sending.backoff import Backoff
@@ -30,7 +29,7 @@ from digiweetjes.sending.links import LinkSigner
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.ratelimit import RateLimiter
 from digiweetjes.sending.workers import new_worker_id
-from digiweetjes.tokens import Purpose, read_token
+from digiweetjes.subscribers.tokens import Purpose, read_token, subscriber_links
 from tests.sending_support import (
     ScriptedProvider,
     add_subscriber,

@@ -17,7 +17,12 @@ from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient
 from digiweetjes.providers.outbox import OutboxProvider
 from digiweetjes.providers.registry import get_provider
 from digiweetjes.render.placeholders import FillableTemplate, placeholder
-from digiweetjes.transactional import MailKind, ServiceMail, render_service_mail, send_service_mail
+from digiweetjes.subscribers.transactional import (
+    MailKind,
+    ServiceMail,
+    render_service_mail,
+    send_service_mail,
+)
 
 
 def _content(**overrides) -> BatchContent:

@@ -11,9 +11,7 @@ from sqlalchemy import func, select, text
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import Settings
 from digiweetjes.db import Database
-from digiweetjes.emails import InvalidEmailError, normalize_email
 from digiweetjes.errors import SubscriberError, SuppressedError, TokenError
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import ConsentEvent, MailThrottle, Subscriber, Suppression
 from digiweetjes.subscribers import (
     UNCHANGED,
@@ -34,7 +32,9 @@ from digiweetjes.subscribers import (
     unsubscribe,
     update_preferences,
 )
-from digiweetjes.tokens import Purpose, make_token
+from digiweetjes.subscribers.emails import InvalidEmailError, normalize_email
+from digiweetjes.subscribers.hashing import Hasher
+from digiweetjes.subscribers.tokens import Purpose, make_token
 from tests.helpers_subscribers import RecordingProvider, link_token
 
 EMAIL = "Jan.Peeters@Voorbeeld.BE"

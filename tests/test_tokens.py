@@ -7,8 +7,8 @@ import pytest
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import ConfigError, TokenError
-from digiweetjes.links import confirm_url, preferences_url, subscriber_links, unsubscribe_url
-from digiweetjes.tokens import Purpose, make_token, read_token
+from digiweetjes.links import confirm_url, preferences_url, unsubscribe_url
+from digiweetjes.subscribers.tokens import Purpose, make_token, read_token, subscriber_links
 
 HASH = "ab" * 32
 
@@ -120,7 +120,7 @@ def test_links_are_built_in_one_place(settings: Settings, clock: FixedClock) -> 
 
 def test_token_signer_matches_the_serializer_and_reads_either_form(settings: Settings,
                                                                   clock: FixedClock) -> None:
-    from digiweetjes.tokens import TokenSigner, _serializer
+    from digiweetjes.subscribers.tokens import TokenSigner, _serializer
 
     signer = TokenSigner(settings)
     issued = int(clock.now().timestamp())

@@ -60,7 +60,7 @@ def _clock() -> SystemClock:
 
 
 def _municipality(settings: Settings, value: str | None) -> str | None:
-    from digiweetjes.region_lookup import municipality_and_subregion
+    from digiweetjes.subscribers.places import municipality_and_subregion
 
     return municipality_and_subregion(settings, value)[0] if value else None
 
@@ -145,7 +145,7 @@ def list_(status: str | None, municipality: str | None, subregion: str | None,
 
 def _topic(value: str) -> str:
     from digiweetjes.errors import SubscriberError
-    from digiweetjes.topics import TOPICS, canonical_topic
+    from digiweetjes.subscribers.topics import TOPICS, canonical_topic
 
     topic = canonical_topic(value)
     if topic is None:
@@ -216,7 +216,7 @@ def remove(email: str) -> None:
               help="Import the valid rows even when some are rejected (default: none).")
 def import_(file: Path, consent_source: str | None, dry_run: bool, skip_invalid: bool) -> None:
     """Import a CSV file (Excel ';' or ',' ; UTF-8, UTF-8 with BOM or Windows-1252)."""
-    from digiweetjes.csv_import import import_csv
+    from digiweetjes.subscribers.csv_import import import_csv
 
     settings = _settings()
     with _session(settings) as session:
@@ -272,7 +272,7 @@ def send_confirmations() -> None:
 def export(file: Path, status: str | None, municipality: str | None, subregion: str | None,
            topic: str | None) -> None:
     """Write a CSV for Excel (UTF-8 with BOM, ';'); FILE '-' writes to standard output."""
-    from digiweetjes.csv_export import export_csv
+    from digiweetjes.subscribers.csv_export import export_csv
 
     settings = _settings()
     municipality = _municipality(settings, municipality)
@@ -349,8 +349,8 @@ def purge_pending(days: int) -> None:
 @subscribers.command("stats")
 def stats() -> None:
     """Counts by status, and by municipality and Digibank subregion."""
-    from digiweetjes.region_lookup import region
     from digiweetjes.subscribers import list_stats
+    from digiweetjes.subscribers.places import region
 
     settings = _settings()
     with _session(settings) as session:

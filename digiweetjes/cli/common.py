@@ -34,7 +34,7 @@ class SubregionChoice(click.Choice):
 
     @property
     def choices(self) -> tuple[str, ...]:  # type: ignore[override]
-        from digiweetjes.region_lookup import region
+        from digiweetjes.subscribers.places import region
 
         return region(load_settings()).subregion_ids
 

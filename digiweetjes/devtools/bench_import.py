@@ -42,8 +42,8 @@ def generate_csv(path: Path, rows: int, *, seed: int = 2026) -> None:
 def _worker(csv_path: str, database_url: str, root: str) -> None:
     from digiweetjes.clock import SystemClock
     from digiweetjes.config import PROJECT_ROOT, Secret, Settings
-    from digiweetjes.csv_import import import_csv
     from digiweetjes.db import Database
+    from digiweetjes.subscribers.csv_import import import_csv
 
     settings = Settings(root=Path(root), issues_dir=PROJECT_ROOT / "issues",
                         database_url=database_url,

@@ -155,11 +155,11 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     """
     from digiweetjes.content.source import read_issue
     from digiweetjes.devtools.synthetic import places, synthetic_email
-    from digiweetjes.hashing import Hasher
     from digiweetjes.providers.base import Batch, Recipient
     from digiweetjes.render import RecipientData, compile_issue
     from digiweetjes.sending.engine import batch_content
     from digiweetjes.sending.links import LinkSigner
+    from digiweetjes.subscribers.hashing import Hasher
 
     settings = _settings("sqlite://")
     compiled = compile_issue(read_issue(settings.issues_dir, SAMPLE), settings)

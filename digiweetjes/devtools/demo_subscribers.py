@@ -8,9 +8,9 @@ from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.errors import ProviderError
 from digiweetjes.providers.base import Batch, Capabilities, RecipientResult
-from digiweetjes.region_lookup import region
 from digiweetjes.subscribers import add_subscriber, find_subscriber
-from digiweetjes.topics import TOPICS
+from digiweetjes.subscribers.places import region
+from digiweetjes.subscribers.topics import TOPICS
 
 DEMO_COUNT = 40
 DEMO_DOMAIN = "example.org"  # reserved for documentation (RFC 2606): never a real mailbox

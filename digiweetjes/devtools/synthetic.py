@@ -8,9 +8,9 @@ from sqlalchemy import insert
 
 from digiweetjes.config import Settings
 from digiweetjes.db import Database
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import Subscriber
-from digiweetjes.region_lookup import region
+from digiweetjes.subscribers.hashing import Hasher
+from digiweetjes.subscribers.places import region
 
 #: (municipality, subregion id) of a synthetic reader.
 Place = tuple[str | None, str | None]

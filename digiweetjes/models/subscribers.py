@@ -134,7 +134,7 @@ class Subscriber(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     municipality: Mapped[str | None] = mapped_column(String(40))
     subregion: Mapped[str | None] = mapped_column(String(20))
-    #: Topic ids (see ``digiweetjes.topics``); empty means every topic.
+    #: Topic ids (see ``digiweetjes.subscribers.topics``); empty means every topic.
     topics: Mapped[list[str]] = mapped_column(TopicList, default=list, nullable=False)
     language: Mapped[str] = mapped_column(String(10), default="nl-BE", nullable=False)
     # Indexed through (status, municipality) and (status, subregion): audiences filter on both.

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from digiweetjes.config import Settings
 from digiweetjes.links import preferences_url, unsubscribe_url
-from digiweetjes.tokens import Purpose, TokenSigner
+from digiweetjes.subscribers.tokens import Purpose, TokenSigner
 
 
 class LinkSigner:

@@ -19,7 +19,6 @@ from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
 from digiweetjes.content.source import read_issue, resolve_draft
 from digiweetjes.db import Database
-from digiweetjes.emails import normalize_email
 from digiweetjes.errors import ProviderError, SendingError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.providers.base import Batch, Provider, Recipient, RecipientResult
@@ -33,6 +32,7 @@ from digiweetjes.sending.processes import StopFlag
 from digiweetjes.sending.progress import Progress
 from digiweetjes.sending.redaction import Redactor
 from digiweetjes.sending.summary import SendSummary
+from digiweetjes.subscribers.emails import normalize_email
 
 TEST_SUBJECT_PREFIX = "[TEST] "
 

@@ -24,8 +24,8 @@ from digiweetjes.content.drafts import Draft
 from digiweetjes.content.source import read_issue
 from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
 from digiweetjes.links import preferences_url, unsubscribe_url
-from digiweetjes.region_lookup import region
 from digiweetjes.render import CompiledIssue, RecipientData, compile_issue, personalize, templating
+from digiweetjes.subscribers.places import region
 
 DEMO_NAME = "Voorbeeld Lezer"
 DEMO_EMAIL = "voorbeeld.lezer@example.be"

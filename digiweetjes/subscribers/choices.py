@@ -8,9 +8,7 @@ from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.emails import email_key
 from digiweetjes.errors import SubscriberError
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import (
     ConsentEventType,
     Source,
@@ -18,17 +16,19 @@ from digiweetjes.models import (
     SubscriberStatus,
     SuppressionReason,
 )
-from digiweetjes.region_lookup import municipality_and_subregion
 from digiweetjes.subscribers.cleaning import clean_name
 from digiweetjes.subscribers.consent import record_consent, suppress
+from digiweetjes.subscribers.emails import email_key
+from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.lookup import (
     find_subscriber,
     get_subscriber,
     lookup_email,
     subscriber_for_claims,
 )
-from digiweetjes.tokens import Purpose, read_token
-from digiweetjes.topics import parse_topics
+from digiweetjes.subscribers.places import municipality_and_subregion
+from digiweetjes.subscribers.tokens import Purpose, read_token
+from digiweetjes.subscribers.topics import parse_topics
 
 
 class _Unchanged:

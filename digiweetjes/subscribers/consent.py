@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from digiweetjes.config import Settings
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import (
     ConsentEvent,
     ConsentEventType,
@@ -16,6 +15,7 @@ from digiweetjes.models import (
     Suppression,
     SuppressionReason,
 )
+from digiweetjes.subscribers.hashing import Hasher
 
 
 def record_consent(session: Session, settings: Settings, hasher: Hasher, now: datetime,

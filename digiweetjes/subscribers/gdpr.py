@@ -11,8 +11,6 @@ from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.emails import email_key
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import (
     ConsentEvent,
     ConsentEventType,
@@ -24,8 +22,10 @@ from digiweetjes.models import (
     SuppressionReason,
 )
 from digiweetjes.subscribers.consent import suppress
+from digiweetjes.subscribers.emails import email_key
+from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.lookup import lookup_email
-from digiweetjes.transactional import PENDING_RETENTION_DAYS
+from digiweetjes.subscribers.transactional import PENDING_RETENTION_DAYS
 
 PENDING_RETENTION = timedelta(days=PENDING_RETENTION_DAYS)
 

@@ -7,11 +7,11 @@ from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.emails import email_key, normalize_email
 from digiweetjes.errors import SubscriberError, TokenError
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import Subscriber, Suppression
-from digiweetjes.tokens import Purpose, TokenClaims, read_token
+from digiweetjes.subscribers.emails import email_key, normalize_email
+from digiweetjes.subscribers.hashing import Hasher
+from digiweetjes.subscribers.tokens import Purpose, TokenClaims, read_token
 
 
 def lookup_email(session: Session, email: str) -> tuple[str, Subscriber | None]:

@@ -20,9 +20,7 @@ from sqlalchemy.orm import Session
 from digiweetjes import links
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.emails import email_key
 from digiweetjes.errors import SubscriberError, SuppressedError, TokenError
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import (
     ConsentEventType,
     MailThrottle,
@@ -32,13 +30,20 @@ from digiweetjes.models import (
     Suppression,
 )
 from digiweetjes.providers.base import Provider
-from digiweetjes.region_lookup import municipality_and_subregion
 from digiweetjes.subscribers.cleaning import check_language, clean_consent_note, clean_name
 from digiweetjes.subscribers.consent import record_consent
+from digiweetjes.subscribers.emails import email_key
+from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.lookup import lookup_email, subscriber_for_claims
-from digiweetjes.tokens import Purpose, make_token, read_token
-from digiweetjes.topics import parse_topics
-from digiweetjes.transactional import MailKind, ServiceMail, send_service_mail, send_service_mails
+from digiweetjes.subscribers.places import municipality_and_subregion
+from digiweetjes.subscribers.tokens import Purpose, make_token, read_token, subscriber_links
+from digiweetjes.subscribers.topics import parse_topics
+from digiweetjes.subscribers.transactional import (
+    MailKind,
+    ServiceMail,
+    send_service_mail,
+    send_service_mails,
+)
 
 MAIL_THROTTLE = timedelta(hours=1)
 OPTED_OUT = (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED,
@@ -71,7 +76,7 @@ def _send_confirmation(provider: Provider, settings: Settings, clock: Clock,
 def _send_already_subscribed(provider: Provider, settings: Settings, clock: Clock,
                              subscriber: Subscriber) -> None:
     assert subscriber.email and subscriber.email_hash
-    urls = links.subscriber_links(settings, clock, subscriber.id, subscriber.email_hash)
+    urls = subscriber_links(settings, clock, subscriber.id, subscriber.email_hash)
     send_service_mail(provider, settings, MailKind.ALREADY_SUBSCRIBED, ServiceMail(
         reference=f"already-{subscriber.id}-{int(clock.now().timestamp())}",
         email=subscriber.email, name=subscriber.name, urls=urls))

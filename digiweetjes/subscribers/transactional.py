@@ -19,7 +19,7 @@ from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient,
 from digiweetjes.render import mjml_to_html
 from digiweetjes.render.placeholders import FillableTemplate, placeholder
 from digiweetjes.render.templating import render_template
-from digiweetjes.tokens import CONFIRM_LIFETIME
+from digiweetjes.subscribers.tokens import CONFIRM_LIFETIME
 
 PENDING_RETENTION_DAYS = 30
 ORGANISATION = "Werkkracht10"

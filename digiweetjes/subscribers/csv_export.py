@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from digiweetjes.config import TIMEZONE
 from digiweetjes.models import Subscriber, SubscriberStatus
 from digiweetjes.subscribers import subscriber_query
-from digiweetjes.topics import TOPICS
+from digiweetjes.subscribers.topics import TOPICS
 
 HEADERS = ("E-mailadres", "Naam", "Gemeente", "Subregio", "Interesses", "Taal", "Status",
            "Bron", "Toestemming", "Ingeschreven op", "Bevestigd op", "Uitgeschreven op")

@@ -21,7 +21,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.errors import TokenError
-from digiweetjes.hashing import derive_key
+from digiweetjes.links import preferences_url, unsubscribe_url
+from digiweetjes.subscribers.hashing import derive_key
 
 CONFIRM_LIFETIME = timedelta(days=7)
 _HASH_PREFIX = 16
@@ -142,3 +143,14 @@ def read_token(settings: Settings, clock: Clock, token: str, purpose: Purpose) -
             f"valid for {lifetime.days} days; subscribe again to get a new link"
         )
     return claims
+
+
+def subscriber_links(settings: Settings, clock: Clock, subscriber_id: int,
+                     email_hash: str) -> dict[str, str]:
+    """Unsubscribe and preferences URLs of one subscriber, with fresh tokens."""
+    return {
+        "unsubscribe_url": unsubscribe_url(
+            settings, make_token(settings, clock, Purpose.UNSUBSCRIBE, subscriber_id, email_hash)),
+        "preferences_url": preferences_url(
+            settings, make_token(settings, clock, Purpose.PREFERENCES, subscriber_id, email_hash)),
+    }

@@ -23,9 +23,7 @@ from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.emails import email_key, normalize_email
 from digiweetjes.errors import CsvImportError, SubscriberError
-from digiweetjes.hashing import Hasher
 from digiweetjes.models import (
     ConsentEvent,
     ConsentEventType,
@@ -33,9 +31,11 @@ from digiweetjes.models import (
     Subscriber,
     SubscriberStatus,
 )
-from digiweetjes.region_lookup import region
 from digiweetjes.subscribers import clean_consent_note, clean_name
-from digiweetjes.topics import parse_topics
+from digiweetjes.subscribers.emails import email_key, normalize_email
+from digiweetjes.subscribers.hashing import Hasher
+from digiweetjes.subscribers.places import region
+from digiweetjes.subscribers.topics import parse_topics
 
 CHUNK_SIZE = 1000
 MAX_LISTED_PROBLEMS = 1000
