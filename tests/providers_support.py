@@ -11,7 +11,7 @@ from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.placeholders import placeholder as P
 from digiweetjes.providers.base import Batch, BatchContent, Recipient
 from digiweetjes.providers.brevo import BrevoProvider
-from digiweetjes.providers.common import HttpProvider
+from digiweetjes.providers.http import HttpProvider
 from digiweetjes.providers.mailgun import MailgunProvider
 from digiweetjes.providers.mailjet import MailjetProvider
 from digiweetjes.providers.postmark import PostmarkProvider

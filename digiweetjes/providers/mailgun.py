@@ -33,16 +33,13 @@ from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import ConfigError
 from digiweetjes.placeholders import FillableTemplate
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
-from digiweetjes.providers.common import (
+from digiweetjes.providers.http import HttpProvider, basic_auth, option, secret_option
+from digiweetjes.providers.messages import (
     ONE_CLICK,
     REFERENCE_HEADER,
-    HttpProvider,
-    basic_auth,
     encode_multipart,
     format_address,
     list_unsubscribe,
-    option,
-    secret_option,
 )
 
 HOSTS = {"us": "https://api.mailgun.net", "eu": "https://api.eu.mailgun.net"}

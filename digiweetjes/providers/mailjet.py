@@ -32,13 +32,8 @@ from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
 from digiweetjes.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
-from digiweetjes.providers.common import (
-    HttpProvider,
-    basic_auth,
-    message_headers,
-    option,
-    secret_option,
-)
+from digiweetjes.providers.http import HttpProvider, basic_auth, option, secret_option
+from digiweetjes.providers.messages import message_headers
 
 _DELIMITERS = re.compile(
     r"\{\{|\}\}|\{%|%\}|\{" + PLACEHOLDER_OPEN + "|" + PLACEHOLDER_CLOSE + r"\}")
