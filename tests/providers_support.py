@@ -9,7 +9,7 @@ import httpx
 from digiweetjes.config import Secret
 from digiweetjes.providers.base import Batch, BatchContent, Recipient
 from digiweetjes.providers.brevo import BrevoProvider
-from digiweetjes.providers.common import HttpProvider
+from digiweetjes.providers.http import HttpProvider
 from digiweetjes.providers.mailgun import MailgunProvider
 from digiweetjes.providers.mailjet import MailjetProvider
 from digiweetjes.providers.postmark import PostmarkProvider

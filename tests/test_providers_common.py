@@ -20,17 +20,16 @@ from digiweetjes.errors import (
 from digiweetjes.providers import brevo, mailgun
 from digiweetjes.providers.base import Batch, Provider
 from digiweetjes.providers.brevo import BrevoProvider
-from digiweetjes.providers.common import (
+from digiweetjes.providers.http import rate_limit_state, retry_after_seconds
+from digiweetjes.providers.mailgun import MailgunProvider
+from digiweetjes.providers.mailjet import MailjetProvider
+from digiweetjes.providers.messages import (
     chunked,
     decode_tag_value,
     encode_multipart,
     format_address,
-    rate_limit_state,
-    retry_after_seconds,
     safe_tag_value,
 )
-from digiweetjes.providers.mailgun import MailgunProvider
-from digiweetjes.providers.mailjet import MailjetProvider
 from digiweetjes.providers.postmark import PostmarkProvider
 from digiweetjes.providers.resend import ResendProvider
 from digiweetjes.providers.sendgrid import SendGridProvider

@@ -10,8 +10,8 @@ import pytest
 
 from digiweetjes.config import Secret
 from digiweetjes.errors import ConfigError, PermanentProviderError
-from digiweetjes.providers.common import basic_auth
 from digiweetjes.providers.fake_server.engines import render_mailgun
+from digiweetjes.providers.http import basic_auth
 from digiweetjes.providers.mailgun import MailgunProvider, escape_literal
 from tests.providers_support import KEY, TRICKY, batch, mock
 

@@ -9,7 +9,7 @@ import pytest
 
 from digiweetjes.config import Secret
 from digiweetjes.errors import PermanentProviderError, TransientProviderError
-from digiweetjes.providers.common import decode_tag_value
+from digiweetjes.providers.messages import decode_tag_value
 from digiweetjes.providers.resend import ResendProvider, idempotency_header
 from tests.providers_support import KEY, batch, mock, recipient
 from tests.spec_support import openapi_validator

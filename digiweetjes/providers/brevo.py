@@ -41,12 +41,8 @@ from digiweetjes.providers.base import (
     Recipient,
     RecipientResult,
 )
-from digiweetjes.providers.common import (
-    ONE_CLICK,
-    REFERENCE_HEADER,
-    ApiKeyProvider,
-    list_unsubscribe_mailto,
-)
+from digiweetjes.providers.http import ApiKeyProvider
+from digiweetjes.providers.messages import ONE_CLICK, REFERENCE_HEADER, list_unsubscribe_mailto
 from digiweetjes.render.placeholders import FillableTemplate
 
 _OPENER = re.compile(r"\{(?=[{%#]|\Z)")

@@ -32,16 +32,13 @@ import httpx
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import ConfigError
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
-from digiweetjes.providers.common import (
+from digiweetjes.providers.http import HttpProvider, basic_auth, option, secret_option
+from digiweetjes.providers.messages import (
     ONE_CLICK,
     REFERENCE_HEADER,
-    HttpProvider,
-    basic_auth,
     encode_multipart,
     format_address,
     list_unsubscribe,
-    option,
-    secret_option,
 )
 from digiweetjes.render.placeholders import FillableTemplate
 

@@ -31,13 +31,8 @@ import httpx
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
-from digiweetjes.providers.common import (
-    HttpProvider,
-    basic_auth,
-    message_headers,
-    option,
-    secret_option,
-)
+from digiweetjes.providers.http import HttpProvider, basic_auth, option, secret_option
+from digiweetjes.providers.messages import message_headers
 from digiweetjes.render.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
 
 _DELIMITERS = re.compile(

@@ -18,13 +18,8 @@ import httpx
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
-from digiweetjes.providers.common import (
-    HttpProvider,
-    format_address,
-    message_headers,
-    option,
-    secret_option,
-)
+from digiweetjes.providers.http import HttpProvider, option, secret_option
+from digiweetjes.providers.messages import format_address, message_headers
 
 
 class PostmarkProvider(HttpProvider):

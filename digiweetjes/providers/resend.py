@@ -2,7 +2,7 @@
 
 Resend has no per-recipient variables, so each email is personalized client-side (one full HTML
 body per recipient) and content arrives verbatim. Tags carry the issue and the reference, in the
-only characters Resend allows (``providers.common.safe_tag_value``, reversible). The batch is
+only characters Resend allows (``providers.messages.safe_tag_value``, reversible). The batch is
 strict by default: one invalid email refuses the whole request (422). Answer: ``{"data":
 [{"id"}...]}`` in order.
 
@@ -29,13 +29,8 @@ from digiweetjes.providers.base import (
     Recipient,
     RecipientResult,
 )
-from digiweetjes.providers.common import (
-    ApiKeyProvider,
-    format_address,
-    message_headers,
-    retry_after_seconds,
-    safe_tag_value,
-)
+from digiweetjes.providers.http import ApiKeyProvider, retry_after_seconds
+from digiweetjes.providers.messages import format_address, message_headers, safe_tag_value
 
 
 def idempotency_header(key: str) -> str:

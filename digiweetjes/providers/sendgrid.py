@@ -27,12 +27,8 @@ import httpx
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import ConfigError
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
-from digiweetjes.providers.common import (
-    HttpProvider,
-    message_headers,
-    option,
-    secret_option,
-)
+from digiweetjes.providers.http import HttpProvider, option, secret_option
+from digiweetjes.providers.messages import message_headers
 
 HOSTS = {"us": "https://api.sendgrid.com", "eu": "https://api.eu.sendgrid.com"}
 

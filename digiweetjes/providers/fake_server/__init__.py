@@ -13,7 +13,8 @@ or as a separate process (benchmarks, so its cost is not the sender's)::
         FakeProviderControl(fake.url).set_faults(error_5xx_rate=0.1, seed=7)
 
 The command prints ``listening on http://127.0.0.1:PORT`` once bound. See ``server`` for the
-control API and ``apis`` for what each provider's dialect checks and answers.
+control API, ``apis`` for the six provider dialects (each in ``whole_request_dialects`` or
+``per_message_dialects``: what it checks and answers) and ``dialect`` for what they share.
 """
 
 from __future__ import annotations
