@@ -14,9 +14,9 @@ from digiweetjes.cli import cli, main
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import PROJECT_ROOT, Secret, Settings
 from digiweetjes.db import Database
+from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
 from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.models import Campaign
-from digiweetjes.providers.fake_server import FakeProviderServer, Faults
 
 ISSUE = "2026-12-05-overzicht-projectoproepen"
 SECRET_KEY = "cli-test-secret-key-abcdefghijkl"

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import PROJECT_ROOT, Secret, Settings
 from digiweetjes.db import Database
+from digiweetjes.devtools.fake_provider import FakeProviderControl, fake_provider_subprocess
 from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.models import Delivery, Subscriber
-from digiweetjes.providers.fake_server import FakeProviderControl, fake_provider_subprocess
 
 N = 3000
 KILL_AT = (250, 1100, 2100)

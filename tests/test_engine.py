@@ -25,9 +25,9 @@ from digiweetjes.sending import campaigns, service
 from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.engine import SendEngine
 from digiweetjes.sending.ledger import Ledger
-from digiweetjes.sending.links import LinkSigner
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.ratelimit import RateLimiter
+from digiweetjes.sending.recipient_links import LinkSigner
 from digiweetjes.sending.workers import new_worker_id
 from digiweetjes.subscribers.tokens import Purpose, read_token, subscriber_links
 from tests.sending_support import (

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from digiweetjes.providers.fake_server import (
+from digiweetjes.devtools.fake_provider import (
     FakeProviderControl,
     FakeProviderServer,
     Faults,
     fake_provider_subprocess,
 )
-from digiweetjes.providers.fake_server.engines import (
+from digiweetjes.devtools.fake_provider.engines import (
     TemplateError,
     render_brevo,
     render_mailgun,

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from digiweetjes.cli.sending_text import status_lines, summary_lines
 from digiweetjes.clock import SystemClock
 from digiweetjes.db import Database
+from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
 from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.models import Delivery, Subscriber
-from digiweetjes.providers.fake_server import FakeProviderServer, Faults
 from digiweetjes.sending import service
 from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.engine import SendEngine

@@ -8,8 +8,8 @@ import uuid
 import httpx
 
 from digiweetjes.config import Secret
+from digiweetjes.devtools.fake_provider.engines import render_brevo
 from digiweetjes.providers.brevo import BrevoProvider, escape_literal, idempotency_uuid
-from digiweetjes.providers.fake_server.engines import render_brevo
 from tests.providers_support import KEY, TRICKY, batch, mock
 
 

@@ -9,12 +9,12 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
 from digiweetjes.errors import (
     PermanentProviderError,
     TransientProviderError,
     UncertainOutcomeError,
 )
-from digiweetjes.providers.fake_server import FakeProviderServer, Faults
 from tests.providers_support import FACTORIES, KEY, batch
 
 NAMES = sorted(FACTORIES)

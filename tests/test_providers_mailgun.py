@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from digiweetjes.config import Secret
+from digiweetjes.devtools.fake_provider.engines import render_mailgun
 from digiweetjes.errors import ConfigError, PermanentProviderError
-from digiweetjes.providers.fake_server.engines import render_mailgun
 from digiweetjes.providers.http import basic_auth
 from digiweetjes.providers.mailgun import MailgunProvider, escape_literal
 from tests.providers_support import KEY, TRICKY, batch, mock

@@ -7,7 +7,7 @@ import json
 import httpx
 
 from digiweetjes.config import Secret
-from digiweetjes.providers.fake_server.engines import render_mailjet
+from digiweetjes.devtools.fake_provider.engines import render_mailjet
 from digiweetjes.providers.http import basic_auth
 from digiweetjes.providers.mailjet import MailjetProvider, needs_client_side
 from tests.providers_support import KEY, KEY2, batch, content, mock

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from digiweetjes.config import Secret
+from digiweetjes.devtools.fake_provider.engines import render_sendgrid
 from digiweetjes.errors import PermanentProviderError, TransientProviderError
 from digiweetjes.providers.base import Batch, BatchContent
-from digiweetjes.providers.fake_server.engines import render_sendgrid
 from digiweetjes.providers.sendgrid import SendGridProvider
 from digiweetjes.render.placeholders import FillableTemplate, placeholder
 from tests.providers_support import KEY, batch, content, mock, recipient

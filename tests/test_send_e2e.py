@@ -10,12 +10,12 @@ from digiweetjes.cli.sending_text import summary_lines
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import Secret
 from digiweetjes.db import Database
+from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
 from digiweetjes.models import Delivery, Subscriber
-from digiweetjes.providers.fake_server import FakeProviderServer, Faults
 from digiweetjes.render import RecipientData
 from digiweetjes.sending.engine import SendEngine
-from digiweetjes.sending.links import LinkSigner
 from digiweetjes.sending.options import SendOptions
+from digiweetjes.sending.recipient_links import LinkSigner
 from tests.providers_support import FACTORIES, KEY
 from tests.sending_support import TRICKY, add_subscriber, freeze, sample_issue
 

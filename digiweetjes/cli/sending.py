@@ -50,7 +50,7 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
                           reject_pattern: str | None, seed: int | None, keep_bodies: bool,
                           record: Path | None) -> None:
     """Run a fake of the six providers' sending APIs on loopback (control API under /_fake/)."""
-    from digiweetjes.providers.fake_server import FakeProviderServer, Faults
+    from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
 
     faults = Faults(seed=seed, latency_ms=latency_ms, error_5xx_rate=error_5xx_rate,
                     rate_limit_rate=rate_limit_rate, timeout_after_rate=timeout_rate,

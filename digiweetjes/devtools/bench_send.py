@@ -158,7 +158,7 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     from digiweetjes.providers.base import Batch, Recipient
     from digiweetjes.render import RecipientData, compile_issue
     from digiweetjes.sending.engine import batch_content
-    from digiweetjes.sending.links import LinkSigner
+    from digiweetjes.sending.recipient_links import LinkSigner
     from digiweetjes.subscribers.hashing import Hasher
 
     settings = _settings("sqlite://")
@@ -223,7 +223,7 @@ def run_send_benchmark(*, recipients: int = 100_000, million: bool = True,
                        concurrency: int = 4, processes: int = 2,
                        latency_ms: float = LATENCY_MS) -> Iterator[str]:
     """Run every send measurement, yielding report lines as they come."""
-    from digiweetjes.providers.fake_server import FakeProviderControl, fake_provider_subprocess
+    from digiweetjes.devtools.fake_provider import FakeProviderControl, fake_provider_subprocess
 
     yield (f"send benchmark: fake provider in a subprocess, {latency_ms:.0f} ms a request, "
            f"SQLite ledger, {processes} sending process(es) × {concurrency} requests in "

@@ -41,12 +41,12 @@ from digiweetjes.sending import campaigns
 from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.campaigns import CampaignInfo
 from digiweetjes.sending.ledger import ClaimedBatch, ClaimedRow, Ledger
-from digiweetjes.sending.links import LinkSigner
 from digiweetjes.sending.memory import tame_allocator
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.processes import StopFlag, WorkerFactory, run_in_processes
 from digiweetjes.sending.progress import Progress
 from digiweetjes.sending.ratelimit import RateLimiter
+from digiweetjes.sending.recipient_links import LinkSigner
 from digiweetjes.sending.redaction import Redactor
 from digiweetjes.sending.summary import SendSummary, WorkReport
 from digiweetjes.sending.workers import new_worker_id, worker_is_dead

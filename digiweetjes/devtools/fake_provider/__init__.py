@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from digiweetjes.providers.fake_server.server import (
+from digiweetjes.devtools.fake_provider.server import (
     FAULT_KINDS,
     FakeHTTPServer,
     FakeProviderApp,

@@ -11,8 +11,8 @@ import time
 import uuid
 from collections.abc import Mapping
 
-from digiweetjes.providers.fake_server import engines
-from digiweetjes.providers.fake_server.dialect import (
+from digiweetjes.devtools.fake_provider import engines
+from digiweetjes.devtools.fake_provider.dialect import (
     Answer,
     Api,
     Delivery,

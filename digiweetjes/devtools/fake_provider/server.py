@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from digiweetjes.providers.fake_server.apis import api_for
-from digiweetjes.providers.fake_server.dialect import Answer, Api, ApiError, Delivery
+from digiweetjes.devtools.fake_provider.apis import api_for
+from digiweetjes.devtools.fake_provider.dialect import Answer, Api, ApiError, Delivery
 
 log = logging.getLogger("digiweetjes.fake_provider")
 

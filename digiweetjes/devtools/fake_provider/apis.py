@@ -7,9 +7,9 @@ answer per message (``per_message_dialects``). What a dialect is made of is in `
 
 from __future__ import annotations
 
-from digiweetjes.providers.fake_server.dialect import Api
-from digiweetjes.providers.fake_server.per_message_dialects import Mailjet, Postmark
-from digiweetjes.providers.fake_server.whole_request_dialects import (
+from digiweetjes.devtools.fake_provider.dialect import Api
+from digiweetjes.devtools.fake_provider.per_message_dialects import Mailjet, Postmark
+from digiweetjes.devtools.fake_provider.whole_request_dialects import (
     Brevo,
     Mailgun,
     Resend,
