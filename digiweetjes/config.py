@@ -20,6 +20,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECRET_FILE = ".digiweetjes-secret"
 #: The region's time zone: the default of ``Settings.timezone``, and the zone of the dates and
 #: times editors write in drafts (read without settings, so always this one).
+#: The editors' project-status data, in the issues folder.
+PROJECTS_FILE = "projects.yaml"
 TIMEZONE = "Europe/Brussels"
 BRUSSELS = ZoneInfo(TIMEZONE)
 
@@ -101,7 +103,7 @@ class Settings:
     @property
     def projects_path(self) -> Path:
         """The editors' projects.yaml: project-status data and the region."""
-        return self.issues_dir / "projects.yaml"
+        return self.issues_dir / PROJECTS_FILE
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests, CLI overrides)."""

@@ -9,10 +9,10 @@ from datetime import timedelta
 from digiweetjes.providers.base import (
     Batch,
     Capabilities,
-    IdempotencySupport,
     Recipient,
     RecipientResult,
 )
+from tests.sending_support import fake_capabilities
 
 
 @dataclass
@@ -38,10 +38,7 @@ class RecordingProvider:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(
-            server_side_personalization=False, max_batch=self.max_batch,
-            idempotency=None if self.idempotency_window is None
-            else IdempotencySupport("header", "Idempotency-Key", self.idempotency_window))
+        return fake_capabilities(self.max_batch, self.idempotency_window)
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         self.batches.append(batch)

@@ -94,6 +94,14 @@ def rows(db: Database, campaign_id: int) -> list[Delivery]:
                                     .order_by(Delivery.id)))
 
 
+def fake_capabilities(max_batch: int, idempotency_window: timedelta | None) -> Capabilities:
+    """What a test provider declares: client-side personalization, an optional key window."""
+    return Capabilities(
+        server_side_personalization=False, max_batch=max_batch,
+        idempotency=None if idempotency_window is None
+        else IdempotencySupport("header", "Idempotency-Key", idempotency_window))
+
+
 @dataclass
 class ScriptedProvider:
     """A provider whose answers follow a script: each entry an exception to raise or None (ok).
@@ -116,10 +124,7 @@ class ScriptedProvider:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(
-            server_side_personalization=False, max_batch=self.max_batch,
-            idempotency=None if self.idempotency_window is None
-            else IdempotencySupport("header", "Idempotency-Key", self.idempotency_window))
+        return fake_capabilities(self.max_batch, self.idempotency_window)
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         with self.lock:

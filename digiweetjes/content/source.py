@@ -15,12 +15,12 @@ from pathlib import Path
 
 import yaml
 
+from digiweetjes.config import PROJECTS_FILE
 from digiweetjes.content import display_path
 from digiweetjes.content.drafts import DRAFT_NAME, Draft, load_draft, split_front_matter
 from digiweetjes.content.projects import ProjectData, load_projects
 from digiweetjes.errors import ContentError
 
-PROJECTS_FILE = "projects.yaml"
 APPROVED = "approved"
 
 
