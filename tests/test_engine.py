@@ -419,3 +419,27 @@ def test_database_errors_while_recording_are_retried_and_the_outcome_kept(
     monkeypatch.setattr(Ledger, "record", record)
     summary = _engine(db, settings, clock, provider).run(campaign)
     assert summary.done and summary.counts["sent"] == 10 and len(provider.batches) == 1
+
+
+def test_a_database_gone_in_every_sending_process_is_said_once(db, settings, clock,
+                                                               monkeypatch) -> None:
+    from digiweetjes.db import Database
+
+    provider, campaign = _setup(db, settings, clock, n=20)
+    _failing_claims(monkeypatch, None)  # forked children inherit the failing claim
+    options = SendOptions(concurrency=2, processes=2, database_attempts=3,
+                          backoff=Backoff(base=0.01, cap=0.01))
+    compiled = sample_issue(settings)
+
+    def engine_of_another_process(*, stop, share):
+        return SendEngine(Database(db.url), ScriptedProvider(), compiled, settings, clock,
+                          options, stop=stop, share=share)
+
+    engine = SendEngine(db, provider, compiled, settings, clock, options,
+                        engine_factory=engine_of_another_process)
+    with pytest.raises(SendingError) as stopped:
+        engine.run(campaign)
+    message = str(stopped.value)
+    assert message.startswith("verzenden gestopt: de databank gaf 3 keer na elkaar een fout")
+    assert message.count("verzenden gestopt") == 1 and "Error" not in message
+    assert campaigns.counts(db, campaign.id)["queued"] == 20

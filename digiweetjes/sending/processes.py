@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from digiweetjes.db import Database
-from digiweetjes.errors import SendingError
+from digiweetjes.errors import DigiweetjesError, SendingError
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import CampaignInfo
 from digiweetjes.sending.progress import Progress
@@ -88,14 +88,15 @@ def run_in_processes(factory: WorkerFactory, campaign: CampaignInfo, count: int,
         report = receiver.recv() if receiver.poll() else None
         receiver.close()
         if report is None:
-            errors.append(f"a sending process ended with code {child.exitcode} and no report")
+            errors.append(f"een verzendproces stopte (code {child.exitcode}) zonder verslag")
             continue
         error = report.pop("error")
         total.add(WorkReport(**report))
-        if error:
+        if error and error not in errors:
             errors.append(error)
     if errors:
-        raise SendingError("sending stopped: " + "; ".join(errors))
+        # Every process usually meets the same cause (a database gone): say it once.
+        raise SendingError("; ".join(errors))
     return total
 
 
@@ -123,7 +124,10 @@ def _child_main(factory: WorkerFactory, campaign: CampaignInfo, stop: StopFlag, 
         worker = factory(stop=stop, share=count)
         report.update(asdict(worker.work(campaign)))
     except BaseException as exc:
-        report["error"] = redact(f"{type(exc).__name__}: {exc}")
+        # Our own errors already say what happened; anything else is a bug, named as such.
+        text = str(exc) if isinstance(exc, DigiweetjesError) else \
+            f"een verzendproces stopte door een fout in het programma ({type(exc).__name__}: {exc})"
+        report["error"] = redact(text)
     finally:
         with contextlib.suppress(Exception):
             sender.send(report)
