@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the commands import lazily, so `digiweetjes --help` starts 
     from digiweetjes.db import Database
     from digiweetjes.render import CompiledIssue
     from digiweetjes.sending.options import SendOptions
+    from digiweetjes.sending.service import SendOutcome
 
 
 def register(cli: click.Group) -> None:
@@ -87,10 +88,9 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
     """Send ISSUE to its audience (resumes a paused or interrupted send)."""
     from digiweetjes.cli.common import load_settings, overrides
     from digiweetjes.cli.progress import ProgressBar
-    from digiweetjes.cli.sending_text import confirmation_question, summary_lines
+    from digiweetjes.cli.sending_text import confirmation_question
     from digiweetjes.clock import SystemClock
     from digiweetjes.db import open_database
-    from digiweetjes.errors import SendingPaused
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.sending import service
 
@@ -111,21 +111,29 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
             confirm=lambda plan: yes or click.confirm(confirmation_question(plan)),
             progress=ProgressBar(f"Sending {compiled.issue_id}"),
             retry_failed=retry_failed, include_uncertain=include_uncertain)
-        if outcome.declined:
-            click.echo("Nothing sent.")
-        elif outcome.summary is None:
-            _echo(_status(db, compiled.issue_id, limit=5))
-            click.echo(f"Campaign {compiled.issue_id} is already done: nothing to send.")
-        else:
-            if outcome.created:
-                click.echo(f"Audience frozen: {outcome.plan.audience} recipients.")
-            _echo(summary_lines(outcome.summary))
-            if outcome.summary.paused_reason:
-                raise SendingPaused(f"sending {compiled.issue_id} paused: "
-                                    f"{outcome.summary.paused_reason}")
+        _report(db, outcome)
     finally:
         db.dispose()
     return None
+
+
+def _report(db: Database, outcome: SendOutcome) -> None:
+    """What a send did, for the person who ran it; a pause is a non-zero exit."""
+    from digiweetjes.cli.sending_text import summary_lines
+    from digiweetjes.errors import SendingPaused
+
+    issue_id = outcome.plan.issue_id
+    if outcome.declined:
+        click.echo("Nothing sent.")
+    elif outcome.summary is None:
+        _echo(_status(db, issue_id, limit=5))
+        click.echo(f"Campaign {issue_id} is already done: nothing to send.")
+    else:
+        if outcome.created:
+            click.echo(f"Audience frozen: {outcome.plan.audience} recipients.")
+        _echo(summary_lines(outcome.summary))
+        if outcome.summary.paused_reason:
+            raise SendingPaused(f"sending {issue_id} paused: {outcome.summary.paused_reason}")
 
 
 def _test_send(settings: Settings, compiled: CompiledIssue, address: str) -> None:
