@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from digiweetjes.db import Database
-from digiweetjes.errors import DigiweetjesError, SendingError
+from digiweetjes.errors import DigiweetjesError, SendingError, StorageError
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import CampaignInfo
 from digiweetjes.sending.progress import Progress
@@ -71,16 +71,15 @@ def run_in_processes(factory: WorkerFactory, campaign: CampaignInfo, count: int,
         sender.close()
         children.append((child, receiver))
     if progress:
-        progress.start(total=campaign.audience_size, done=_done(db, campaign))
+        progress.start(total=campaign.audience_size, done=_done(db, campaign) or 0)
     try:
         while any(child.is_alive() for child, _ in children):
             for child, _ in children:
                 child.join(timeout=1.0 / count)
-            if progress:
-                progress.update(_done(db, campaign))
+            _show(progress, db, campaign)
     finally:
         if progress:
-            progress.update(_done(db, campaign))
+            _show(progress, db, campaign)
             progress.stop()
     total = WorkReport()
     errors = []
@@ -100,9 +99,22 @@ def run_in_processes(factory: WorkerFactory, campaign: CampaignInfo, count: int,
     return total
 
 
-def _done(db: Database, campaign: CampaignInfo) -> int:
-    queued, sending = campaigns.open_counts(db, campaign.id)
+def _done(db: Database, campaign: CampaignInfo) -> int | None:
+    """Recipients finished so far, or None while the database cannot say: watching progress
+    must never stop the send (the children retry, stop and report database errors)."""
+    try:
+        queued, sending = campaigns.open_counts(db, campaign.id)
+    except StorageError:
+        return None
     return campaign.audience_size - queued - sending
+
+
+def _show(progress: Progress | None, db: Database, campaign: CampaignInfo) -> None:
+    if progress is None:
+        return
+    done = _done(db, campaign)
+    if done is not None:
+        progress.update(done)
 
 
 def _die_with(parent: int) -> None:
