@@ -5,14 +5,17 @@ Domain code receives a ``Settings`` object; only ``Settings.from_env`` reads the
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digiweetjes.errors import ConfigError
+from digiweetjes.files import write_atomically
 from digiweetjes.sending.options import SendOptions
 
 #: The repository root: defaults for issues/, templates/, site/, outbox/ and subscribers.db.
@@ -153,7 +156,7 @@ class Settings:
             site_dir=path("DIGIWEETJES_SITE_DIR", "site"),
             outbox_dir=path("DIGIWEETJES_OUTBOX_DIR", "outbox"),
             database_url=get("DIGIWEETJES_DATABASE_URL", f"sqlite:///{root / 'subscribers.db'}"),
-            base_url=get("DIGIWEETJES_BASE_URL", cls.base_url).rstrip("/"),
+            base_url=_base_url(get("DIGIWEETJES_BASE_URL", cls.base_url)),
             sender_email=get("DIGIWEETJES_SENDER_EMAIL", cls.sender_email),
             sender_name=get("DIGIWEETJES_SENDER_NAME", cls.sender_name),
             reply_to=get("DIGIWEETJES_REPLY_TO", cls.reply_to),
@@ -164,7 +167,7 @@ class Settings:
             provider=provider,
             provider_options=options,
             webhook_secret=Secret(get("DIGIWEETJES_WEBHOOK_SECRET", "")),
-            timezone=get("DIGIWEETJES_TIMEZONE", cls.timezone),
+            timezone=_timezone(get("DIGIWEETJES_TIMEZONE") or cls.timezone),
             send=send_options(env),
         )
 
@@ -179,11 +182,51 @@ def send_options(environ: Mapping[str, str]) -> SendOptions:
         try:
             value = kind(raw)
         except ValueError as exc:
-            raise ConfigError(f"{name} is not a number: {raw!r}") from exc
+            raise ConfigError(f"{name} is not a number: {_shown(raw)}") from exc
         if value <= 0:
             raise ConfigError(f"{name} must be positive")
+        if not math.isfinite(value):
+            raise ConfigError(f"{name} is geen eindig getal: {_shown(raw)}")
+        if value > MAX_SEND_VALUE:
+            # Absurdly large values overflow timers and counters much later, mid-send.
+            ceiling = f"{MAX_SEND_VALUE:_}".replace("_", ".")
+            raise ConfigError(f"{name} is te groot: {_shown(raw)} (ten hoogste {ceiling}; "
+                              "laat de variabele weg voor de standaardwaarde)")
         values[option] = value
     return SendOptions(**values)
+
+
+#: Ceiling on every DIGIWEETJES_SEND_* value: far above any real use, below every overflow.
+MAX_SEND_VALUE = 1_000_000_000
+
+
+def _shown(raw: str) -> str:
+    """A setting's value as it may be quoted in a message (a 5,000-digit value is cut short)."""
+    return repr(raw if len(raw) <= 40 else raw[:40] + "…")
+
+
+def _timezone(name: str) -> str:
+    """``DIGIWEETJES_TIMEZONE``, checked against the time zone database."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ConfigError(f"DIGIWEETJES_TIMEZONE: onbekende tijdzone {_shown(name)}; gebruik "
+                          f"een naam als {TIMEZONE}") from exc
+    return name
+
+
+def _base_url(value: str) -> str:
+    """``DIGIWEETJES_BASE_URL`` without its trailing slash; an http(s) address with a host."""
+    url = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        valid = False
+    if not valid or url != value.rstrip("/") or any(c.isspace() or ord(c) < 32 for c in url):
+        raise ConfigError(f"DIGIWEETJES_BASE_URL moet een webadres zijn zoals "
+                          f"{Settings.base_url} (nu: {_shown(value)})")
+    return url
 
 
 def _looks_secret(option: str) -> bool:
@@ -192,8 +235,13 @@ def _looks_secret(option: str) -> bool:
 
 def _local_secret(path: Path) -> str:
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: het lokale geheim kan niet gelezen worden; verwijder "
+                              "het bestand (er wordt een nieuw gemaakt) of zet "
+                              "DIGIWEETJES_SECRET_KEY") from exc
     value = secrets.token_urlsafe(32)
-    path.write_text(value + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    # Created with mode 0600 from the start: never readable by others, not even for a moment.
+    write_atomically(path, value + "\n", mode=0o600)
     return value

@@ -1,20 +1,28 @@
 """The database: engine and sessions from a URL, migrations, and the schema check at start.
 
-SQLite (the default, ``subscribers.db``) and PostgreSQL run the same queries. SQLAlchemy's
-``OperationalError`` is translated here into ``StorageError`` with a message naming the database
-(never its password).
+SQLite (the default, ``subscribers.db``) and PostgreSQL run the same queries. The driver errors
+that mean "this database cannot be used" (unreachable, locked, not a database at all: see
+``is_unusable``) are translated here into ``StorageError`` with a message naming the database
+(never its password); constraint and programming errors stay what they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from digiweetjes.errors import ConfigError, SchemaOutdatedError, StorageError
@@ -82,6 +90,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def is_unusable(exc: DBAPIError) -> bool:
+    """Whether a driver error means the database cannot be used at all (not a bug in a query).
+
+    OperationalError: unreachable, locked, a missing folder. InterfaceError: the connection
+    broke. A bare DatabaseError (none of its subclasses): SQLite's "file is not a database".
+    """
+    return isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError
+
+
+@contextmanager
+def _usable(url: str) -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if not is_unusable(exc):
+            raise
+        raise storage_error(exc, url) from exc
+
+
 def storage_error(exc: DBAPIError, url: str | None = None) -> StorageError:
     """A clear StorageError for a driver error (no SQL, no parameters, no password)."""
     where = f" ({describe_url(url)})" if url else ""
@@ -105,29 +132,29 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: committed on success, rolled back on any error."""
-        try:
-            with self.sessions.begin() as session:
-                yield session
-        except OperationalError as exc:
-            raise storage_error(exc, self.url) from exc
+        with self.usable(), self.sessions.begin() as session:
+            yield session
+
+    def usable(self) -> AbstractContextManager[None]:
+        """Around database work: driver errors that make it unusable become StorageError."""
+        return _usable(self.url)
 
     def upgrade(self) -> str:
         """Apply every migration up to head; returns the revision the database is now at."""
         from digiweetjes.migrations.runner import upgrade
 
-        try:
-            return upgrade(self.engine)
-        except OperationalError as exc:
-            raise storage_error(exc, self.url) from exc
+        with self.usable():
+            try:
+                return upgrade(self.engine)
+            except SchemaOutdatedError as exc:
+                raise SchemaOutdatedError(f"{describe_url(self.url)}: {exc}") from exc
 
     def check_schema(self) -> str:
         """The current revision; SchemaOutdatedError when it is not the code's head."""
         from digiweetjes.migrations.runner import current_revision, head_revision
 
-        try:
+        with self.usable():
             current = current_revision(self.engine)
-        except OperationalError as exc:
-            raise storage_error(exc, self.url) from exc
         head = head_revision()
         if current == head:
             return current

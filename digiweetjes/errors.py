@@ -10,6 +10,7 @@ Dutch page. Messages never contain secrets.
     ├── ContentError                a draft or projects.yaml is wrong (file, line, field)
     ├── RenderError                 a template failed to render
     ├── CheckFailed                 the release gate found problems (one line each)
+    ├── OutputError                 an output file could not be written (nothing was)
     ├── StorageError                the database cannot be used
     │   └── SchemaOutdatedError     the database is behind the code's migrations
     ├── SubscriberError             a subscriber operation was refused
@@ -90,6 +91,12 @@ class CheckFailed(DigiweetjesError):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class OutputError(DigiweetjesError):
+    """An output file could not be written; the message names it, and nothing was written."""
+
+    exit_code = 73  # EX_CANTCREAT
 
 
 class StorageError(DigiweetjesError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -13,13 +14,24 @@ import click
 from babel.dates import format_datetime
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from digiweetjes.cli.common import SubregionChoice
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import Settings
+from digiweetjes.files import open_atomically, write_atomically
 from digiweetjes.models import SubscriberStatus
 
 STATUSES = [s.value for s in SubscriberStatus]
+#: Upper bounds of the numeric options: far beyond any real use, below any overflow.
+MAX_LIMIT = 10_000_000
+MAX_PENDING_DAYS = 3650
+
+
+def _row(*values: str) -> list[Text]:
+    """Table cells shown literally: names come from the public sign-up form, and a ``[/bold]``
+    or ``[red]`` in one must not be read as Rich markup (it broke the whole table)."""
+    return [Text(value) for value in values]
 
 
 def _console() -> Console:
@@ -119,7 +131,8 @@ def add(email: str, name: str | None, municipality: str | None, topics: tuple[st
 @click.option("--subregion", type=SubregionChoice())
 @click.option("--topic", help="Only people interested in this topic.")
 @click.option("--search", help="Part of an address or name.")
-@click.option("--limit", default=50, show_default=True, help="At most this many rows (0: all).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(0, MAX_LIMIT),
+              help="At most this many rows (0: all).")
 def list_(status: str | None, municipality: str | None, subregion: str | None,
           topic: str | None, search: str | None, limit: int) -> None:
     """Show subscribers as a table."""
@@ -137,9 +150,9 @@ def list_(status: str | None, municipality: str | None, subregion: str | None,
                        "Since"):
             table.add_column(column)
         for s in rows:
-            table.add_row(s.email or "(erased)", s.name or "", s.municipality or "",
-                          s.subregion or "", ", ".join(s.topics) or "all", s.status,
-                          _when(settings, s.confirmed_at or s.created_at))
+            table.add_row(*_row(s.email or "(erased)", s.name or "", s.municipality or "",
+                                s.subregion or "", ", ".join(s.topics) or "all", s.status,
+                                _when(settings, s.confirmed_at or s.created_at)))
     _console().print(table)
 
 
@@ -164,7 +177,7 @@ def show(email: str) -> None:
     with _session(settings) as session:
         s = get_subscriber(session, email)
         suppression = suppression_of(session, settings, email)
-        details = Table(show_header=False, title=s.email)
+        details = Table(show_header=False, title=Text(s.email or ""))
         details.add_column("field", style="bold")
         details.add_column("value")
         for label, value in (
@@ -181,13 +194,14 @@ def show(email: str) -> None:
             ("Suppressed", f"{suppression.reason} since "
                            f"{_when(settings, suppression.created_at)}" if suppression else "no"),
         ):
-            details.add_row(label, value)
+            details.add_row(*_row(label, value))
         history = Table(title="Consent history")
         for column in ("When", "Event", "Source", "Privacy notice", "Detail"):
             history.add_column(column)
         for event in consent_history(session, s):
-            history.add_row(_when(settings, event.occurred_at), event.event, event.source,
-                            event.privacy_notice_version or "", event.detail or "")
+            history.add_row(*_row(_when(settings, event.occurred_at), event.event,
+                                  event.source, event.privacy_notice_version or "",
+                                  event.detail or ""))
     console.print(details)
     console.print(history)
 
@@ -282,16 +296,13 @@ def export(file: Path, status: str | None, municipality: str | None, subregion: 
             count = export_csv(session, sys.stdout, status=status, municipality=municipality,
                                subregion=subregion, topic=topic_id, timezone=settings.timezone)
             return
-        temp = file.with_name(f".{file.name}.tmp")
-        try:
-            with temp.open("w", encoding="utf-8-sig", newline="") as handle:
-                count = export_csv(session, handle, status=status, municipality=municipality,
-                                   subregion=subregion, topic=topic_id,
-                                   timezone=settings.timezone)
-            temp.replace(file)
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise click.ClickException(f"cannot write {file}: {exc.strerror}") from exc
+        # Written whole or not at all: a full disk leaves no half (or 0-byte) file, and a
+        # device such as /dev/full is written to, never renamed over.
+        with open_atomically(file) as raw:
+            handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            count = export_csv(session, handle, status=status, municipality=municipality,
+                               subregion=subregion, topic=topic_id, timezone=settings.timezone)
+            handle.detach()  # flushes; the raw handle is open_atomically's to close
     click.echo(f"{count} subscribers written to {file}.")
 
 
@@ -328,12 +339,15 @@ def export_person(email: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_atomically(output, text)
         click.echo(f"Written to {output}.")
 
 
 @subscribers.command("purge-pending")
-@click.option("--days", default=30, show_default=True, help="Age of unconfirmed entries.")
+@click.option("--days", default=30, show_default=True,
+              type=click.IntRange(1, MAX_PENDING_DAYS),
+              help="Age of unconfirmed entries (at least 1: 0 or less would delete fresh "
+                   "sign-ups).")
 def purge_pending(days: int) -> None:
     """Delete pending (never confirmed) people older than DAYS (the scheduler does this too)."""
     from datetime import timedelta
@@ -361,8 +375,8 @@ def stats() -> None:
     by_status.add_column("Status")
     by_status.add_column("Count", justify="right")
     for status in STATUSES:
-        by_status.add_row(status, str(numbers.by_status[status]))
-    by_status.add_row("suppressed addresses", str(numbers.suppressed))
+        by_status.add_row(*_row(status, str(numbers.by_status[status])))
+    by_status.add_row(*_row("suppressed addresses", str(numbers.suppressed)))
     console.print(by_status)
     the_region = region(settings)
     for title, groups, order in (
@@ -375,7 +389,7 @@ def stats() -> None:
             table.add_column(status, justify="right")
         for key in [*order, None]:
             counts = groups.get(key, {})
-            table.add_row(key or "(none)", *(str(counts.get(s, 0)) for s in shown))
+            table.add_row(*_row(key or "(none)", *(str(counts.get(s, 0)) for s in shown)))
         console.print(table)
 
 

@@ -51,13 +51,47 @@ def fail(message: str, exit_code: int = 1) -> None:
     sys.exit(exit_code)
 
 
+def describe_os_error(exc: OSError) -> str:
+    """One line for an OS error a person can act on: the file(s) and why, in Dutch."""
+    from digiweetjes.files import os_reason
+
+    files = " → ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    return f"{files}: {os_reason(exc)}" if files else os_reason(exc)
+
+
 def run_cli(group: click.Group, argv: list[str]) -> int:
-    """Run the click group; no traceback reaches a user."""
+    """Run the click group; no traceback reaches a user.
+
+    The one error boundary of the command line: every ``DigiweetjesError`` and every expected
+    failure of the system around us (the disk, the database driver, a migration the code does
+    not know) becomes one line and a non-zero exit. Anything else is a bug and keeps its
+    traceback.
+    """
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    from digiweetjes.db import is_unusable, storage_error
+
     try:
         group.main(args=argv, prog_name="digiweetjes", standalone_mode=False)
     except DigiweetjesError as exc:
         click.echo(f"Error: {exc}", err=True)
         return exc.exit_code
+    except OSError as exc:
+        # Disk full, no permission, a folder that vanished: the domain code lets these through.
+        click.echo(f"Error: {describe_os_error(exc)}", err=True)
+        return 74  # EX_IOERR
+    except DBAPIError as exc:
+        # Normally translated in db.py; one that slips through is still the database's state
+        # (a constraint or SQL error is a bug, and keeps its traceback).
+        if not is_unusable(exc):
+            raise
+        click.echo(f"Error: {storage_error(exc)}", err=True)
+        return 1
+    except CommandError as exc:
+        # Alembic ("Can't locate revision ..."): normally translated by the migration runner.
+        click.echo(f"Error: de databank kan niet gemigreerd worden: {exc}", err=True)
+        return 1
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1

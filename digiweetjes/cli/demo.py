@@ -12,6 +12,7 @@ import click
 
 from digiweetjes.cli.common import load_settings
 from digiweetjes.config import Settings
+from digiweetjes.files import write_atomically
 
 SAMPLE_ISSUE = "2026-12-05-overzicht-projectoproepen.md"
 #: The subregion of the sample reader the demo renders the issue for (its name comes from the
@@ -43,8 +44,8 @@ def _step_render_sample_issue(settings: Settings) -> str:
         preferences_url=preferences_url(settings, "VOORBEELD")))
     out = settings.root / "rendered"
     out.mkdir(exist_ok=True)
-    (out / f"{draft.issue_id}.html").write_text(message.html, encoding="utf-8")
-    (out / f"{draft.issue_id}.txt").write_text(message.text, encoding="utf-8")
+    write_atomically(out / f"{draft.issue_id}.html", message.html)
+    write_atomically(out / f"{draft.issue_id}.txt", message.text)
     return (f"email as a reader in {reader_in.name} sees it: "
             f"{out / draft.issue_id}.html and .txt")
 

@@ -17,6 +17,7 @@ from digiweetjes.content.source import (
     resolve_draft,
 )
 from digiweetjes.errors import CheckFailed, ContentError, ContentErrors
+from digiweetjes.files import write_atomically
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.render import RecipientData, compile_issue, personalize
 from digiweetjes.render.gate import check_issue
@@ -60,9 +61,9 @@ def new_command(title: str, issue_date, number: int | None) -> None:
     path = settings.issues_dir / f"{day.isoformat()}-{slugify(title)}.md"
     if path.exists():
         raise ContentError("a draft with this date and title exists already", path=str(path))
-    path.write_text(DRAFT_TEMPLATE.format(title=title, date=day.isoformat(),
-                                          number=number or next_draft_number(settings.issues_dir)),
-                    encoding="utf-8")
+    write_atomically(path, DRAFT_TEMPLATE.format(
+        title=title, date=day.isoformat(),
+        number=number or next_draft_number(settings.issues_dir)))
     click.echo(f"Created {path}")
     click.echo(f"Next: edit it, then `digiweetjes preview {path.name}` and "
                f"`digiweetjes check {path.name}`.")
@@ -89,8 +90,8 @@ def render_command(issue: str, out_dir: Path | None, name: str, subregion: str |
         preferences_url=preferences_url(settings, "VOORBEELD")))
     html_path = out / f"{draft.issue_id}.html"
     text_path = out / f"{draft.issue_id}.txt"
-    html_path.write_text(message.html, encoding="utf-8")
-    text_path.write_text(message.text, encoding="utf-8")
+    write_atomically(html_path, message.html)
+    write_atomically(text_path, message.text)
     click.echo(f"Wrote {html_path} ({len(message.html.encode()) / 1024:.1f} KB)")
     click.echo(f"Wrote {text_path}")
 
@@ -112,22 +113,24 @@ def drafts_command() -> None:
     """List the drafts in issues/ with number, date, status and whether they load."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from digiweetjes.render.formatting import long_date
 
     settings = load_settings()
     drafts = read_each_draft(settings.issues_dir)
-    table = Table(title=f"Drafts in {settings.issues_dir}")
+    table = Table(title=Text(f"Drafts in {settings.issues_dir}"))
     for column in ("file", "nr.", "date", "status", "title", "problems"):
         table.add_column(column)
     for path, draft in drafts:
         if isinstance(draft, ContentError):
             count = len(draft.errors) if isinstance(draft, ContentErrors) else 1
-            table.add_row(path.name, "", "", "", "", f"{count} (run check)")
+            table.add_row(*map(Text, (path.name, "", "", "", "", f"{count} (run check)")))
             continue
         meta = draft.meta
-        table.add_row(path.name, str(meta.number), long_date(meta.date), meta.status,
-                      meta.title, "none")
+        # Shown literally: a [ in a title or file name is text, not Rich markup.
+        table.add_row(*map(Text, (path.name, str(meta.number), long_date(meta.date),
+                                  meta.status, meta.title, "none")))
     Console().print(table)
 
 

@@ -33,7 +33,8 @@ def build(include_drafts: bool) -> None:
 
 @click.command()
 @click.argument("issue")
-@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind (loopback by default: the preview is for the editor only).")
 def preview(issue: str, port: int, host: str) -> None:

@@ -8,7 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
+
+from digiweetjes.errors import SchemaOutdatedError
 
 MIGRATIONS_DIR = __file__.rsplit("/", 1)[0]
 
@@ -37,6 +40,14 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in _script().walk_revisions()}
 
 
+def unknown_revision(revision: str) -> SchemaOutdatedError:
+    """The error for a database at a migration this version of the code does not have."""
+    return SchemaOutdatedError(
+        f"de databank staat op een onbekende migratie ({revision}); deze versie van digiweetjes "
+        f"kent alleen migraties tot {head_revision()}: werk digiweetjes bij, of gebruik de "
+        "databank van deze versie")
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
     with engine.connect() as connection:
@@ -48,8 +59,16 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     """Apply migrations up to ``revision`` in one transaction; returns the resulting revision."""
     config = alembic_config()
     with engine.begin() as connection:
+        found = MigrationContext.configure(connection).get_current_heads()
+        unknown = [rev for rev in found if rev not in known_revisions()]
+        if unknown:
+            raise unknown_revision(unknown[0])
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        try:
+            command.upgrade(config, revision)
+        except CommandError as exc:
+            # Alembic's "Can't locate revision ...": checked above, so only a race lands here.
+            raise SchemaOutdatedError(f"de databank kan niet gemigreerd worden: {exc}") from exc
     current = current_revision(engine)
     assert current is not None
     return current

@@ -163,6 +163,7 @@ def _feed_updated(issues: list[SiteIssue], projects: ProjectData) -> str:
 def write_site(files: Mapping[str, str], site_dir: Path) -> None:
     """Write the files into a temporary folder beside ``site_dir``, then swap it in."""
     site_dir = site_dir.resolve()
+    _refuse_foreign_target(site_dir)
     try:
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         # Beside site/, on the same file system, so the final swap is a rename.
@@ -184,6 +185,26 @@ def write_site(files: Mapping[str, str], site_dir: Path) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _refuse_foreign_target(site_dir: Path) -> None:
+    """Refuse to swap out anything but an earlier site: the swap replaces the folder whole.
+
+    A site folder set by mistake to the project, a home folder or ``/dev/full`` would
+    otherwise be moved aside and deleted.
+    """
+    try:
+        if not site_dir.exists():
+            return
+        if not site_dir.is_dir():
+            raise RenderError(f"{site_dir} is geen map: kies met DIGIWEETJES_SITE_DIR een map "
+                              "voor de website")
+        if any(site_dir.iterdir()) and not (site_dir / "index.html").is_file():
+            raise RenderError(f"{site_dir} is niet leeg en bevat geen eerder gebouwde website "
+                              "(geen index.html): build vervangt die map helemaal; kies met "
+                              "DIGIWEETJES_SITE_DIR een lege of eigen map")
+    except OSError as exc:
+        raise RenderError(f"cannot write the site to {site_dir}: {exc}") from exc
 
 
 def _swap(staging: Path, site_dir: Path) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
+from digiweetjes.errors import SubscriberError
 from digiweetjes.models import (
     ConsentEvent,
     ConsentEventType,
@@ -28,6 +29,8 @@ from digiweetjes.subscribers.lookup import lookup_email
 from digiweetjes.subscribers.transactional import PENDING_RETENTION_DAYS
 
 PENDING_RETENTION = timedelta(days=PENDING_RETENTION_DAYS)
+#: Below this a purge would delete sign-ups whose confirmation email is still on its way.
+MIN_PENDING_AGE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,10 @@ def export_person(session: Session, settings: Settings, email: str) -> dict[str,
 def purge_expired_pending(session: Session, clock: Clock, settings: Settings, *,
                           max_age: timedelta = PENDING_RETENTION) -> int:
     """Retention: delete ``pending`` subscribers older than ``max_age`` (the scheduler's job)."""
+    if max_age < MIN_PENDING_AGE:
+        raise SubscriberError(
+            f"te korte termijn ({max_age}): zo zouden ook net ingeschreven mensen gewist "
+            f"worden; kies minstens {MIN_PENDING_AGE.days} dag")
     now = clock.now()
     cutoff = now - max_age
     expired = list(session.execute(
