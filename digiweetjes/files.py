@@ -27,7 +27,7 @@ _REASONS = {
     errno.EACCES: "geen toelating",
     errno.EPERM: "geen toelating",
     errno.EROFS: "het bestandssysteem is alleen-lezen",
-    errno.ENOENT: "de map bestaat niet",
+    errno.ENOENT: "het bestand of de map bestaat niet",
     errno.ENOTDIR: "een deel van het pad is geen map",
     errno.EISDIR: "het is een map",
     errno.ENAMETOOLONG: "de naam is te lang",
