@@ -100,3 +100,83 @@ def test_expected_failures_are_one_line_and_an_exit_code(
 def test_a_bug_keeps_its_traceback(error: BaseException) -> None:
     with pytest.raises(type(error)):
         run_cli(_group(error), ["boom"])
+
+
+# --- through the real CLI: values from the public sign-up form, absurd numbers ---------------
+
+MARKUP_NAMES = ["[/bold]", "[red]Rood", "[link=https://elders.example]klik[/link]", ":smile:",
+                "Jan \\", "[bold", "[/]", "Ann [i]de[/i] Smet"]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, capsys):
+    from tests.hostile_support import base_env, run, use_env
+
+    use_env(monkeypatch, base_env(tmp_path))
+    assert run(capsys, "init").code == 0
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", MARKUP_NAMES)
+def test_rich_markup_in_a_name_is_shown_literally(project, capsys, name: str) -> None:
+    from tests.hostile_support import run
+
+    assert run(capsys, "subscribers", "add", "els@example.org", "--name", "Els",
+                "--consent-source", "formulier").code == 0
+    assert run(capsys, "subscribers", "add", "jan@example.org", "--name", name,
+                "--consent-source", name).code == 0
+    listed = run(capsys, "subscribers", "list")
+    assert listed.code == 0 and listed.err == ""
+    assert f"│ {name} " in listed.out and "els@example.org" in listed.out  # the whole list
+    shown = run(capsys, "subscribers", "show", "jan@example.org")
+    assert shown.code == 0 and shown.err == ""
+    assert f"│ {name} " in shown.out and f"consent source: {name}" in shown.out
+    assert run(capsys, "subscribers", "stats").code == 0
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    pytest.param(("subscribers", "purge-pending", "--days", "-1"),
+                 "Invalid value for '--days': -1 is not in the range 1<=x<=3650.", id="days-neg"),
+    pytest.param(("subscribers", "purge-pending", "--days", "0"),
+                 "Invalid value for '--days': 0 is not in the range 1<=x<=3650.", id="days-0"),
+    pytest.param(("subscribers", "purge-pending", "--days", "99999999999"),
+                 "Invalid value for '--days': 99999999999 is not in the range 1<=x<=3650.",
+                 id="days-huge"),
+    pytest.param(("subscribers", "list", "--limit", "-1"),
+                 "Invalid value for '--limit': -1 is not in the range 0<=x<=10000000.",
+                 id="limit-negative"),
+    pytest.param(("subscribers", "list", "--limit", "9" * 30),
+                 f"Invalid value for '--limit': {'9' * 30} is not in the range 0<=x<=10000000.",
+                 id="limit-huge"),
+    pytest.param(("preview", "1", "--port", "70000"),
+                 "Invalid value for '--port': 70000 is not in the range 1<=x<=65535.",
+                 id="port-huge"),
+])
+def test_absurd_numbers_are_refused_before_anything_happens(project, capsys, argv,
+                                                            message: str) -> None:
+    from tests.hostile_support import run, snapshot
+
+    assert run(capsys, "subscribers", "add", "new@example.org").code == 0  # pending, fresh
+    before = snapshot(project)
+    outcome = run(capsys, *argv)
+    assert outcome.code == 2 and outcome.out == ""
+    assert outcome.err.endswith(f"\nError: {message}\n") and "Traceback" not in outcome.err
+    assert snapshot(project) == before
+
+
+def test_the_purge_itself_refuses_a_period_under_a_day(db_settings, clock) -> None:
+    from datetime import timedelta
+
+    from digiweetjes.db import Database
+    from digiweetjes.errors import SubscriberError
+    from digiweetjes.subscribers import purge_expired_pending
+
+    database = Database(db_settings.database_url)
+    try:
+        with pytest.raises(SubscriberError, match=r"^te korte termijn \(-1 day, 0:00:00\): zo "
+                                                  "zouden ook net ingeschreven mensen gewist "
+                                                  "worden; kies minstens 1 dag$"), \
+                database.session() as session:
+            purge_expired_pending(session, clock, db_settings, max_age=timedelta(days=-1))
+    finally:
+        database.dispose()

@@ -16,7 +16,7 @@ from digiweetjes.content.source import (
     read_issue,
     resolve_draft,
 )
-from digiweetjes.errors import CheckFailed, ContentError, ContentErrors
+from digiweetjes.errors import CheckFailed, ContentError, ContentErrors, OutputError
 from digiweetjes.files import write_atomically
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.render import RecipientData, compile_issue, personalize
@@ -83,6 +83,8 @@ def render_command(issue: str, out_dir: Path | None, name: str, subregion: str |
     source = read_issue(settings.issues_dir, issue)
     draft, compiled = source.draft, compile_issue(source, settings)
     out = out_dir or settings.root / "rendered"
+    if out.exists() and not out.is_dir():  # e.g. /dev/full: click only refuses regular files
+        raise OutputError(f"{out} is geen map: kies met --out een map voor de bestanden")
     out.mkdir(parents=True, exist_ok=True)
     message = personalize(compiled, RecipientData(
         email="voorbeeld@example.org", name=name, subregion=subregion,
