@@ -59,6 +59,16 @@ def describe_os_error(exc: OSError) -> str:
     return f"{files}: {os_reason(exc)}" if files else os_reason(exc)
 
 
+def _loaded(module: str, name: str) -> type[BaseException] | tuple[()]:
+    """The exception class ``module.name`` if that module is imported, else nothing to match.
+
+    An error of a library that was never imported cannot occur; not importing SQLAlchemy and
+    Alembic just to name their errors keeps ``--help`` and the editor commands quick.
+    """
+    loaded = sys.modules.get(module)
+    return getattr(loaded, name) if loaded is not None else ()
+
+
 def run_cli(group: click.Group, argv: list[str]) -> int:
     """Run the click group; no traceback reaches a user.
 
@@ -67,11 +77,6 @@ def run_cli(group: click.Group, argv: list[str]) -> int:
     not know) becomes one line and a non-zero exit. Anything else is a bug and keeps its
     traceback.
     """
-    from alembic.util.exc import CommandError
-    from sqlalchemy.exc import DBAPIError
-
-    from digiweetjes.db import is_unusable, storage_error
-
     try:
         group.main(args=argv, prog_name="digiweetjes", standalone_mode=False)
     except DigiweetjesError as exc:
@@ -81,14 +86,16 @@ def run_cli(group: click.Group, argv: list[str]) -> int:
         # Disk full, no permission, a folder that vanished: the domain code lets these through.
         click.echo(f"Error: {describe_os_error(exc)}", err=True)
         return 74  # EX_IOERR
-    except DBAPIError as exc:
+    except _loaded("sqlalchemy.exc", "DBAPIError") as exc:
         # Normally translated in db.py; one that slips through is still the database's state
         # (a constraint or SQL error is a bug, and keeps its traceback).
+        from digiweetjes.db import is_unusable, storage_error
+
         if not is_unusable(exc):
             raise
         click.echo(f"Error: {storage_error(exc)}", err=True)
         return 1
-    except CommandError as exc:
+    except _loaded("alembic.util.exc", "CommandError") as exc:
         # Alembic ("Can't locate revision ..."): normally translated by the migration runner.
         click.echo(f"Error: de databank kan niet gemigreerd worden: {exc}", err=True)
         return 1
