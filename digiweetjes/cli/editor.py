@@ -111,6 +111,7 @@ def check_command(issue: str) -> None:
 def drafts_command() -> None:
     """List the drafts in issues/ with number, date, status and whether they load."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from digiweetjes.render.formatting import long_date
@@ -123,11 +124,12 @@ def drafts_command() -> None:
     for path, draft in drafts:
         if isinstance(draft, ContentError):
             count = len(draft.errors) if isinstance(draft, ContentErrors) else 1
-            table.add_row(path.name, "", "", "", "", f"{count} (run check)")
+            table.add_row(escape(path.name), "", "", "", "", f"{count} (run check)")
             continue
         meta = draft.meta
-        table.add_row(path.name, str(meta.number), long_date(meta.date), meta.status,
-                      meta.title, "none")
+        # Titles are the editors' text, not Rich markup: "[/b]" in one must print as written.
+        table.add_row(escape(path.name), str(meta.number), long_date(meta.date), meta.status,
+                      escape(meta.title), "none")
     Console().print(table)
 
 
