@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digiweetjes.errors import ContentError
-from digiweetjes.render.placeholders import strip_markers
+from digiweetjes.render.placeholders import strip_marker_chars
 
 
 def display_path(path: Path) -> str:
@@ -33,7 +33,9 @@ def read_editor_text(path: Path, display: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ContentError("is not UTF-8 text: sla het bestand op als UTF-8", path=display,
                            line=line) from exc
-    return strip_markers(text.replace("\r\n", "\n"))
+    # Only the marker characters: removing MRML's ASCII escape spelling here could cut a YAML
+    # escape in two. Every decoding step (YAML, Markdown, nh3) strips both spellings after it.
+    return strip_marker_chars(text.replace("\r\n", "\n"))
 
 
 def peek_text(path: Path) -> str:

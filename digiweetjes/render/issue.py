@@ -163,10 +163,11 @@ def compile_issue(source: IssueSource, settings: Settings) -> CompiledIssue:
     for subregion in (None, *projects.region.subregions):
         key = subregion.id if subregion else ""
         block_context = {"subregion": subregion, "region": projects.region}
-        digibank_html[key] = render_template(templates, "email/_digibank.html.j2",
-                                             **block_context).strip()
-        digibank_text[key] = render_template(templates, "email/_digibank.txt.j2",
-                                             **block_context).strip()
+        # The blocks are values, filled in as they are: no marker may travel in one.
+        digibank_html[key] = strip_markers(render_template(
+            templates, "email/_digibank.html.j2", **block_context).strip())
+        digibank_text[key] = strip_markers(render_template(
+            templates, "email/_digibank.txt.j2", **block_context).strip())
     compiled_html = FillableTemplate.parse(html_text, markers)
     compiled_text = FillableTemplate.parse(text, markers)
     for part, template in (("HTML", compiled_html), ("text", compiled_text)):

@@ -50,6 +50,11 @@ def strip_markers(text: str) -> str:
     return text
 
 
+def strip_marker_chars(text: str) -> str:
+    """Remove the marker characters only (not MRML's ASCII spelling of them)."""
+    return text.replace(PLACEHOLDER_OPEN, "").replace(PLACEHOLDER_CLOSE, "")
+
+
 def has_marker(text: str) -> bool:
     """Whether ``text`` holds a marker character or MRML's escape of one."""
     return _ANY_MARKER_CHAR.search(text) is not None
