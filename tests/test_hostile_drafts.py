@@ -178,7 +178,7 @@ def test_two_drafts_with_one_number_are_refused_naming_both(env, capsys, tmp_pat
             "elke editie een eigen nummer") in err
     code, _, err = _run(capsys, "render", "7")
     assert code == 65
-    assert f"nummer 7 staat in meer dan één draft ({first.name}, {second.name})" in err
+    assert f"nummer 7 staat in meer dan één bestand ({first.name}, {second.name})" in err
     code, _, err = _run(capsys, "build")
     assert code == 65
     assert f"{display_path(first)}:3: number: nummer 7 staat ook in {second.name}" in err

@@ -77,7 +77,7 @@ def resolve_draft(issues_dir: Path, name: str) -> Path:
     if name.isdigit() and len(name) <= 9:
         matches = [path for path in drafts if peek_number(path)[0] == int(name)]
         if len(matches) > 1:
-            raise ContentError(f"nummer {int(name)} staat in meer dan één draft "
+            raise ContentError(f"nummer {int(name)} staat in meer dan één bestand "
                                f"({', '.join(p.name for p in matches)}): geef elke editie een "
                                "eigen nummer")
         if matches:
@@ -134,13 +134,11 @@ def read_issue(issues_dir: Path, ref: str | Path) -> IssueSource:
     projects = read_projects(issues_dir)
     draft = load_draft(path, projects)
     drafts = list_drafts(issues_dir)
-    if path.resolve() not in {p.resolve() for p in drafts}:
-        drafts = sorted([*drafts, path], key=lambda p: p.name)
-    duplicate = duplicate_numbers(drafts)
-    for candidate, error in duplicate.items():
-        if candidate.resolve() == path.resolve():
-            raise error
-    return IssueSource(draft, projects, previous_issue_date(list_drafts(issues_dir), path))
+    others = [p for p in drafts if p.resolve() != path.resolve()]
+    duplicate = duplicate_numbers([path, *others]).get(path)
+    if duplicate is not None:
+        raise duplicate  # which of the two is meant is for the editor to say, not a guess
+    return IssueSource(draft, projects, previous_issue_date(drafts, path))
 
 
 def read_all_issues(issues_dir: Path, *, include_unapproved: bool = True) -> IssueFolder:
