@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digiweetjes.errors import ContentError
-from digiweetjes.render.placeholders import strip_markers
+from digiweetjes.render.placeholders import strip_marker_chars
 
 
 def display_path(path: Path) -> str:
@@ -21,11 +21,26 @@ def display_path(path: Path) -> str:
 
 
 def read_editor_text(path: Path, display: str) -> str:
-    """An editor's file as text with Unix line ends and no placeholder markers."""
+    """An editor's file as text with Unix line ends, no BOM and no placeholder markers."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ContentError(f"cannot read: {exc.strerror}", path=display) from exc
+    try:
+        # utf-8-sig: an editor on Windows may save a byte-order mark before the '---'.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ContentError("is not UTF-8 text", path=display) from exc
-    return strip_markers(text.replace("\r\n", "\n"))
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ContentError("is not UTF-8 text: sla het bestand op als UTF-8", path=display,
+                           line=line) from exc
+    # Only the marker characters: removing MRML's ASCII escape spelling here could cut a YAML
+    # escape in two. Every decoding step (YAML, Markdown, nh3) strips both spellings after it.
+    return strip_marker_chars(text.replace("\r\n", "\n"))
+
+
+def peek_text(path: Path) -> str:
+    """A file's text for a quick look (number, status): never fails, bad bytes replaced."""
+    try:
+        return path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    except OSError:
+        return ""

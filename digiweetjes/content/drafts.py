@@ -36,7 +36,8 @@ class Audience(BaseModel):
 class FrontMatter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     title: OneLine = Field(max_length=150)
-    number: Annotated[int, Field(ge=1, strict=True)]
+    # At most nine digits: the number names the provider tag and is looked up as text.
+    number: Annotated[int, Field(ge=1, le=999_999_999, strict=True)]
     date: date
     preheader: OneLine = Field(max_length=200)
     featured: tuple[Slug, ...] = ()

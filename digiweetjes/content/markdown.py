@@ -2,19 +2,24 @@
 
 Policy: links and images must be https (links may also be mailto); an image needs alt text;
 raw HTML is sanitised to a small allow-list (never passed through as written), and a script,
-style or event handler in it is an error rather than a silent removal, so the editor knows.
+style or event handler in it is an error rather than a silent removal, so the editor knows. Raw
+HTML's ``href``/``src`` get the same URL policy as Markdown links (after decoding character
+references), and its ``style`` attributes may only hold a few harmless CSS properties.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from digiweetjes.errors import ContentError
+from digiweetjes.content.urls import allowed_url
+from digiweetjes.errors import ContentError, ContentErrors
+from digiweetjes.render.placeholders import strip_markers
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "i", "img",
@@ -28,7 +33,13 @@ _ALLOWED_ATTRIBUTES = {
     "th": {"scope", "style"},
     "td": {"style"},
 }
-_SCRIPT_URL = re.compile(r"(javascript|vbscript|data)\s*:", re.IGNORECASE)
+# ``data:`` only in a URL's shape (``data:image/png``, ``data:,x``): Dutch prose says
+# "Belangrijke data: 12 maart".
+_SCRIPT_URL = re.compile(r"(javascript|vbscript)\s*:|\bdata:(?:[a-z]+/|[,;])", re.IGNORECASE)
+#: CSS properties an inline ``style`` in raw HTML may set; anything else is refused.
+ALLOWED_CSS = frozenset({"color", "background-color", "text-align", "font-weight", "font-style",
+                         "text-decoration"})
+_CSS_VALUE = re.compile(r"^(?:[#a-z0-9 .,%-]|rgba?\([0-9 .,%]*\))+$", re.IGNORECASE)
 _DANGEROUS_HTML = re.compile(r"<\s*(script|style|iframe|object|embed|form)\b|\son\w+\s*=|"
                              r"javascript:|vbscript:|data:text/html", re.IGNORECASE)
 
@@ -79,15 +90,17 @@ def render_markdown(text: str, *, path: str, line_offset: int) -> MarkdownResult
         for child, child_line in _inline_children(token, block_line):
             _check_inline(child, child_line, error, links)
     if errors:
-        from digiweetjes.errors import ContentErrors
-
         raise errors[0] if len(errors) == 1 else ContentErrors(errors)
     html = _MD.renderer.render(tokens, _MD.options, {})
     html = nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
                      url_schemes={"https", "mailto"}, link_rel=None,
-                     strip_comments=True)
-    return MarkdownResult(html=html, text=_render_text(tokens), headings=tuple(headings),
-                          links=tuple(links))
+                     strip_comments=True, filter_style_properties=set(ALLOWED_CSS))
+    # markdown-it and nh3 decode character references (``&#xE000;``): strip placeholder
+    # markers again from what they produced.
+    return MarkdownResult(
+        html=strip_markers(html), text=strip_markers(_render_text(tokens)),
+        headings=tuple((level, strip_markers(text)) for level, text in headings),
+        links=tuple((strip_markers(href), strip_markers(text)) for href, text in links))
 
 
 def _inline_children(token: Token, block_line: int | None):
@@ -103,7 +116,7 @@ def _inline_children(token: Token, block_line: int | None):
 def _check_inline(child: Token, line: int | None, error, links: list[tuple[str, str]]) -> None:
     if child.type == "link_open":
         href = str(child.attrs.get("href", ""))
-        if not _allowed_url(href, allow_mailto=True):
+        if not allowed_url(href, allow_mailto=True):
             error(f"link '{href}' is not allowed: only https:// and mailto: links", line)
         links.append((href, ""))
     elif child.type == "text" and links and links[-1][1] == "" and child.content:
@@ -113,7 +126,7 @@ def _check_inline(child: Token, line: int | None, error, links: list[tuple[str, 
         alt = child.content.strip()
         if not alt:
             error(f"image '{src}' needs alt text: ![beschrijving]({src})", line)
-        if not _allowed_url(src, allow_mailto=False):
+        if not allowed_url(src, allow_mailto=False):
             error(f"image '{src}' is not allowed: images must be https:// URLs", line)
     elif child.type == "html_inline":
         _check_raw_html(child.content, line, error)
@@ -126,13 +139,55 @@ def _check_raw_html(html: str, line: int | None, error) -> None:
     for match in re.finditer(r"<img\b[^>]*>", html, re.IGNORECASE):
         if not re.search(r'\balt\s*=\s*"[^"]+"', match.group(0), re.IGNORECASE):
             error("image in raw HTML needs a non-empty alt attribute", line)
+    if found:
+        return  # one message per fragment is enough to find it
+    for tag, name, value, offset in _raw_attributes(html):
+        at = None if line is None else line + offset
+        if name == "href" and not allowed_url(value, allow_mailto=True):
+            error(f"link '{value}' in <{tag}> is niet toegelaten: gebruik een https://- of "
+                  "mailto:-link", at)
+        elif name == "src" and not allowed_url(value, allow_mailto=False):
+            error(f"bron '{value}' van <{tag}> is niet toegelaten: een afbeelding moet een "
+                  "https://-adres hebben", at)
+        elif name == "style":
+            refused = _refused_css(value)
+            if refused:
+                error(f"inline stijl '{refused}' in <{tag}> is niet toegelaten: alleen "
+                      f"{', '.join(sorted(ALLOWED_CSS))} met een eenvoudige waarde", at)
 
 
-def _allowed_url(url: str, *, allow_mailto: bool) -> bool:
-    lowered = url.strip().lower()
-    if lowered.startswith("https://") and len(lowered) > len("https://"):
-        return True
-    return allow_mailto and lowered.startswith("mailto:") and "@" in lowered
+class _Attributes(HTMLParser):
+    """Every (tag, attribute, decoded value, line offset) of a raw HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str, str, int]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        offset = self.getpos()[0] - 1
+        for name, value in attrs:
+            self.found.append((tag, name, value or "", offset))
+
+    handle_startendtag = handle_starttag
+
+
+def _raw_attributes(html: str) -> list[tuple[str, str, str, int]]:
+    parser = _Attributes()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def _refused_css(style: str) -> str | None:
+    """The first declaration of ``style`` outside the allow-list, or None if all are fine."""
+    for declaration in style.split(";"):
+        if not declaration.strip():
+            continue
+        name, colon, value = declaration.partition(":")
+        if (not colon or name.strip().lower() not in ALLOWED_CSS
+                or not _CSS_VALUE.match(value.strip())):
+            return declaration.strip()
+    return None
 
 
 def _render_text(tokens: list[Token]) -> str:

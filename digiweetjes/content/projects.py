@@ -19,12 +19,19 @@ from pydantic import (
 
 from digiweetjes.content import display_path, read_editor_text
 from digiweetjes.content.region import Region, Subregion
+from digiweetjes.content.urls import LinkUrl
 from digiweetjes.content.yamlsource import load_yaml, validate
 from digiweetjes.errors import ContentError
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("must be an email address")
+    return value
 
 
 class Strict(BaseModel):
@@ -65,9 +72,7 @@ class Contact(Strict):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            raise ValueError("must be an email address")
-        return value
+        return _check_email(value)
 
 
 class Period(Strict):
@@ -127,8 +132,13 @@ class _SubregionData(Strict):
     id: Slug
     name: Text
     digibank: Text
-    contact_email: Text
+    contact_email: Text   # shown as a mailto: link: checked like a contact's address
     municipalities: tuple[Text, ...]
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _check_email(value)
 
 
 RegionData.model_rebuild()
@@ -138,7 +148,7 @@ class ProjectsFile(Strict):
     region: RegionData
     thresholds: tuple[Threshold, ...]
     projects: tuple[Project, ...]
-    source_url: Text | None = None
+    source_url: LinkUrl | None = None   # a link on the public site: https:// or mailto:
 
     @model_validator(mode="after")
     def _references(self) -> ProjectsFile:

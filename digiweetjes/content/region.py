@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from digiweetjes.content import read_editor_text
+from digiweetjes.content.yamlsource import load_plain
 from digiweetjes.errors import ContentError
 
 
@@ -68,8 +70,10 @@ def _fold(name: str) -> str:
 
 def load_region(projects_file: Path) -> Region:
     """Read the ``region`` section of projects.yaml."""
+    # The strict loader: a broken date elsewhere in the file is a YAML error, not a traceback.
+    text = read_editor_text(projects_file, str(projects_file))
     try:
-        data = yaml.safe_load(projects_file.read_text(encoding="utf-8"))
+        data = load_plain(text)
         region = data["region"]
         return Region(
             name=str(region["name"]),
@@ -84,8 +88,6 @@ def load_region(projects_file: Path) -> Region:
                 for s in region["subregions"]
             ),
         )
-    except OSError as exc:
-        raise ContentError(f"cannot read: {exc.strerror}", path=str(projects_file)) from exc
     except (yaml.YAMLError, KeyError, TypeError) as exc:
         raise ContentError(f"region section is malformed ({exc})", path=str(projects_file),
                            field="region") from exc

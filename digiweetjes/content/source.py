@@ -16,12 +16,16 @@ from pathlib import Path
 import yaml
 
 from digiweetjes.config import PROJECTS_FILE
-from digiweetjes.content import display_path
+from digiweetjes.content import display_path, peek_text
 from digiweetjes.content.drafts import DRAFT_NAME, Draft, load_draft, split_front_matter
 from digiweetjes.content.projects import ProjectData, load_projects
-from digiweetjes.errors import ContentError
+from digiweetjes.content.yamlsource import load_plain
+from digiweetjes.errors import ContentError, ContentErrors
 
 APPROVED = "approved"
+# A peek at ``number:`` without validating the draft; nine digits at most, so a 5,000-digit
+# number is not converted here (the full load reports it at its line).
+_NUMBER = re.compile(r"^number:[ \t]*(\d{1,9})[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -70,21 +74,50 @@ def resolve_draft(issues_dir: Path, name: str) -> Path:
     for path in drafts:
         if name in (path.name, path.stem):
             return path
-    if name.isdigit():
-        for path in drafts:
-            if re.search(rf"^number:\s*{int(name)}\s*$", path.read_text(encoding="utf-8"),
-                         re.MULTILINE):
-                return path
+    if name.isdigit() and len(name) <= 9:
+        matches = [path for path in drafts if peek_number(path)[0] == int(name)]
+        if len(matches) > 1:
+            raise ContentError(f"nummer {int(name)} staat in meer dan één bestand "
+                               f"({', '.join(p.name for p in matches)}): geef elke editie een "
+                               "eigen nummer")
+        if matches:
+            return matches[0]
     raise ContentError(f"no draft '{name}' in {display_path(issues_dir)} "
                        "(give a path, a file name such as 2026-12-05-slug.md, or a number)")
 
 
 def next_draft_number(issues_dir: Path) -> int:
     """One more than the highest ``number:`` among the drafts (without validating them)."""
-    numbers = [int(m.group(1)) for p in list_drafts(issues_dir)
-               if (m := re.search(r"^number:\s*(\d+)\s*$", p.read_text(encoding="utf-8"),
-                                  re.MULTILINE))]
+    numbers = [number for p in list_drafts(issues_dir) if (number := peek_number(p)[0])]
     return max(numbers, default=0) + 1
+
+
+def peek_number(path: Path) -> tuple[int | None, int | None]:
+    """A draft's ``number:`` and its line, without validating it; (None, None) if not found."""
+    text = peek_text(path)
+    match = _NUMBER.search(text)
+    if match is None:
+        return None, None
+    return int(match.group(1)), text.count("\n", 0, match.start()) + 1
+
+
+def duplicate_numbers(drafts: Sequence[Path]) -> dict[Path, ContentError]:
+    """For each draft whose number another draft carries too, the error naming both."""
+    by_number: dict[int, list[tuple[Path, int | None]]] = {}
+    for path in drafts:
+        number, line = peek_number(path)
+        if number is not None:
+            by_number.setdefault(number, []).append((path, line))
+    errors: dict[Path, ContentError] = {}
+    for number, holders in by_number.items():
+        if len(holders) < 2:
+            continue
+        for path, line in holders:
+            others = ", ".join(other.name for other, _ in holders if other != path)
+            errors[path] = ContentError(
+                f"nummer {number} staat ook in {others}: geef elke editie een eigen nummer",
+                path=display_path(path), line=line, field="number")
+    return errors
 
 
 def previous_issue_date(drafts: Sequence[Path], draft: Path) -> date | None:
@@ -100,13 +133,22 @@ def read_issue(issues_dir: Path, ref: str | Path) -> IssueSource:
     path = ref if isinstance(ref, Path) else resolve_draft(issues_dir, ref)
     projects = read_projects(issues_dir)
     draft = load_draft(path, projects)
-    return IssueSource(draft, projects, previous_issue_date(list_drafts(issues_dir), path))
+    drafts = list_drafts(issues_dir)
+    others = [p for p in drafts if p.resolve() != path.resolve()]
+    duplicate = duplicate_numbers([path, *others]).get(path)
+    if duplicate is not None:
+        raise duplicate  # which of the two is meant is for the editor to say, not a guess
+    return IssueSource(draft, projects, previous_issue_date(drafts, path))
 
 
 def read_all_issues(issues_dir: Path, *, include_unapproved: bool = True) -> IssueFolder:
     """Every draft of the folder with projects.yaml read once; unapproved ones on request."""
     projects = read_projects(issues_dir)
     drafts = list_drafts(issues_dir)
+    duplicates = duplicate_numbers(drafts)
+    if duplicates:
+        errors = list(duplicates.values())
+        raise errors[0] if len(errors) == 1 else ContentErrors(errors)
     issues: list[IssueSource] = []
     unapproved: list[tuple[str, str]] = []
     for path in drafts:
@@ -125,21 +167,25 @@ def read_all_issues(issues_dir: Path, *, include_unapproved: bool = True) -> Iss
 def read_each_draft(issues_dir: Path) -> list[tuple[Path, Draft | ContentError]]:
     """Every draft loaded on its own (projects.yaml must load): a broken one with its error."""
     projects = read_projects(issues_dir)
+    drafts = list_drafts(issues_dir)
+    duplicates = duplicate_numbers(drafts)
     results: list[tuple[Path, Draft | ContentError]] = []
-    for path in list_drafts(issues_dir):
+    for path in drafts:
         try:
-            results.append((path, load_draft(path, projects)))
+            draft = load_draft(path, projects)
         except ContentError as exc:
             results.append((path, exc))
+            continue
+        results.append((path, duplicates.get(path, draft)))
     return results
 
 
 def peek_status(path: Path) -> str:
     """The front matter's ``status`` without full validation; unreadable → "approved"."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
         front, _, _ = split_front_matter(text.replace("\r\n", "\n"), path.name)
-        data = yaml.safe_load(front)
+        data = load_plain(front)  # a key given twice is an error here too, never last-wins
     except (OSError, UnicodeDecodeError, ContentError, yaml.YAMLError):
         return APPROVED  # so that load_draft reports the problem with file, line and field
     if not isinstance(data, dict):

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from markupsafe import Markup
 from mjml import mjml2html
 
 from digiweetjes.config import Settings
@@ -28,7 +29,12 @@ from digiweetjes.links import (
     unsubscribe_url,
     web_url,
 )
-from digiweetjes.render.placeholders import FillableTemplate, unescape_rust_markers
+from digiweetjes.render.placeholders import (
+    FillableTemplate,
+    Markers,
+    strip_markers,
+    unescape_rust_markers,
+)
 from digiweetjes.render.templating import render_template
 
 #: The placeholders every compiled issue carries (both parts).
@@ -144,7 +150,10 @@ def issue_context(source: IssueSource, settings: Settings) -> dict[str, object]:
 def compile_issue(source: IssueSource, settings: Settings) -> CompiledIssue:
     """Render the issue once, leaving the per-recipient placeholders in place (no file I/O)."""
     draft, projects = source.draft, source.projects
-    context = issue_context(source, settings)
+    # This compile's own markers: content, written before the nonce existed, cannot hold one.
+    markers = Markers.fresh()
+    context = {**issue_context(source, settings),
+               "placeholder": lambda name: Markup(markers(name))}
     templates = settings.templates_dir
     mjml_source = render_template(templates, "email/issue.mjml.j2", **context)
     html_text = mjml_to_html(mjml_source, "email/issue.mjml.j2")
@@ -154,19 +163,21 @@ def compile_issue(source: IssueSource, settings: Settings) -> CompiledIssue:
     for subregion in (None, *projects.region.subregions):
         key = subregion.id if subregion else ""
         block_context = {"subregion": subregion, "region": projects.region}
-        digibank_html[key] = render_template(templates, "email/_digibank.html.j2",
-                                             **block_context).strip()
-        digibank_text[key] = render_template(templates, "email/_digibank.txt.j2",
-                                             **block_context).strip()
-    compiled_html = FillableTemplate.parse(html_text)
-    compiled_text = FillableTemplate.parse(text)
+        # The blocks are values, filled in as they are: no marker may travel in one.
+        digibank_html[key] = strip_markers(render_template(
+            templates, "email/_digibank.html.j2", **block_context).strip())
+        digibank_text[key] = strip_markers(render_template(
+            templates, "email/_digibank.txt.j2", **block_context).strip())
+    compiled_html = FillableTemplate.parse(html_text, markers)
+    compiled_text = FillableTemplate.parse(text, markers)
     for part, template in (("HTML", compiled_html), ("text", compiled_text)):
         missing = set(PLACEHOLDERS) - template.names
         if missing:
             raise RenderError(f"the {part} template lost placeholders: {sorted(missing)}")
     return CompiledIssue(
-        issue_id=draft.issue_id, number=draft.meta.number, title=draft.meta.title,
-        preheader=draft.meta.preheader, date=draft.meta.date, send_at=draft.send_at,
+        # The subject goes into a header as it is: never a marker in it, whatever slipped by.
+        issue_id=draft.issue_id, number=draft.meta.number, title=strip_markers(draft.meta.title),
+        preheader=strip_markers(draft.meta.preheader), date=draft.meta.date, send_at=draft.send_at,
         audience=draft.meta.audience, web_url=context["web_url"], html=compiled_html,
         text=compiled_text, digibank_html=digibank_html, digibank_text=digibank_text)
 
