@@ -6,7 +6,12 @@ request → record the outcome (committed). Outcomes follow ``digiweetjes.sendin
 transient errors go back to the queue with backoff and the same key, uncertain ones become
 ``uncertain`` unless the provider's idempotency key makes a resend a replay, refusals become
 ``failed``. After ``brake_after`` consecutive failed requests, or at once when the provider
-refuses the account (401/402/403), the campaign is paused: ``send`` again resumes it.
+refuses the account (401/402/403) or cannot take any message (``ProviderBlockedError``: a full
+outbox disk), or when a batch is still refused transiently after ``max_attempts``, the campaign
+is paused with its batches back in the queue: ``send`` again resumes it. A run that sent nothing
+while the provider refused whole requests refused them for the content or the configuration,
+which every batch shares, not for their recipients: those batches go back to the queue too and
+the campaign pauses rather than ending ``done`` with everyone ``failed``.
 
 ``SendEngine.run`` is one whole run of a campaign (recover, work, settle); ``work`` is the
 worker threads alone, which is what each of several sending processes runs
@@ -20,7 +25,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from digiweetjes.clock import Clock
@@ -28,6 +33,7 @@ from digiweetjes.config import Settings
 from digiweetjes.db import Database
 from digiweetjes.errors import (
     PermanentProviderError,
+    ProviderBlockedError,
     ProviderError,
     SendingError,
     StorageError,
@@ -36,6 +42,7 @@ from digiweetjes.errors import (
 )
 from digiweetjes.models import CampaignState
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, batch_size_for
+from digiweetjes.providers.messages import display_name
 from digiweetjes.render import PLACEHOLDERS, CompiledIssue, RecipientData
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.backoff import Backoff
@@ -59,6 +66,8 @@ DATABASE_BACKOFF = Backoff(base=0.05, cap=2.0)
 
 #: Refusals about the account, not the batch: every other batch would be refused the same way.
 ACCOUNT_STATUSES = frozenset({401, 402, 403})
+#: How a pause in Dutch ends: what to do.
+RESUME_HINT = "; los de oorzaak op en start hetzelfde commando opnieuw om verder te gaan"
 
 
 def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
@@ -139,6 +148,8 @@ class SendEngine:
         else:
             report = self._work_with_progress(campaign)
         now = self.clock.now()
+        if report.sent == 0 and report.refused_keys:
+            self._requeue_refused(campaign, report, now)
         if report.paused_reason:
             campaigns.set_state(self.db, campaign.id, CampaignState.PAUSED, now,
                                 report.paused_reason)
@@ -151,6 +162,21 @@ class SendEngine:
             elapsed=self.monotonic() - started, recovered=recovered, done=done)
         summary.add(report)
         return summary
+
+    def _requeue_refused(self, campaign: CampaignInfo, report: WorkReport,
+                         now: datetime) -> None:
+        """Nothing was sent and whole requests were refused: put those batches back in the
+        queue and pause, since the same command should send them once the cause is fixed."""
+        requeued = campaigns.requeue_batches(self.db, campaign.id, report.refused_keys, now)
+        if not requeued:
+            return
+        report.failed = max(0, report.failed - requeued)
+        report.paused_reason = (
+            f"niets verstuurd: {self.provider.name} weigerde elke aanvraag "
+            f"({report.refused_reason}); de {requeued} berichten staan terug in de wachtrij"
+            + RESUME_HINT)
+        log.warning("%s: every request of the run was refused; %d deliveries requeued",
+                    campaign.issue_id, requeued)
 
     def _work_with_progress(self, campaign: CampaignInfo) -> WorkReport:
         if self.progress:
@@ -287,8 +313,10 @@ class SendEngine:
         unsubscribe, preferences = self.links.links(row.subscriber_id, row.email_hash)
         html_values, text_values = self.compiled.values_for(RecipientData(
             row.email, row.name, row.subregion, unsubscribe, preferences))
-        return Recipient(str(row.delivery_id), row.email, row.name, html_values, text_values,
-                         unsubscribe)
+        # The header shows a name only where it can be one (no line breaks, no encoded words);
+        # the greeting in the body still uses it, escaped.
+        return Recipient(str(row.delivery_id), row.email, display_name(row.name), html_values,
+                         text_values, unsubscribe)
 
     def _send(self, batch: ClaimedBatch) -> None:
         if batch.suppressed:
@@ -303,6 +331,8 @@ class SendEngine:
         self._count(requests=1)
         try:
             results = self.provider.send_batch(request)
+        except ProviderBlockedError as exc:
+            self._blocked(batch, exc)
         except TransientProviderError as exc:
             self._transient(batch, exc)
         except UncertainOutcomeError as exc:
@@ -332,14 +362,26 @@ class SendEngine:
         reason = self.redact(str(exc))
         attempt = batch.attempts + 1
         if attempt >= self.options.max_attempts:
-            moved = self._durable(self.ledger.fail, batch, now,
-                                  f"gave up after {attempt} attempts: {reason}")
-            self._count(failed=moved)
-        else:
-            delay = self.options.backoff.delay(attempt, exc.retry_after, self.rng)
-            self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay), reason)
+            # Never accepted, so never the recipients' fault: back to the queue (a fresh count
+            # of attempts for the next run) and pause, rather than fail them for good.
+            self._durable(self.ledger.requeue, batch, now, now, reason, reset_attempts=True)
+            log.warning("%s: %s (attempt %d): pausing", self.campaign.issue_id, reason, attempt)
+            self._pause(f"{attempt} pogingen na elkaar mislukt ({reason}); de berichten staan "
+                        "terug in de wachtrij" + RESUME_HINT, hint=False)
+            return
+        delay = self.options.backoff.delay(attempt, exc.retry_after, self.rng)
+        self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay), reason)
         log.warning("%s: %s (attempt %d)", self.campaign.issue_id, reason, attempt)
         self._failure(reason)
+
+    def _blocked(self, batch: ClaimedBatch, exc: ProviderBlockedError) -> None:
+        """No message can leave until someone fixes the cause: requeue and pause at once."""
+        now = self.clock.now()
+        reason = self.redact(str(exc))
+        self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
+        log.warning("%s: %s: pausing", self.campaign.issue_id, reason)
+        self._pause(f"{reason}; geen enkel bericht kan weg tot dat opgelost is, de berichten "
+                    "staan terug in de wachtrij" + RESUME_HINT, hint=False)
 
     def _uncertain(self, batch: ClaimedBatch, reason: str) -> None:
         now = self.clock.now()
@@ -367,6 +409,10 @@ class SendEngine:
             return
         moved = self._durable(self.ledger.fail, batch, now, reason)
         self._count(failed=moved)
+        with self._lock:
+            # Kept for the end of the run: if nothing was sent, these go back to the queue.
+            self.report.refused_keys.append(batch.key)
+            self.report.refused_reason = self.report.refused_reason or reason
         log.warning("%s: %s", self.campaign.issue_id, reason)
         self._failure(reason)
 
@@ -392,11 +438,11 @@ class SendEngine:
             self._pause(f"{self.options.brake_after} consecutive failed requests; the last: "
                         f"{reason}")
 
-    def _pause(self, reason: str) -> None:
+    def _pause(self, reason: str, *, hint: bool = True) -> None:
         with self._lock:
             if self.report.paused_reason is None:
                 self.report.paused_reason = reason + \
-                    " — run `digiweetjes send` again to resume"
+                    (" — run `digiweetjes send` again to resume" if hint else "")
         self._stop.set()
 
     def _count(self, **amounts: int) -> None:
