@@ -205,14 +205,16 @@ def _plain(value: str, unsafe: re.Pattern[str], specials: str) -> bool:
 
 
 def recipient_problem(recipient: Recipient, *, require_unsubscribe_url: bool = True) -> str | None:
-    """Why this recipient cannot go into a message header at all, or None."""
+    """Why this recipient cannot go into a message header at all, or None (the outbox passes
+    ``require_unsubscribe_url=False``: it writes any unsubscribe URL, or none)."""
     email, url = recipient.email, recipient.unsubscribe_url
     for label, fault in (("address", header_fault(email)), ("name", name_fault(recipient.name)),
                          ("unsubscribe URL", header_fault(url)),
                          ("reference", header_fault(recipient.reference))):
         if fault is not None:
             return f"the {label} {fault}"
-    if (url or require_unsubscribe_url) and (
+    # The outbox (demo, review) takes any URL, or none; mail services want one-click https.
+    if require_unsubscribe_url and (
             not url.startswith("https://") or not _plain(url, _URL_UNSAFE, "<>")):
         return "the unsubscribe URL is not a plain https URL"
     if address_fault(email) is not None:

@@ -50,6 +50,7 @@ from digiweetjes.sending.campaigns import CampaignInfo
 from digiweetjes.sending.ledger import ClaimedBatch, ClaimedRow, Ledger
 from digiweetjes.sending.memory import tame_allocator
 from digiweetjes.sending.options import SendOptions
+from digiweetjes.sending.outcomes import RESUME_HINT, BatchOutcomes
 from digiweetjes.sending.processes import StopFlag, WorkerFactory, run_in_processes
 from digiweetjes.sending.progress import Progress
 from digiweetjes.sending.ratelimit import RateLimiter
@@ -64,10 +65,6 @@ _T = TypeVar("_T")
 #: Waits between attempts while the database refuses (a lock, a deadlock, a restart).
 DATABASE_BACKOFF = Backoff(base=0.05, cap=2.0)
 
-#: Refusals about the account, not the batch: every other batch would be refused the same way.
-ACCOUNT_STATUSES = frozenset({401, 402, 403})
-#: How a pause in Dutch ends: what to do.
-RESUME_HINT = "; los de oorzaak op en start hetzelfde commando opnieuw om verder te gaan"
 
 
 def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
@@ -80,7 +77,7 @@ def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
         unsubscribe_mailto=settings.unsubscribe_mailto, tag=compiled.tag)
 
 
-class SendEngine:
+class SendEngine(BatchOutcomes):
     """Sends one campaign with a provider from this process (see the module docstring)."""
 
     def __init__(self, db: Database, provider: Provider, compiled: CompiledIssue,
@@ -356,65 +353,6 @@ class SendEngine:
             self._count(sent=sent, failed=failed)
             with self._lock:
                 self._consecutive_failures = 0
-
-    def _transient(self, batch: ClaimedBatch, exc: TransientProviderError) -> None:
-        now = self.clock.now()
-        reason = self.redact(str(exc))
-        attempt = batch.attempts + 1
-        if attempt >= self.options.max_attempts:
-            # Never accepted, so never the recipients' fault: back to the queue (a fresh count
-            # of attempts for the next run) and pause, rather than fail them for good.
-            self._durable(self.ledger.requeue, batch, now, now, reason, reset_attempts=True)
-            log.warning("%s: %s (attempt %d): pausing", self.campaign.issue_id, reason, attempt)
-            self._pause(f"{attempt} pogingen na elkaar mislukt ({reason}); de berichten staan "
-                        "terug in de wachtrij" + RESUME_HINT, hint=False)
-            return
-        delay = self.options.backoff.delay(attempt, exc.retry_after, self.rng)
-        self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay), reason)
-        log.warning("%s: %s (attempt %d)", self.campaign.issue_id, reason, attempt)
-        self._failure(reason)
-
-    def _blocked(self, batch: ClaimedBatch, exc: ProviderBlockedError) -> None:
-        """No message can leave until someone fixes the cause: requeue and pause at once."""
-        now = self.clock.now()
-        reason = self.redact(str(exc))
-        self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
-        log.warning("%s: %s: pausing", self.campaign.issue_id, reason)
-        self._pause(f"{reason}; geen enkel bericht kan weg tot dat opgelost is, de berichten "
-                    "staan terug in de wachtrij" + RESUME_HINT, hint=False)
-
-    def _uncertain(self, batch: ClaimedBatch, reason: str) -> None:
-        now = self.clock.now()
-        window = self._key_window()
-        attempt = batch.attempts + 1
-        if window is not None and batch.key_first_used_at + window > now \
-                and attempt < self.options.max_attempts:
-            # The key makes the resend a replay if the first request did get through.
-            delay = self.options.backoff.delay(attempt, None, self.rng)
-            self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay),
-                                f"{reason}; resending under the same idempotency key")
-        else:
-            moved = self._durable(self.ledger.uncertain, batch, now, reason)
-            self._count(uncertain=moved)
-        log.warning("%s: %s", self.campaign.issue_id, reason)
-        self._failure(reason)
-
-    def _refused(self, batch: ClaimedBatch, exc: PermanentProviderError) -> None:
-        now = self.clock.now()
-        reason = self.redact(str(exc))
-        if exc.status_code in ACCOUNT_STATUSES:
-            # Not this batch's fault: keep it queued and stop before every batch is refused.
-            self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
-            self._pause(f"the provider refused the account: {reason}")
-            return
-        moved = self._durable(self.ledger.fail, batch, now, reason)
-        self._count(failed=moved)
-        with self._lock:
-            # Kept for the end of the run: if nothing was sent, these go back to the queue.
-            self.report.refused_keys.append(batch.key)
-            self.report.refused_reason = self.report.refused_reason or reason
-        log.warning("%s: %s", self.campaign.issue_id, reason)
-        self._failure(reason)
 
     def _durable(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run a ledger write, retrying while the database refuses: an outcome once known
