@@ -19,10 +19,12 @@ Dutch page. Messages never contain secrets.
     │   └── CsvImportError          an import file has rejected rows (all listed)
     ├── ProviderError               a mail provider refused or failed
     │   ├── TransientProviderError  retry later (connect error, 429, 5xx, timeout before send)
+    │   │   └── ProviderBlockedError  nothing can be sent until someone fixes it (full disk)
     │   ├── PermanentProviderError  do not retry (validation, auth, invalid recipient)
     │   └── UncertainOutcomeError   the request may have been delivered (timeout after send)
     └── SendingError                the sending engine stopped
-        └── SendingPaused           the brake engaged after consecutive failures
+        ├── SendingPaused           the brake engaged after consecutive failures
+        └── SendingIncomplete       the send ended with failed or uncertain deliveries
 """
 
 from __future__ import annotations
@@ -145,6 +147,11 @@ class TransientProviderError(ProviderError):
         super().__init__(message, status_code=status_code)
 
 
+class ProviderBlockedError(TransientProviderError):
+    """Every message would fail alike until someone fixes the cause (a full or read-only
+    outbox disk): the batch goes back to the queue and the send pauses at once."""
+
+
 class PermanentProviderError(ProviderError):
     """Not worth retrying: the request or recipient is invalid, or access is refused."""
 
@@ -159,3 +166,9 @@ class SendingError(DigiweetjesError):
 
 class SendingPaused(SendingError):
     """The brake engaged after too many consecutive failures; the issue is paused."""
+
+
+class SendingIncomplete(SendingError):
+    """The send ended, but some deliveries failed or are uncertain (a documented exit code)."""
+
+    exit_code = 3

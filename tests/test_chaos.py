@@ -32,6 +32,7 @@ from digiweetjes.config import PROJECT_ROOT, Secret, Settings
 from digiweetjes.db import Database
 from digiweetjes.devtools.fake_provider import FakeProviderControl, fake_provider_subprocess
 from digiweetjes.devtools.synthetic import insert_subscribers
+from digiweetjes.errors import SendingIncomplete
 from digiweetjes.models import Delivery, Subscriber
 from tests.figures import report_figure
 
@@ -115,7 +116,6 @@ def test_chaos_kills_and_faults_then_the_same_command_finishes(
     report_figure(f"chaos {provider} on {backend}: finishing run after {KILLS} kills took "
                   f"{finishing:.1f} s ({N} recipients, 2 processes x 4 threads)")
 
-    assert code == 0, log[-3000:]
     assert "deadlock" not in log
     received = Counter(json.loads(line)["email"] for line in record.read_text().splitlines())
     db = Database(database_url)
@@ -124,6 +124,10 @@ def test_chaos_kills_and_faults_then_the_same_command_finishes(
             select(Subscriber.email, Delivery.state)
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)).all())
     db.dispose()
+    # A clean finish is exit 0; uncertain deliveries left in the ledger are the documented
+    # non-zero exit (issue 9).
+    uncertain = "uncertain" in states.values()
+    assert code == (SendingIncomplete.exit_code if uncertain else 0), log[-3000:]
     assert len(states) == N  # none lost from the ledger
     assert summary["duplicate_count"] == 0 and max(received.values()) == 1
     assert set(states.values()) <= {"sent", "uncertain"}, Counter(states.values())

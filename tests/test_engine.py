@@ -117,12 +117,37 @@ def test_transient_errors_are_retried_with_backoff_honouring_retry_after(db, set
     assert [d.attempts for d in rows(db, campaign.id)] == [2] * 5
 
 
-def test_a_batch_that_keeps_failing_transiently_ends_failed(db, settings, clock) -> None:
+def test_a_batch_that_keeps_failing_transiently_pauses_and_resumes(db, settings,
+                                                                   clock) -> None:
+    # Issue 9: a request never accepted is never the recipients' fault: after max_attempts
+    # the batch goes back to the queue and the send pauses (it used to end "failed", done).
     provider, campaign = _setup(db, settings, clock, n=3,
                                 script=[TransientProviderError("HTTP 500")] * 3)
     summary = _engine(db, settings, clock, provider, max_attempts=3).run(campaign)
-    assert summary.counts["failed"] == 3 and summary.done
-    assert {d.reason for d in rows(db, campaign.id)} == {"gave up after 3 attempts: HTTP 500"}
+    assert summary.counts["failed"] == 0 and summary.counts["queued"] == 3
+    assert not summary.done and "3 pogingen na elkaar mislukt (HTTP 500)" in \
+        summary.paused_reason
+    paused = campaigns.get_campaign(db, campaign.issue_id)
+    assert paused.state == "paused" and "HTTP 500" in paused.pause_reason
+    assert {d.reason for d in rows(db, campaign.id)} == {"HTTP 500"}
+    assert [d.attempts for d in rows(db, campaign.id)] == [0] * 3
+    summary = _engine(db, settings, clock, provider, max_attempts=3).run(paused)
+    assert summary.done and summary.counts["sent"] == 3
+    assert set(provider.delivered.values()) == {1}
+
+
+def test_a_run_whose_every_request_was_refused_pauses_with_them_queued(db, settings,
+                                                                       clock) -> None:
+    refused = [PermanentProviderError("HTTP 400: sender not verified")] * 3
+    provider, campaign = _setup(db, settings, clock, n=25, script=refused)
+    summary = _engine(db, settings, clock, provider).run(campaign)
+    assert summary.sent == 0 and summary.failed == 0 and not summary.done
+    assert summary.counts["queued"] == 25 and summary.counts["failed"] == 0
+    assert "weigerde elke aanvraag (HTTP 400: sender not verified)" in summary.paused_reason
+    paused = campaigns.get_campaign(db, campaign.issue_id)
+    assert paused.state == "paused"
+    summary = _engine(db, settings, clock, provider).run(paused)
+    assert summary.done and summary.counts["sent"] == 25
 
 
 def test_an_uncertain_outcome_is_never_resent_without_a_key(db, settings, clock) -> None:

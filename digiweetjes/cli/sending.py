@@ -10,6 +10,7 @@ import click
 
 if TYPE_CHECKING:  # the commands import lazily, so `digiweetjes --help` starts fast
     from digiweetjes.config import Settings
+    from digiweetjes.content.drafts import Draft
     from digiweetjes.db import Database
     from digiweetjes.render import CompiledIssue
     from digiweetjes.sending.options import SendOptions
@@ -98,7 +99,7 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
     options = overrides(settings.send, concurrency=concurrency, processes=processes)
     draft, compiled = service.load_issue(settings, issue)
     if to_address:
-        return _test_send(settings, compiled, to_address)
+        return _test_send(settings, compiled, to_address, draft)
     clock = SystemClock()
     db = open_database(settings.database_url)
     try:
@@ -118,9 +119,10 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
 
 
 def _report(db: Database, outcome: SendOutcome) -> None:
-    """What a send did, for the person who ran it; a pause is a non-zero exit."""
-    from digiweetjes.cli.sending_text import summary_lines
-    from digiweetjes.errors import SendingPaused
+    """What a send did, for the person who ran it: exit 0 only for a clean send; a pause, or
+    failed or uncertain deliveries, are a non-zero exit with what to do."""
+    from digiweetjes.cli.sending_text import incomplete_sentence, summary_lines
+    from digiweetjes.errors import SendingIncomplete, SendingPaused
 
     issue_id = outcome.plan.issue_id
     if outcome.declined:
@@ -134,16 +136,21 @@ def _report(db: Database, outcome: SendOutcome) -> None:
         _echo(summary_lines(outcome.summary))
         if outcome.summary.paused_reason:
             raise SendingPaused(f"sending {issue_id} paused: {outcome.summary.paused_reason}")
+    if not outcome.declined:
+        sentence = incomplete_sentence(issue_id, outcome.counts)
+        if sentence:
+            raise SendingIncomplete(sentence)
 
 
-def _test_send(settings: Settings, compiled: CompiledIssue, address: str) -> None:
+def _test_send(settings: Settings, compiled: CompiledIssue, address: str,
+               draft: Draft) -> None:
     from digiweetjes.clock import SystemClock
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.sending import service
 
     provider = get_provider(settings, SystemClock())
     try:
-        result = service.test_send(provider, compiled, settings, address)
+        result = service.test_send(provider, compiled, settings, address, draft=draft)
     finally:
         provider.close()
     click.echo(f"Test mail of {compiled.issue_id} sent to {address} via {provider.name} "

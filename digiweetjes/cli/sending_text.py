@@ -55,6 +55,24 @@ def summary_lines(summary: SendSummary) -> list[str]:
     return lines
 
 
+def incomplete_sentence(issue_id: str, counts: dict[str, int]) -> str | None:
+    """What to do, in one sentence, when a campaign has failed or uncertain deliveries."""
+    failed, uncertain = counts.get("failed", 0), counts.get("uncertain", 0)
+    status = f"zie `digiweetjes status {issue_id}`"
+    if failed and uncertain:
+        return (f"{failed} berichten mislukten en {uncertain} zijn onzeker: {status}; los de "
+                f"oorzaak op en verstuur opnieuw met --retry-failed (de onzekere enkel met "
+                "--include-uncertain: die kunnen al aangekomen zijn).")
+    if failed:
+        return (f"{failed} berichten mislukten: {status}; los de oorzaak op en verstuur "
+                "opnieuw met --retry-failed.")
+    if uncertain:
+        return (f"{uncertain} berichten zijn onzeker (misschien toch aangekomen): {status}; "
+                "verstuur ze enkel opnieuw met --include-uncertain als een tweede exemplaar "
+                "geen kwaad kan.")
+    return None
+
+
 def status_lines(issue_id: str, status: CampaignStatus | None) -> list[str]:
     """Counts by state, the pause reason, and failed / uncertain deliveries with reasons."""
     if status is None:

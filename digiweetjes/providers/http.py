@@ -41,7 +41,7 @@ from digiweetjes.providers.base import (
     Recipient,
     RecipientResult,
 )
-from digiweetjes.providers.messages import check_subject, recipient_problem
+from digiweetjes.providers.messages import check_content, recipient_problem
 
 log = logging.getLogger("digiweetjes.providers")
 
@@ -219,7 +219,7 @@ class HttpProvider:
         if len(batch.recipients) > max_batch:
             raise ValueError(f"{self.name} takes at most {max_batch} recipients a batch, "
                              f"got {len(batch.recipients)}: chunk with providers.messages.chunked")
-        check_subject(batch.content.subject)
+        check_content(batch.content)
         results: dict[int, RecipientResult] = {}
         valid: list[Recipient] = []
         positions: list[int] = []

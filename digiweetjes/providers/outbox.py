@@ -10,13 +10,12 @@ import os
 import re
 import tempfile
 from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, quote
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from digiweetjes.clock import Clock
-from digiweetjes.errors import PermanentProviderError, TransientProviderError
+from digiweetjes.errors import PermanentProviderError, ProviderBlockedError
 from digiweetjes.providers.base import (
     Batch,
     BatchContent,
@@ -24,13 +23,13 @@ from digiweetjes.providers.base import (
     Recipient,
     RecipientResult,
 )
+from digiweetjes.providers.messages import check_content, header_address, recipient_problem
 from digiweetjes.render.placeholders import FillableTemplate
 
 # CRLF line ends (RFC 5322); long headers such as List-Unsubscribe stay on one line up to the
 # RFC's 998 characters instead of being folded right after the colon.
 _POLICY = policy.SMTP.clone(max_line_length=998)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_LINE_BREAK = re.compile(r"[\r\n]")
 
 
 def _safe_part(text: str, what: str) -> str:
@@ -38,11 +37,6 @@ def _safe_part(text: str, what: str) -> str:
     if not cleaned:
         raise PermanentProviderError(f"outbox: {what} {text!r} gives no usable file name")
     return cleaned[:150]
-
-
-def _refuse_line_breaks(value: str, what: str) -> None:
-    if _LINE_BREAK.search(value):
-        raise PermanentProviderError(f"outbox: {what} contains a line break (header injection)")
 
 
 class OutboxProvider:
@@ -64,53 +58,55 @@ class OutboxProvider:
         if len(batch.recipients) > max_batch:
             raise PermanentProviderError(
                 f"outbox: {len(batch.recipients)} recipients in one batch, at most {max_batch}")
-        _refuse_line_breaks(content.subject, "subject")
-        _refuse_line_breaks(content.tag, "tag")
-        for header, value in content.headers.items():
-            _refuse_line_breaks(f"{header}{value}", f"header {header}")
+        check_content(content, who="outbox: ")
         html, text = content.html, content.text
         folder = self.outbox_dir / _safe_part(content.issue_id, "issue id")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise TransientProviderError(f"outbox: cannot create {folder}: {exc.strerror}") from exc
+            # A folder that cannot be made (a file in the way, no permission, a full or
+            # read-only disk) fails every message alike until someone fixes it.
+            raise ProviderBlockedError(f"outbox: cannot create {folder}: {exc.strerror}") \
+                from exc
         results = []
         for recipient in batch.recipients:
+            problem = recipient_problem(recipient, require_unsubscribe_url=False)
+            if problem:
+                results.append(RecipientResult(recipient.reference, "failed",
+                                               reason=f"outbox: {problem}"))
+                continue
             try:
                 message = self._message(content, recipient, html, text)
-            except (ValueError, KeyError, PermanentProviderError) as exc:
-                results.append(RecipientResult(recipient.reference, "failed", reason=str(exc)))
+                data = message.as_bytes()
+            except (ValueError, KeyError) as exc:
+                # What the standard library will not write (an address it cannot encode).
+                results.append(RecipientResult(recipient.reference, "failed",
+                                               reason=f"outbox: {exc}"))
                 continue
             path = folder / f"{_safe_part(recipient.reference, 'reference')}.eml"
-            self._write(path, message)
+            self._write(path, data)
             results.append(RecipientResult(recipient.reference, "sent",
                                            message_id=message["Message-ID"]))
         return results
 
     def _message(self, content: BatchContent, recipient: Recipient, html: FillableTemplate,
                  text: FillableTemplate) -> EmailMessage:
-        _refuse_line_breaks(recipient.email, "recipient address")
-        if recipient.name:
-            _refuse_line_breaks(recipient.name, "recipient name")
         sender_domain = content.from_email.rpartition("@")[2] or "localhost"
         # An internationalised address (EAI, RFC 6532) needs UTF-8 headers.
-        international = not (recipient.email.isascii() and content.from_email.isascii())
+        international = not (recipient.email.isascii() and content.from_email.isascii()
+                             and (content.reply_to or "").isascii())
         message = EmailMessage(policy=_POLICY.clone(utf8=True) if international else _POLICY)
-        message["From"] = Address(content.from_name, addr_spec=content.from_email)
-        if international:
-            # Address() refuses a non-ASCII local part even under a UTF-8 policy.
-            message["To"] = (f'"{quote(recipient.name)}" <{recipient.email}>'
-                             if recipient.name else recipient.email)
-        else:
-            message["To"] = Address(recipient.name or "", addr_spec=recipient.email)
+        # Addresses are built from their parts by the standard library, which quotes or
+        # encodes the display name: nothing in a name can become another recipient.
+        message["From"] = header_address(content.from_email, content.from_name)
+        message["To"] = header_address(recipient.email, recipient.name)
         if content.reply_to:
-            message["Reply-To"] = content.reply_to
+            message["Reply-To"] = header_address(content.reply_to, None)
         message["Subject"] = content.subject
         message["Date"] = format_datetime(self._clock.now())
         message["Message-ID"] = make_msgid(domain=sender_domain)
         if recipient.unsubscribe_url:
             # RFC 8058 one-click: https first, mailto as the fallback for older clients.
-            _refuse_line_breaks(recipient.unsubscribe_url, "unsubscribe URL")
             message["List-Unsubscribe"] = (
                 f"<{recipient.unsubscribe_url}>, "
                 f"<mailto:{content.unsubscribe_mailto}?subject=unsubscribe>"
@@ -124,8 +120,7 @@ class OutboxProvider:
         message.add_alternative(html.fill(recipient.html_values), subtype="html", charset="utf-8")
         return message
 
-    def _write(self, path: Path, message: EmailMessage) -> None:
-        data = message.as_bytes()
+    def _write(self, path: Path, data: bytes) -> None:
         try:
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".eml")
             try:
@@ -136,7 +131,9 @@ class OutboxProvider:
                 Path(temp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise TransientProviderError(f"outbox: cannot write {path}: {exc.strerror}") from exc
+            # A full disk, a quota, a read-only or vanished folder: every further message
+            # would fail the same way, so the send pauses until it is fixed.
+            raise ProviderBlockedError(f"outbox: cannot write {path}: {exc.strerror}") from exc
 
     def close(self) -> None:
         """Nothing to release."""

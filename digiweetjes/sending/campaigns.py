@@ -204,6 +204,21 @@ def reopen(db: Database, campaign_id: int, states: Sequence[str], now: datetime)
     return count
 
 
+def requeue_batches(db: Database, campaign_id: int, keys: Sequence[str], now: datetime) -> int:
+    """Failed rows of the batches ``keys`` back to the queue with a fresh key: their whole
+    request was refused for what every batch shares (content, sender, account), not for them."""
+    count = 0
+    with db.session() as session:
+        for start in range(0, len(keys), 500):
+            count += session.execute(
+                update(D).where(D.c.campaign_id == campaign_id, D.c.state == FAILED,
+                                D.c.idempotency_key.in_(keys[start:start + 500]))
+                .values(state=QUEUED, idempotency_key=None, key_first_used_at=None,
+                        next_attempt_at=None, attempts=0, worker_id=None,
+                        updated_at=now)).rowcount
+    return count
+
+
 def set_state(db: Database, campaign_id: int, state: CampaignState, now: datetime,
               reason: str | None = None) -> None:
     """Pause, resume or finish a campaign (the pause reason is kept for ``status``)."""

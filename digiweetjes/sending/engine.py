@@ -6,7 +6,12 @@ request → record the outcome (committed). Outcomes follow ``digiweetjes.sendin
 transient errors go back to the queue with backoff and the same key, uncertain ones become
 ``uncertain`` unless the provider's idempotency key makes a resend a replay, refusals become
 ``failed``. After ``brake_after`` consecutive failed requests, or at once when the provider
-refuses the account (401/402/403), the campaign is paused: ``send`` again resumes it.
+refuses the account (401/402/403) or cannot take any message (``ProviderBlockedError``: a full
+outbox disk), or when a batch is still refused transiently after ``max_attempts``, the campaign
+is paused with its batches back in the queue: ``send`` again resumes it. A run that sent nothing
+while the provider refused whole requests refused them for the content or the configuration,
+which every batch shares, not for their recipients: those batches go back to the queue too and
+the campaign pauses rather than ending ``done`` with everyone ``failed``.
 
 ``SendEngine.run`` is one whole run of a campaign (recover, work, settle); ``work`` is the
 worker threads alone, which is what each of several sending processes runs
@@ -20,7 +25,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from digiweetjes.clock import Clock
@@ -28,6 +33,7 @@ from digiweetjes.config import Settings
 from digiweetjes.db import Database
 from digiweetjes.errors import (
     PermanentProviderError,
+    ProviderBlockedError,
     ProviderError,
     SendingError,
     StorageError,
@@ -36,6 +42,7 @@ from digiweetjes.errors import (
 )
 from digiweetjes.models import CampaignState
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, batch_size_for
+from digiweetjes.providers.messages import display_name
 from digiweetjes.render import PLACEHOLDERS, CompiledIssue, RecipientData
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.backoff import Backoff
@@ -43,6 +50,7 @@ from digiweetjes.sending.campaigns import CampaignInfo
 from digiweetjes.sending.ledger import ClaimedBatch, ClaimedRow, Ledger
 from digiweetjes.sending.memory import tame_allocator
 from digiweetjes.sending.options import SendOptions
+from digiweetjes.sending.outcomes import RESUME_HINT, BatchOutcomes
 from digiweetjes.sending.processes import StopFlag, WorkerFactory, run_in_processes
 from digiweetjes.sending.progress import Progress
 from digiweetjes.sending.ratelimit import RateLimiter
@@ -57,8 +65,6 @@ _T = TypeVar("_T")
 #: Waits between attempts while the database refuses (a lock, a deadlock, a restart).
 DATABASE_BACKOFF = Backoff(base=0.05, cap=2.0)
 
-#: Refusals about the account, not the batch: every other batch would be refused the same way.
-ACCOUNT_STATUSES = frozenset({401, 402, 403})
 
 
 def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
@@ -71,7 +77,7 @@ def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
         unsubscribe_mailto=settings.unsubscribe_mailto, tag=compiled.tag)
 
 
-class SendEngine:
+class SendEngine(BatchOutcomes):
     """Sends one campaign with a provider from this process (see the module docstring)."""
 
     def __init__(self, db: Database, provider: Provider, compiled: CompiledIssue,
@@ -139,6 +145,8 @@ class SendEngine:
         else:
             report = self._work_with_progress(campaign)
         now = self.clock.now()
+        if report.sent == 0 and report.refused_keys:
+            self._requeue_refused(campaign, report, now)
         if report.paused_reason:
             campaigns.set_state(self.db, campaign.id, CampaignState.PAUSED, now,
                                 report.paused_reason)
@@ -151,6 +159,21 @@ class SendEngine:
             elapsed=self.monotonic() - started, recovered=recovered, done=done)
         summary.add(report)
         return summary
+
+    def _requeue_refused(self, campaign: CampaignInfo, report: WorkReport,
+                         now: datetime) -> None:
+        """Nothing was sent and whole requests were refused: put those batches back in the
+        queue and pause, since the same command should send them once the cause is fixed."""
+        requeued = campaigns.requeue_batches(self.db, campaign.id, report.refused_keys, now)
+        if not requeued:
+            return
+        report.failed = max(0, report.failed - requeued)
+        report.paused_reason = (
+            f"niets verstuurd: {self.provider.name} weigerde elke aanvraag "
+            f"({report.refused_reason}); de {requeued} berichten staan terug in de wachtrij"
+            + RESUME_HINT)
+        log.warning("%s: every request of the run was refused; %d deliveries requeued",
+                    campaign.issue_id, requeued)
 
     def _work_with_progress(self, campaign: CampaignInfo) -> WorkReport:
         if self.progress:
@@ -287,8 +310,10 @@ class SendEngine:
         unsubscribe, preferences = self.links.links(row.subscriber_id, row.email_hash)
         html_values, text_values = self.compiled.values_for(RecipientData(
             row.email, row.name, row.subregion, unsubscribe, preferences))
-        return Recipient(str(row.delivery_id), row.email, row.name, html_values, text_values,
-                         unsubscribe)
+        # The header shows a name only where it can be one (no line breaks, no encoded words);
+        # the greeting in the body still uses it, escaped.
+        return Recipient(str(row.delivery_id), row.email, display_name(row.name), html_values,
+                         text_values, unsubscribe)
 
     def _send(self, batch: ClaimedBatch) -> None:
         if batch.suppressed:
@@ -303,6 +328,8 @@ class SendEngine:
         self._count(requests=1)
         try:
             results = self.provider.send_batch(request)
+        except ProviderBlockedError as exc:
+            self._blocked(batch, exc)
         except TransientProviderError as exc:
             self._transient(batch, exc)
         except UncertainOutcomeError as exc:
@@ -327,49 +354,6 @@ class SendEngine:
             with self._lock:
                 self._consecutive_failures = 0
 
-    def _transient(self, batch: ClaimedBatch, exc: TransientProviderError) -> None:
-        now = self.clock.now()
-        reason = self.redact(str(exc))
-        attempt = batch.attempts + 1
-        if attempt >= self.options.max_attempts:
-            moved = self._durable(self.ledger.fail, batch, now,
-                                  f"gave up after {attempt} attempts: {reason}")
-            self._count(failed=moved)
-        else:
-            delay = self.options.backoff.delay(attempt, exc.retry_after, self.rng)
-            self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay), reason)
-        log.warning("%s: %s (attempt %d)", self.campaign.issue_id, reason, attempt)
-        self._failure(reason)
-
-    def _uncertain(self, batch: ClaimedBatch, reason: str) -> None:
-        now = self.clock.now()
-        window = self._key_window()
-        attempt = batch.attempts + 1
-        if window is not None and batch.key_first_used_at + window > now \
-                and attempt < self.options.max_attempts:
-            # The key makes the resend a replay if the first request did get through.
-            delay = self.options.backoff.delay(attempt, None, self.rng)
-            self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay),
-                                f"{reason}; resending under the same idempotency key")
-        else:
-            moved = self._durable(self.ledger.uncertain, batch, now, reason)
-            self._count(uncertain=moved)
-        log.warning("%s: %s", self.campaign.issue_id, reason)
-        self._failure(reason)
-
-    def _refused(self, batch: ClaimedBatch, exc: PermanentProviderError) -> None:
-        now = self.clock.now()
-        reason = self.redact(str(exc))
-        if exc.status_code in ACCOUNT_STATUSES:
-            # Not this batch's fault: keep it queued and stop before every batch is refused.
-            self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
-            self._pause(f"the provider refused the account: {reason}")
-            return
-        moved = self._durable(self.ledger.fail, batch, now, reason)
-        self._count(failed=moved)
-        log.warning("%s: %s", self.campaign.issue_id, reason)
-        self._failure(reason)
-
     def _durable(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run a ledger write, retrying while the database refuses: an outcome once known
         must be recorded, or a resumed run would have to call it uncertain."""
@@ -392,11 +376,11 @@ class SendEngine:
             self._pause(f"{self.options.brake_after} consecutive failed requests; the last: "
                         f"{reason}")
 
-    def _pause(self, reason: str) -> None:
+    def _pause(self, reason: str, *, hint: bool = True) -> None:
         with self._lock:
             if self.report.paused_reason is None:
                 self.report.paused_reason = reason + \
-                    " — run `digiweetjes send` again to resume"
+                    (" — run `digiweetjes send` again to resume" if hint else "")
         self._stop.set()
 
     def _count(self, **amounts: int) -> None:

@@ -291,11 +291,13 @@ class Ledger:
             return result.rowcount
 
     def requeue(self, batch: ClaimedBatch, now: datetime, due: datetime, reason: str, *,
-                count_attempt: bool = True) -> int:
-        """Back to ``queued`` with the same key, to be claimed again at ``due``."""
+                count_attempt: bool = True, reset_attempts: bool = False) -> int:
+        """Back to ``queued`` with the same key, to be claimed again at ``due``
+        (``reset_attempts``: a later run starts counting the batch's attempts afresh)."""
+        attempts = 0 if reset_attempts else D.c.attempts + (1 if count_attempt else 0)
         return self._batch_update(
             batch.key, now, state=QUEUED, worker_id=None, next_attempt_at=due,
-            reason=reason[:2000], attempts=D.c.attempts + (1 if count_attempt else 0))
+            reason=reason[:2000], attempts=attempts)
 
     def fail(self, batch: ClaimedBatch, now: datetime, reason: str) -> int:
         """The provider refused the whole request: ``failed`` with its reason."""

@@ -19,9 +19,10 @@ from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
 from digiweetjes.content.source import read_issue, resolve_draft
 from digiweetjes.db import Database
-from digiweetjes.errors import ProviderError, SendingError
+from digiweetjes.errors import ConfigError, ContentError, ProviderError, SendingError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.providers.base import Batch, Provider, Recipient, RecipientResult
+from digiweetjes.providers.messages import HeaderFault, content_faults
 from digiweetjes.render import CompiledIssue, RecipientData, compile_issue
 from digiweetjes.render.gate import check_compiled
 from digiweetjes.sending import campaigns
@@ -57,6 +58,64 @@ def require_sendable(draft: Draft, compiled: CompiledIssue) -> None:
     if found:
         raise SendingError(f"{draft.display_path} does not pass `digiweetjes check`:\n"
                            + "\n".join(found))
+
+
+#: Where each header value of a batch comes from: the setting a person changes to fix it.
+HEADER_SETTINGS = {
+    "from_name": ("DIGIWEETJES_SENDER_NAME", "de afzendernaam"),
+    "from_email": ("DIGIWEETJES_SENDER_EMAIL", "het afzenderadres"),
+    "reply_to": ("DIGIWEETJES_REPLY_TO", "het antwoordadres"),
+    "unsubscribe_mailto": ("DIGIWEETJES_UNSUBSCRIBE_MAILTO", "het uitschrijfadres"),
+}
+
+
+def fault_in_dutch(fault: HeaderFault) -> str:
+    """What is wrong with a header value, for the person who has to fix it."""
+    where = f" op positie {fault.index + 1}" if fault.index >= 0 else ""
+    return {
+        "empty": "is leeg",
+        "line-break": f"bevat een regeleinde ({fault.codepoint}){where}",
+        "nul": f"bevat een nulteken (U+0000){where}",
+        "control": f"bevat een stuurteken ({fault.codepoint}){where}",
+        "surrogate": f"bevat een ongeldig teken ({fault.codepoint}){where}",
+        "bidi": f"bevat een onzichtbaar richtingsteken ({fault.codepoint}){where}",
+        "encoded-word": f"bevat een gecodeerd woord ('=?'){where}",
+        "address": "is geen enkel, gewoon e-mailadres",
+    }[fault.kind]
+
+
+def require_safe_headers(compiled: CompiledIssue, settings: Settings, *,
+                         draft: Draft | None = None) -> None:
+    """ConfigError or ContentError unless every header value of the issue's mail can go into a
+    header, by the rules the providers apply (``providers.messages.content_faults``): checked
+    before anything is written, so a bad sender name or title never fails a whole audience."""
+    for field, fault in content_faults(batch_content(compiled, settings)):
+        if field in HEADER_SETTINGS:
+            variable, what = HEADER_SETTINGS[field]
+            raise ConfigError(f"{variable} {fault_in_dutch(fault)}: {what} komt in de kop van "
+                              "elke mail. Pas de instelling aan; er werd niets verstuurd.")
+        if field == "subject":
+            raise ContentError(
+                f"{fault_in_dutch(fault)}: de titel wordt het onderwerp van elke mail. Pas de "
+                "titel aan; er werd niets verstuurd.",
+                path=draft.display_path if draft else compiled.issue_id,
+                line=_front_matter_line(draft, "title") if draft else None, field="title")
+        raise SendingError(f"{field} {fault_in_dutch(fault)}: zo kan de mail niet weg; er werd "
+                           "niets verstuurd.")
+
+
+def _front_matter_line(draft: Draft, name: str) -> int | None:
+    """The line of the draft's front matter where ``name:`` is set, if it can be found."""
+    try:
+        lines = draft.path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeError):
+        return None
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        if line.startswith(f"{name}:"):
+            return number
+    return None
 
 
 # -- the one door ------------------------------------------------------------------------------
@@ -97,6 +156,20 @@ class SendOutcome:
     #: True when the confirmation said no: nothing was written.
     declined: bool = False
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """The campaign's deliveries by state after the call ({} if there is no campaign)."""
+        if self.summary is not None and self.summary.counts is not None:
+            return self.summary.counts
+        return dict(self.plan.counts or {}) if not self.declined else {}
+
+    @property
+    def clean(self) -> bool:
+        """True unless the campaign has failed or uncertain deliveries, or is paused."""
+        if self.summary is not None and self.summary.paused_reason:
+            return False
+        return not (self.counts.get(FAILED) or self.counts.get(UNCERTAIN))
+
 
 def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings: Settings,
                clock: Clock, provider_factory: Callable[[], Provider],
@@ -114,6 +187,7 @@ def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings:
         current = plan(db, compiled, provider, batch_size=options.batch_size,
                        retry_failed=retry_failed, include_uncertain=include_uncertain)
         require_sendable(draft, compiled)
+        require_safe_headers(compiled, settings, draft=draft)
         if current.finished:
             return SendOutcome(current)
         if not confirm(current):
@@ -170,8 +244,9 @@ def start_or_resume(db: Database, compiled: CompiledIssue, provider: Provider, c
 
 
 def test_send(provider: Provider, compiled: CompiledIssue, settings: Settings,
-              address: str) -> RecipientResult:
+              address: str, *, draft: Draft | None = None) -> RecipientResult:
     """Send the issue to one address as a pseudo-recipient; the ledger is never touched."""
+    require_safe_headers(compiled, settings, draft=draft)
     email = normalize_email(address)
     links = RecipientData(email, None, None, unsubscribe_url(settings),
                           preferences_url(settings))

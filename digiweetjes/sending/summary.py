@@ -5,7 +5,7 @@ Plain data: the CLI, the demo and the benchmark format it themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -20,12 +20,18 @@ class WorkReport:
     suppressed: int = 0
     #: Why the send paused itself (the brake, an account refusal, no progress), if it did.
     paused_reason: str | None = None
+    #: Keys of the batches whose whole request was refused (not for their account), and the
+    #: first such refusal: if the run sent nothing, they go back to the queue.
+    refused_keys: list[str] = field(default_factory=list)
+    refused_reason: str | None = None
 
     def add(self, other: WorkReport) -> None:
-        """Add another process's counts; the first pause reason wins."""
+        """Add another process's counts; the first pause (and refusal) reason wins."""
         for name in COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.paused_reason = self.paused_reason or other.paused_reason
+        self.refused_keys.extend(other.refused_keys)
+        self.refused_reason = self.refused_reason or other.refused_reason
 
 
 COUNTERS = ("requests", "retries", "sent", "failed", "uncertain", "suppressed")
