@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -32,14 +34,28 @@ from digiweetjes.models import (
     SubscriberStatus,
 )
 from digiweetjes.subscribers import clean_consent_note, clean_name
+from digiweetjes.subscribers.cleaning import repair_mojibake, shown
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
+from digiweetjes.subscribers.optin import address_warnings
 from digiweetjes.subscribers.places import region
 from digiweetjes.subscribers.topics import parse_topics
 
 CHUNK_SIZE = 1000
 MAX_LISTED_PROBLEMS = 1000
 DELIMITERS = (";", ",", "\t")
+#: Far more than any list has; a file with more columns is not a subscriber list.
+MAX_COLUMNS = 1000
+MAX_LISTED_COLUMNS = 20
+#: A file with rows in UTF-8 and rows in Windows-1252: each line is read in its own encoding.
+MIXED = "utf-8+cp1252"
+_SAVE_AS = "bewaar de lijst in Excel als 'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"
+# Zip (.xlsx, .ods) and OLE (.xls) files: a workbook chosen instead of its CSV export.
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+_UNDEFINED_CP1252 = frozenset(bytes([b]) for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n|$)")
+# What the export puts before a cell Excel would run as a formula (csv_export): taken off again.
+_EXPORT_ESCAPED = ("=", "+", "-", "@")
 
 # Folded header (lower case, no accents, letters and digits only) → field.
 HEADER_FIELDS: dict[str, str] = {
@@ -106,36 +122,91 @@ class ImportReport:
 
 
 def detect_encoding(path: Path) -> str:
-    """The encoding of ``path``, read in chunks: BOMs first, then UTF-8, else Windows-1252."""
+    """The encoding of ``path``: BOMs first, then UTF-8, else Windows-1252, else both (MIXED).
+
+    A file holding rows of each (two lists pasted together) is ``MIXED``: each line is then read
+    in its own encoding, with a warning per line. Anything that is not text is refused here.
+    """
+    name = path.name
     try:
         with path.open("rb") as handle:
-            head = handle.read(4)
-            if head.startswith(codecs.BOM_UTF8):
-                return "utf-8-sig"
+            head = handle.read(8)
             if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 return "utf-16"
-            handle.seek(0)
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            try:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-                return "utf-8"
-            except UnicodeDecodeError:
-                pass
-            handle.seek(0)
-            decoder = codecs.getincrementaldecoder("cp1252")()
-            try:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
+            if head.startswith(_WORKBOOK_MAGIC):
                 raise CsvImportError([
-                    f"{path}: the file is neither UTF-8 nor Windows-1252 text "
-                    f"(byte 0x{exc.object[exc.start]:02x}); save it from Excel as "
-                    "'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"]) from exc
-            return "cp1252"
+                    f"{name}: dit is een Excel-werkmap (of een ander zip-bestand), geen "
+                    f"CSV-bestand; {_SAVE_AS} en importeer dat bestand"])
+            bom = head.startswith(codecs.BOM_UTF8)
+            handle.seek(0)
+            if _is_utf8(handle, name):
+                return "utf-8-sig" if bom else "utf-8"
+            handle.seek(0)
+            return _mixed_or_cp1252(handle, name)
     except OSError as exc:
         raise CsvImportError([f"{path}: cannot read the file: {exc.strerror}"]) from exc
+
+
+def _is_utf8(handle: BinaryIO, name: str) -> bool:
+    """Whether the whole file is UTF-8; refuses a file with NUL bytes (not text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    valid = True
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            line = lines + chunk.count(b"\n", 0, nul) + 1
+            raise CsvImportError([
+                f"{name}:{line}: het bestand bevat NUL-bytes: dit is geen tekstbestand (CSV); "
+                f"{_SAVE_AS}; niets geïmporteerd"])
+        lines += chunk.count(b"\n")
+        if valid:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                valid = False  # keep reading: a NUL further on is still refused as such
+    if valid:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            valid = False
+    return valid
+
+
+def _mixed_or_cp1252(handle: BinaryIO, name: str) -> str:
+    utf8_lines = 0
+    for number, raw in enumerate(_raw_lines(handle), 1):
+        encoding = _line_encoding(raw)
+        if encoding == "utf-8" and not raw.isascii():
+            utf8_lines += 1
+        elif encoding is None:
+            bad = next(b for b in raw if bytes([b]) in _UNDEFINED_CP1252)
+            raise CsvImportError([
+                f"{name}:{number}: the file is neither UTF-8 nor Windows-1252 text "
+                f"(byte 0x{bad:02x}); save it from Excel as "
+                "'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"])
+    return MIXED if utf8_lines else "cp1252"
+
+
+def _raw_lines(handle: BinaryIO) -> Iterator[bytes]:
+    """Physical lines with their endings (\\r\\n, \\n or a lone \\r), as ``open`` splits."""
+    for raw in handle:
+        yield from _LONE_CR.split(raw)
+
+
+def _line_encoding(raw: bytes) -> str | None:
+    """``utf-8`` or ``cp1252``: how one line of a file that is not all UTF-8 reads; else None."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return "cp1252"
 
 
 def detect_delimiter(first_line: str) -> str:
@@ -145,18 +216,28 @@ def detect_delimiter(first_line: str) -> str:
     return best if counts[best] else ";"
 
 
+def _shown_header(cell: str) -> str:
+    text = cell.strip()
+    return text if text.isprintable() and len(text) <= 60 else shown(text)
+
+
 def _map_header(cells: list[str], report: ImportReport) -> dict[str, int] | None:
     mapping: dict[str, int] = {}
+    ignored_more = 0
     for index, cell in enumerate(cells):
         name = HEADER_FIELDS.get(fold_header(cell))
         if name is None:
-            if cell.strip():
-                report.ignored_columns.append(cell.strip())
+            if cell.strip() and len(report.ignored_columns) < MAX_LISTED_COLUMNS:
+                report.ignored_columns.append(_shown_header(cell))
+            elif cell.strip():
+                ignored_more += 1
             continue
         if name in mapping:
             raise CsvImportError([f"{report.file}:1: two columns for {FIELD_LABELS[name]} "
                                   f"({cells[mapping[name]].strip()!r} and {cell.strip()!r})"])
         mapping[name] = index
+    if ignored_more:
+        report.ignored_columns.append(f"... en {ignored_more} andere")
     if "email" in mapping:
         report.columns = {FIELD_LABELS[k]: cells[i].strip() for k, i in mapping.items()}
         return mapping
@@ -184,11 +265,14 @@ class _Row:
 
 
 def _records(path: Path, encoding: str, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
-    with path.open(encoding=encoding, newline="") as handle:
-        first = handle.readline()
+    with _text_lines(path, encoding, report) as lines:
+        try:
+            first = next(lines, "")
+        except UnicodeDecodeError as exc:
+            raise _undecodable(report, 1, exc) from exc
         report.delimiter = detect_delimiter(first)
-        handle.seek(0)
-        reader = csv.reader(handle, delimiter=report.delimiter, strict=True)
+        reader = csv.reader(itertools.chain([first], lines), delimiter=report.delimiter,
+                            strict=True)
         while True:
             start = reader.line_num + 1
             try:
@@ -196,16 +280,72 @@ def _records(path: Path, encoding: str, report: ImportReport) -> Iterator[tuple[
             except StopIteration:
                 return
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise CsvImportError([
+                        f"{report.file}:{start}: een veld is langer dan "
+                        f"{csv.field_size_limit()} tekens: is dit wel een lijst van abonnees? "
+                        "Niets geïmporteerd"]) from exc
                 raise CsvImportError([f"{report.file}:{start}: unreadable CSV ({exc}); "
                                       "nothing was imported"]) from exc
+            except UnicodeDecodeError as exc:
+                raise _undecodable(report, start, exc) from exc
+            if len(record) > MAX_COLUMNS:
+                raise CsvImportError([
+                    f"{report.file}:{start}: {len(record)} kolommen, een lijst van abonnees "
+                    f"heeft er hoogstens {MAX_COLUMNS}: is dit het juiste bestand? "
+                    "Niets geïmporteerd"])
             yield start, record
+
+
+def _undecodable(report: ImportReport, line: int, exc: UnicodeDecodeError) -> CsvImportError:
+    return CsvImportError([f"{report.file}:{line}: niet te lezen als {report.encoding} "
+                           f"({exc.reason}); {_SAVE_AS}; niets geïmporteerd"])
+
+
+@contextmanager
+def _text_lines(path: Path, encoding: str, report: ImportReport) -> Iterator[Iterator[str]]:
+    """The file's lines as text; a MIXED file line by line, each in its own encoding."""
+    if encoding != MIXED:
+        with path.open(encoding=encoding, newline="") as handle:
+            yield iter(handle)
+        return
+    with path.open("rb") as handle:
+        yield _mixed_lines(handle, report)
+
+
+def _mixed_lines(handle: BinaryIO, report: ImportReport) -> Iterator[str]:
+    labels = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
+    lines: dict[str, list[int]] = {"utf-8": [], "cp1252": []}
+    for number, raw in enumerate(_raw_lines(handle), 1):
+        encoding = _line_encoding(raw) or "cp1252"  # detect_encoding refused undecodable lines
+        text = raw.decode(encoding)
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        if not raw.isascii():
+            lines[encoding].append(number)
+            report.note(number, f"gelezen als {labels[encoding]} (het bestand mengt UTF-8 en "
+                                "Windows-1252): controleer de tekst van deze regel")
+        yield text
+    if lines["utf-8"] and lines["cp1252"]:
+        report.notes.insert(0, (
+            f"{report.file}: het bestand mengt UTF-8 (regels {_numbers(lines['utf-8'])}) en "
+            f"Windows-1252 (regels {_numbers(lines['cp1252'])}); elke regel is in zijn eigen "
+            "codering gelezen en hieronder vermeld: controleer die regels"))
+
+
+def _numbers(numbers: list[int], limit: int = 10) -> str:
+    more = len(numbers) - limit
+    return ", ".join(map(str, numbers[:limit])) + (f" en {more} andere" if more > 0 else "")
 
 
 def _cell(record: list[str], mapping: dict[str, int], name: str) -> str:
     index = mapping.get(name)
     if index is None or index >= len(record):
         return ""
-    return record[index].strip()
+    value = record[index].strip()
+    if value[:1] == "'" and value[1:2] in _EXPORT_ESCAPED and len(value) > 1:
+        return value[1:]  # our own export's protection against formulas: the value is behind it
+    return value
 
 
 def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *,
@@ -286,9 +426,17 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
         if not raw_email:
             report.reject(line, "no e-mail address")
             continue
+        if report.has_header and HEADER_FIELDS.get(fold_header(raw_email)) == "email":
+            report.reject(line, "nog een kopregel midden in het bestand (twee lijsten aan elkaar "
+                                "geplakt?); verwijder deze regel")
+            continue
         try:
             normalized = normalize_email(raw_email)
             name = _name(record, mapping)
+            if name and (intended := repair_mojibake(name)):
+                raise SubscriberError(
+                    f"naam {shown(name)} lijkt verkeerd gecodeerd (bedoeld: {shown(intended)}?); "
+                    f"{_SAVE_AS} en importeer opnieuw")
             municipality_raw = _cell(record, mapping, "municipality")
             municipality = subregion = None
             if municipality_raw:
@@ -297,7 +445,7 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
                     municipality = the_region.canonical_municipality(municipality_raw)
                     if municipality is None:
                         raise SubscriberError(
-                            f"unknown municipality {municipality_raw!r} (expected one of: "
+                            f"unknown municipality {shown(municipality_raw)} (expected one of: "
                             f"{', '.join(the_region.municipalities)}, or empty)")
                     known = (municipality, the_region.subregion_of(municipality).id)
                     municipalities[municipality_raw] = known
@@ -313,6 +461,8 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
             report.note(line, f"{normalized} is a duplicate of line {first_line}, skipped")
             continue
         seen[key] = line
+        for warning in address_warnings(session, hasher, normalized):
+            report.note(line, f"let op: {warning}")
         chunk.append(_Row(line, normalized, key, hasher.email(key), name, municipality,
                           subregion, topics))
         if len(chunk) >= chunk_size:
