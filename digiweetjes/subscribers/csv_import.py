@@ -54,6 +54,7 @@ _SAVE_AS = "bewaar de lijst in Excel als 'CSV UTF-8 (gescheiden door lijstscheid
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 _UNDEFINED_CP1252 = frozenset(bytes([b]) for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
 _LONE_CR = re.compile(rb"(?<=\r)(?!\n|$)")
+_LONE_CR_BYTE = re.compile(rb"\r(?!\n)")
 # What the export puts before a cell Excel would run as a formula (csv_export): taken off again.
 _EXPORT_ESCAPED = ("=", "+", "-", "@")
 
@@ -155,11 +156,11 @@ def _is_utf8(handle: BinaryIO, name: str) -> bool:
     for chunk in iter(lambda: handle.read(1 << 20), b""):
         nul = chunk.find(b"\x00")
         if nul >= 0:
-            line = lines + chunk.count(b"\n", 0, nul) + 1
+            line = lines + _line_breaks(chunk[:nul]) + 1
             raise CsvImportError([
                 f"{name}:{line}: het bestand bevat NUL-bytes: dit is geen tekstbestand (CSV); "
                 f"{_SAVE_AS}; niets geïmporteerd"])
-        lines += chunk.count(b"\n")
+        lines += _line_breaks(chunk)
         if valid:
             try:
                 decoder.decode(chunk)
@@ -171,6 +172,11 @@ def _is_utf8(handle: BinaryIO, name: str) -> bool:
         except UnicodeDecodeError:
             valid = False
     return valid
+
+
+def _line_breaks(data: bytes) -> int:
+    """How many lines end in ``data`` (\\r\\n, \\n or a lone \\r, as ``open`` counts them)."""
+    return data.count(b"\n") + len(_LONE_CR_BYTE.findall(data))
 
 
 def _mixed_or_cp1252(handle: BinaryIO, name: str) -> str:
