@@ -112,17 +112,21 @@ def add(email: str, name: str | None, municipality: str | None, topics: tuple[st
 
     settings = _settings()
     provider = get_provider(settings, _clock())
+    warnings: list[str] = []
     try:
         with _session(settings) as session:
             subscriber = add_subscriber(session, provider, _clock(), settings, email=email,
                                         name=name, municipality=municipality,
-                                        topics=list(topics), consent_source=consent_source)
+                                        topics=list(topics), consent_source=consent_source,
+                                        warnings=warnings)
     finally:
         provider.close()
     if subscriber.status == SubscriberStatus.ACTIVE:
         click.echo(f"Added {subscriber.email} as active (consent source: {consent_source}).")
     else:
         click.echo(f"Added {subscriber.email} as pending; a confirmation email was sent.")
+    for warning in warnings:
+        click.echo(f"Let op: {warning}")
 
 
 @subscribers.command("list")

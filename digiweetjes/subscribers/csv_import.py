@@ -9,11 +9,8 @@ leaves the list as it was.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,14 +29,24 @@ from digiweetjes.models import (
     SubscriberStatus,
 )
 from digiweetjes.subscribers import clean_consent_note, clean_name
+from digiweetjes.subscribers.cleaning import repair_mojibake, shown
+from digiweetjes.subscribers.csv_reading import (  # noqa: F401 (detect_* are this module's API)
+    SAVE_AS,
+    detect_delimiter,
+    detect_encoding,
+    records,
+)
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
+from digiweetjes.subscribers.optin import address_warnings
 from digiweetjes.subscribers.places import region
 from digiweetjes.subscribers.topics import parse_topics
 
 CHUNK_SIZE = 1000
 MAX_LISTED_PROBLEMS = 1000
-DELIMITERS = (";", ",", "\t")
+MAX_LISTED_COLUMNS = 20
+# What the export puts before a cell Excel would run as a formula (csv_export): taken off again.
+_EXPORT_ESCAPED = ("=", "+", "-", "@")
 
 # Folded header (lower case, no accents, letters and digits only) → field.
 HEADER_FIELDS: dict[str, str] = {
@@ -102,61 +109,28 @@ class ImportReport:
         return self.problems + ([f"... and {more} more rejected rows"] if more > 0 else [])
 
 
-# ---------------------------------------------------------------- detection
-
-
-def detect_encoding(path: Path) -> str:
-    """The encoding of ``path``, read in chunks: BOMs first, then UTF-8, else Windows-1252."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
-            if head.startswith(codecs.BOM_UTF8):
-                return "utf-8-sig"
-            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                return "utf-16"
-            handle.seek(0)
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            try:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-                return "utf-8"
-            except UnicodeDecodeError:
-                pass
-            handle.seek(0)
-            decoder = codecs.getincrementaldecoder("cp1252")()
-            try:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                raise CsvImportError([
-                    f"{path}: the file is neither UTF-8 nor Windows-1252 text "
-                    f"(byte 0x{exc.object[exc.start]:02x}); save it from Excel as "
-                    "'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"]) from exc
-            return "cp1252"
-    except OSError as exc:
-        raise CsvImportError([f"{path}: cannot read the file: {exc.strerror}"]) from exc
-
-
-def detect_delimiter(first_line: str) -> str:
-    """The delimiter used most in the header line (``;`` when there is a tie or none)."""
-    counts = {d: first_line.count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ";"
+def _shown_header(cell: str) -> str:
+    text = cell.strip()
+    return text if text.isprintable() and len(text) <= 60 else shown(text)
 
 
 def _map_header(cells: list[str], report: ImportReport) -> dict[str, int] | None:
     mapping: dict[str, int] = {}
+    ignored_more = 0
     for index, cell in enumerate(cells):
         name = HEADER_FIELDS.get(fold_header(cell))
         if name is None:
-            if cell.strip():
-                report.ignored_columns.append(cell.strip())
+            if cell.strip() and len(report.ignored_columns) < MAX_LISTED_COLUMNS:
+                report.ignored_columns.append(_shown_header(cell))
+            elif cell.strip():
+                ignored_more += 1
             continue
         if name in mapping:
             raise CsvImportError([f"{report.file}:1: two columns for {FIELD_LABELS[name]} "
                                   f"({cells[mapping[name]].strip()!r} and {cell.strip()!r})"])
         mapping[name] = index
+    if ignored_more:
+        report.ignored_columns.append(f"... en {ignored_more} andere")
     if "email" in mapping:
         report.columns = {FIELD_LABELS[k]: cells[i].strip() for k, i in mapping.items()}
         return mapping
@@ -183,29 +157,14 @@ class _Row:
     topics: list[str]
 
 
-def _records(path: Path, encoding: str, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
-    with path.open(encoding=encoding, newline="") as handle:
-        first = handle.readline()
-        report.delimiter = detect_delimiter(first)
-        handle.seek(0)
-        reader = csv.reader(handle, delimiter=report.delimiter, strict=True)
-        while True:
-            start = reader.line_num + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise CsvImportError([f"{report.file}:{start}: unreadable CSV ({exc}); "
-                                      "nothing was imported"]) from exc
-            yield start, record
-
-
 def _cell(record: list[str], mapping: dict[str, int], name: str) -> str:
     index = mapping.get(name)
     if index is None or index >= len(record):
         return ""
-    return record[index].strip()
+    value = record[index].strip()
+    if value[:1] == "'" and value[1:2] in _EXPORT_ESCAPED and len(value) > 1:
+        return value[1:]  # our own export's protection against formulas: the value is behind it
+    return value
 
 
 def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *,
@@ -257,7 +216,7 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
             _insert(session, new_rows, status, note, now, report.file, detail_tail)
         chunk.clear()
 
-    for line, record in _records(path, report.encoding, report):
+    for line, record in records(path, report.encoding, report):
         if not "".join(record).strip():
             report.empty_lines += 1
             continue
@@ -286,9 +245,17 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
         if not raw_email:
             report.reject(line, "no e-mail address")
             continue
+        if report.has_header and HEADER_FIELDS.get(fold_header(raw_email)) == "email":
+            report.reject(line, "nog een kopregel midden in het bestand (twee lijsten aan elkaar "
+                                "geplakt?); verwijder deze regel")
+            continue
         try:
             normalized = normalize_email(raw_email)
             name = _name(record, mapping)
+            if name and (intended := repair_mojibake(name)):
+                raise SubscriberError(
+                    f"naam {shown(name)} lijkt verkeerd gecodeerd (bedoeld: {shown(intended)}?); "
+                    f"{SAVE_AS} en importeer opnieuw")
             municipality_raw = _cell(record, mapping, "municipality")
             municipality = subregion = None
             if municipality_raw:
@@ -297,7 +264,7 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
                     municipality = the_region.canonical_municipality(municipality_raw)
                     if municipality is None:
                         raise SubscriberError(
-                            f"unknown municipality {municipality_raw!r} (expected one of: "
+                            f"unknown municipality {shown(municipality_raw)} (expected one of: "
                             f"{', '.join(the_region.municipalities)}, or empty)")
                     known = (municipality, the_region.subregion_of(municipality).id)
                     municipalities[municipality_raw] = known
@@ -313,6 +280,8 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
             report.note(line, f"{normalized} is a duplicate of line {first_line}, skipped")
             continue
         seen[key] = line
+        for warning in address_warnings(session, hasher, normalized):
+            report.note(line, f"let op: {warning}")
         chunk.append(_Row(line, normalized, key, hasher.email(key), name, municipality,
                           subregion, topics))
         if len(chunk) >= chunk_size:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -48,3 +49,55 @@ def _fast_path_ok(text: str, domain: str) -> bool:
 def email_key(normalized: str) -> str:
     """The case-insensitive identity of an address: unique on the list, hashed for suppression."""
     return normalized.lower()
+
+
+# ---------------------------------------------------------------- look-alike addresses
+
+# Scripts whose letters may share one label (UTS #39 "highly restrictive"): Latin with the
+# Chinese, Japanese or Korean scripts. Any other mixture in one label is how homoglyph domains
+# are made ("ехample.org" with a Cyrillic е and х).
+_EAST_ASIAN = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO", "IDEOGRAPHIC"})
+_SCRIPT_NAMES = {"LATIN": "Latijns", "CYRILLIC": "Cyrillisch", "GREEK": "Grieks",
+                 "ARMENIAN": "Armeens", "HEBREW": "Hebreeuws", "ARABIC": "Arabisch",
+                 "CHEROKEE": "Cherokee", "EAST_ASIAN": "Oost-Aziatisch"}
+
+
+def _script(ch: str) -> str | None:
+    """The script of a letter (first word of its Unicode name); None for digits, '-' etc."""
+    if not ch.isalpha():
+        return None
+    if ch.isascii():
+        return "LATIN"
+    word = unicodedata.name(ch, "UNKNOWN").split()[0]
+    return "EAST_ASIAN" if word in _EAST_ASIAN else word
+
+
+def mixed_scripts(label: str) -> list[str]:
+    """The Dutch names of the scripts ``label`` mixes; empty when it keeps to one."""
+    scripts = {s for s in map(_script, label) if s is not None}
+    if len(scripts) < 2 or scripts == {"LATIN", "EAST_ASIAN"}:
+        return []
+    return sorted(_SCRIPT_NAMES.get(s, s.capitalize()) for s in scripts)
+
+
+# Letters of other scripts that look like ASCII letters (the usual homoglyphs of UTS #39's
+# confusables list for Cyrillic, Greek and Latin look-alikes); enough to see through a spoof.
+_CONFUSABLES = str.maketrans({
+    **dict(zip("аԁеһіјӏоԛрсѕԝхуьꙅѵғɡɩɑαβεικνορτυχωϲϳ",
+               "adehijlogpcswxybsvfgiaabeikvoptuxwcj", strict=True)),
+    **dict(zip("АВЕКМНОРСТХУЅІЈԚԜΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+               "ABEKMHOPCTXYSIJQWABEZHIKMNOPTYX", strict=True)),
+    "ı": "i", "ȷ": "j", "ℓ": "l",
+})
+
+
+def skeleton(address: str) -> str:
+    """``address`` with look-alike letters of other scripts replaced by the ASCII they imitate."""
+    return unicodedata.normalize("NFKC", address).translate(_CONFUSABLES)
+
+
+def mixed_script_parts(address: str) -> list[tuple[str, list[str]]]:
+    """The parts of a normalised address (local part, domain labels) that mix scripts."""
+    local, _, domain = address.rpartition("@")
+    parts = [local, *domain.split(".")]
+    return [(part, scripts) for part in parts if (scripts := mixed_scripts(part))]

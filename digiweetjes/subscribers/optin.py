@@ -32,7 +32,7 @@ from digiweetjes.models import (
 from digiweetjes.providers.base import Provider
 from digiweetjes.subscribers.cleaning import check_language, clean_consent_note, clean_name
 from digiweetjes.subscribers.consent import record_consent
-from digiweetjes.subscribers.emails import email_key
+from digiweetjes.subscribers.emails import email_key, mixed_script_parts, skeleton
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.lookup import lookup_email, subscriber_for_claims
 from digiweetjes.subscribers.places import municipality_and_subregion
@@ -171,11 +171,41 @@ def confirm(session: Session, clock: Clock, settings: Settings, token: str, *,
     return subscriber
 
 
+def address_warnings(session: Session, hasher: Hasher, normalized: str) -> list[str]:
+    """Dutch warnings for an address an admin adds: mixed scripts, a look-alike of a known one.
+
+    Warnings, not refusals: a domain in one script (IDN) is fine, and a mixture may be genuine.
+    """
+    if normalized.isascii():  # the everyday case, and every row of a large import: no lookups
+        return []
+    warnings = [
+        f"{part!r} in {normalized} mengt letters uit verschillende schriften "
+        f"({' en '.join(scripts)}); controleer of het adres echt zo gespeld is"
+        for part, scripts in mixed_script_parts(normalized)]
+    lookalike = skeleton(normalized)
+    if lookalike != normalized:
+        key = email_key(lookalike)
+        if session.get(Suppression, hasher.email(key)) is not None:
+            warnings.append(
+                f"{normalized} lijkt op een adres op de suppressielijst (tekens uit een ander "
+                "schrift); wie zich uitschreef, mag niet via een look-alike terugkomen: "
+                "controleer het adres en verwijder het als het niet klopt")
+        elif known := session.scalar(select(Subscriber.email).where(Subscriber.email_key == key)):
+            warnings.append(
+                f"{normalized} lijkt op {known}, dat al op de lijst staat (tekens uit een "
+                "ander schrift); controleer het adres")
+    return warnings
+
+
 def add_subscriber(session: Session, provider: Provider, clock: Clock, settings: Settings, *,
                    email: str, name: str | None = None, municipality: str | None = None,
                    topics: Sequence[str] | str | None = None, language: str = "nl-BE",
-                   consent_source: str | None = None) -> Subscriber:
-    """An admin adds one person: ``active`` with a stated consent source, else ``pending``."""
+                   consent_source: str | None = None,
+                   warnings: list[str] | None = None) -> Subscriber:
+    """An admin adds one person: ``active`` with a stated consent source, else ``pending``.
+
+    Warnings about the address (``address_warnings``) are appended to ``warnings``.
+    """
     hasher = Hasher(settings)
     now = clock.now()
     normalized, existing = lookup_email(session, email)
@@ -189,9 +219,12 @@ def add_subscriber(session: Session, provider: Provider, clock: Clock, settings:
     if existing is not None:
         raise SubscriberError(f"{normalized} is already on the list (status {existing.status})")
     note = clean_consent_note(consent_source)
+    name = clean_name(name)
     municipality, subregion = municipality_and_subregion(settings, municipality)
+    if warnings is not None:
+        warnings.extend(address_warnings(session, hasher, normalized))
     subscriber = _new_subscriber(
-        hasher, now, normalized, name=clean_name(name), municipality=municipality,
+        hasher, now, normalized, name=name, municipality=municipality,
         subregion=subregion, topics=parse_topics(topics), language=check_language(language),
         status=SubscriberStatus.ACTIVE if note else SubscriberStatus.PENDING,
         source=Source.ADMIN, consent_note=note)

@@ -8,6 +8,7 @@ from pathlib import Path
 from digiweetjes.config import Settings
 from digiweetjes.content.region import Region, load_region
 from digiweetjes.errors import SubscriberError
+from digiweetjes.subscribers.cleaning import shown
 
 
 @lru_cache(maxsize=4)
@@ -34,7 +35,7 @@ def municipality_and_subregion(settings: Settings,
     canonical = the_region.canonical_municipality(municipality)
     if canonical is None:
         raise SubscriberError(
-            f"unknown municipality {municipality.strip()!r} "
+            f"unknown municipality {shown(municipality.strip())} "
             f"(expected one of: {', '.join(the_region.municipalities)}, or empty)"
         )
     return canonical, the_region.subregion_of(canonical).id

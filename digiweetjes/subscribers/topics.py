@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from digiweetjes.errors import SubscriberError
+from digiweetjes.subscribers.cleaning import shown
 
 #: Topic id → Dutch label (what a subscriber sees on the preferences page).
 TOPICS: dict[str, str] = {
@@ -42,7 +43,7 @@ def parse_topics(values: str | list[str] | tuple[str, ...] | None) -> list[str]:
         topic = canonical_topic(item)
         if topic is None:
             raise SubscriberError(
-                f"unknown topic {item.strip()!r} (expected one of: {', '.join(TOPICS)})"
+                f"unknown topic {shown(item.strip())} (expected one of: {', '.join(TOPICS)})"
             )
         topics.add(topic)
     return sorted(topics)
