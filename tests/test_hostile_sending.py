@@ -323,3 +323,21 @@ def test_a_hostile_subscriber_name_never_adds_a_recipient(env, capsys, case) -> 
         head = raw.split(b"\r\n\r\n", 1)[0]  # the body may quote the name in its greeting
         assert b"\nBcc:" not in head and b"\nCc:" not in head
     assert "echt@voorbeeld.be" in found and len(found) == N + 1
+
+
+
+@pytest.mark.parametrize("provider", ["outbox", "brevo", "postmark"])
+def test_links_a_mail_service_would_refuse_stop_the_send_before_the_freeze(
+        env, monkeypatch, capsys, provider) -> None:
+    """An http base URL makes links the release gate refuses (and unsubscribe links every
+    mail service refuses, recipient by recipient): said before anything is written."""
+    monkeypatch.setenv("DIGIWEETJES_BASE_URL", "http://digiweetjes.example.be")
+    with FakeProviderServer() as fake:
+        if provider != "outbox":
+            _use_provider(monkeypatch, provider, fake.url)
+        code, _out, err = _send(capsys)
+        assert fake.state.deliveries()["total"] == 0
+    assert code == 1
+    assert "does not pass `digiweetjes check`" in err
+    assert "link 'http://digiweetjes.example.be/' is not https:// or mailto:" in err
+    assert _ledger(env) == (None, {}) and _outbox_files(env) == []
