@@ -14,38 +14,17 @@ import pytest
 from click.testing import CliRunner
 
 from digiweetjes.cli import cli
-from digiweetjes.cli.common import run_cli
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import PROJECT_ROOT, Settings
 from digiweetjes.db import Database
 from digiweetjes.devtools.demo_subscribers import DEMO_COUNT, seed_demo_subscribers
 from digiweetjes.subscribers import find_subscriber, list_stats
-
-SECRET = "cli-test-secret-value-1234567890"
+from tests.cli_support import SECRET, cli_env, run
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> dict[str, str]:
-    values = {
-        "DIGIWEETJES_ROOT": str(tmp_path),
-        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
-        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "DIGIWEETJES_DATABASE_URL": database_url,
-        "DIGIWEETJES_SECRET_KEY": SECRET,
-        "DIGIWEETJES_BASE_URL": "https://digiweetjes.example.be",
-        "DIGIWEETJES_PROVIDER": "outbox",
-        "COLUMNS": "200",
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = run_cli(cli, list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return cli_env(monkeypatch, tmp_path, database_url)
 
 
 @pytest.fixture

@@ -13,13 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from digiweetjes.cli import cli
-from digiweetjes.cli.common import run_cli
-from digiweetjes.config import PROJECT_ROOT
 from digiweetjes.db import Base, Database
 from digiweetjes.models import Subscriber
+from tests.cli_support import cli_env, run
 
-SECRET = "cli-test-secret-value-1234567890"
 HEADER = "E-mailadres;Naam;Gemeente\r\n"
 GOOD = "goed@voorbeeld.be;Goed Persoon;Brugge\r\n"
 SAVE_AS = "bewaar de lijst in Excel als 'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"
@@ -27,26 +24,7 @@ SAVE_AS = "bewaar de lijst in Excel als 'CSV UTF-8 (gescheiden door lijstscheidi
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> dict[str, str]:
-    values = {
-        "DIGIWEETJES_ROOT": str(tmp_path),
-        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
-        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "DIGIWEETJES_DATABASE_URL": database_url,
-        "DIGIWEETJES_SECRET_KEY": SECRET,
-        "DIGIWEETJES_BASE_URL": "https://digiweetjes.example.be",
-        "DIGIWEETJES_PROVIDER": "outbox",
-        "COLUMNS": "200",
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = run_cli(cli, list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return cli_env(monkeypatch, tmp_path, database_url)
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+"""What the CLI tests of the subscriber list share: an environment of their own, and a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digiweetjes.cli import cli
+from digiweetjes.cli.common import run_cli
+from digiweetjes.config import PROJECT_ROOT
+
+SECRET = "cli-test-secret-value-1234567890"
+
+
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> dict[str, str]:
+    """Point every ``DIGIWEETJES_*`` setting a command reads at ``tmp_path`` and the database."""
+    values = {
+        "DIGIWEETJES_ROOT": str(tmp_path),
+        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
+        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
+        "DIGIWEETJES_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "DIGIWEETJES_DATABASE_URL": database_url,
+        "DIGIWEETJES_SECRET_KEY": SECRET,
+        "DIGIWEETJES_BASE_URL": "https://digiweetjes.example.be",
+        "DIGIWEETJES_PROVIDER": "outbox",
+        "COLUMNS": "200",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """A command through the CLI's error boundary: (exit code, stdout, stderr)."""
+    code = run_cli(cli, list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
