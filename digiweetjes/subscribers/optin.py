@@ -62,14 +62,21 @@ def _throttle_allows(session: Session, email_hash: str, kind: MailKind, now: dat
     return True
 
 
+def _confirmation_mail(settings: Settings, clock: Clock, subscriber: Subscriber) -> ServiceMail:
+    """The double opt-in mail of one subscriber, with a fresh confirmation link."""
+    token = make_token(settings, clock, Purpose.CONFIRM, subscriber.id,
+                       subscriber.email_hash or "")
+    return ServiceMail(
+        reference=f"confirm-{subscriber.id}-{int(clock.now().timestamp())}",
+        email=subscriber.email or "", name=subscriber.name,
+        urls={"confirm_url": links.confirm_url(settings, token)})
+
+
 def _send_confirmation(provider: Provider, settings: Settings, clock: Clock,
                        subscriber: Subscriber) -> None:
     assert subscriber.email and subscriber.email_hash
-    token = make_token(settings, clock, Purpose.CONFIRM, subscriber.id, subscriber.email_hash)
-    send_service_mail(provider, settings, MailKind.CONFIRM, ServiceMail(
-        reference=f"confirm-{subscriber.id}-{int(clock.now().timestamp())}",
-        email=subscriber.email, name=subscriber.name,
-        urls={"confirm_url": links.confirm_url(settings, token)}))
+    send_service_mail(provider, settings, MailKind.CONFIRM,
+                      _confirmation_mail(settings, clock, subscriber))
     subscriber.confirmation_sent_at = clock.now()
 
 
@@ -253,11 +260,7 @@ def send_pending_confirmations(session: Session, provider: Provider, clock: Cloc
         if not batch:
             return sent
         now = clock.now()
-        mails = [ServiceMail(
-            reference=f"confirm-{s.id}-{int(now.timestamp())}", email=s.email or "", name=s.name,
-            urls={"confirm_url": links.confirm_url(settings, make_token(
-                settings, clock, Purpose.CONFIRM, s.id, s.email_hash or ""))})
-            for s in batch]
+        mails = [_confirmation_mail(settings, clock, s) for s in batch]
         results = send_service_mails(provider, settings, MailKind.CONFIRM, mails)
         for subscriber, result in zip(batch, results, strict=True):
             # A refused one is marked too, so a bad address does not block the rest forever.
