@@ -275,9 +275,27 @@ class HttpProvider:
             # twentieth of the cost: a Brevo batch is ~2 MB of JSON.
             content = encode_json(json)
             request_headers.setdefault("Content-Type", "application/json")
+        response = self._exchange("POST", path, content=content, headers=request_headers)
+        if response.is_success or (accept_status is not None and accept_status(response)):
+            return response
+        raise self._error_for(response, self._now())
+
+    def _get(self, path: str, *, params: Mapping[str, str | int] | None = None,
+             headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """GET from the provider (searches): the same error boundary as ``_post``; a timeout
+        leaves as ``UncertainOutcomeError``, which for a read only means "ask again"."""
+        request_headers = {"Accept": "application/json", **self._auth_headers(),
+                           **(headers or {})}
+        response = self._exchange("GET", path, params=params, headers=request_headers)
+        if response.is_success:
+            return response
+        raise self._error_for(response, self._now())
+
+    def _exchange(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; httpx's exceptions become the three provider errors, here only."""
         url = self.base_url + path
         try:
-            response = self._client.post(url, content=content, headers=request_headers)
+            response = self._client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the provider: safe to retry.
             raise TransientProviderError(
@@ -298,10 +316,8 @@ class HttpProvider:
         state = rate_limit_state(response.headers, now)
         if state is not None:
             self._rate_limit = state
-        log.debug("%s POST %s -> %s", self.name, path, response.status_code)
-        if response.is_success or (accept_status is not None and accept_status(response)):
-            return response
-        raise self._error_for(response, now)
+        log.debug("%s %s %s -> %s", self.name, method, path, response.status_code)
+        return response
 
     def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
         status = response.status_code

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from digiweetjes.devtools.fake_provider import search
 from digiweetjes.devtools.fake_provider.apis import api_for
 from digiweetjes.devtools.fake_provider.dialect import Answer, Api, ApiError, Delivery
 
@@ -110,6 +111,7 @@ class State:
             self.rejected = 0
             self.messages: deque[dict[str, Any]] = deque(maxlen=self.keep_messages)
             self.idempotency: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
+            self.references = search.ReferenceIndex()
             if faults:
                 self.faults = Faults()
                 self.random = random.Random(None)
@@ -148,6 +150,8 @@ class State:
                 self.total += 1
                 self.by_provider[provider] += 1
                 self.counts[delivery.email] = self.counts.get(delivery.email, 0) + 1
+                self.references.remember(provider, delivery.reference, delivery.email,
+                                         message_id)
                 entry = {"provider": provider, "email": delivery.email,
                          "reference": delivery.reference, "message_id": message_id,
                          "idempotency_key": key, "tag": delivery.tag}
@@ -235,7 +239,11 @@ class FakeProviderApp:
                 answer = self._control(method, url.path, parse_qs(url.query), body)
             else:
                 api = api_for(url.path)
-                if api is None or method != "POST":
+                found = search.route(method, url.path)
+                if found is not None:
+                    answer = search.serve(self.state, found, url.path, parse_qs(url.query),
+                                          headers, lambda hang: self._drop(h, hang))
+                elif api is None or method != "POST":
                     answer = Answer(404, {"message": f"no such endpoint: {method} {url.path}"})
                 else:
                     answer = self._provider(h, api, url.path, headers, body)
