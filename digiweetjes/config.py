@@ -48,7 +48,12 @@ SEND_VARIABLES: dict[str, tuple[str, type, str]] = {
         "database_attempts", int, "database errors in a row after which the send stops"),
     "DIGIWEETJES_SEND_STALL_SECONDS": (
         "stall_seconds", float, "seconds without progress on due work before the send pauses"),
+    "DIGIWEETJES_SEND_RECONCILE_SETTLE_SECONDS": (
+        "reconcile_settle_seconds", float,
+        "seconds an uncertain delivery waits before 'not found at the provider' means resend"),
 }
+#: Options that may be 0 (the rest must be positive).
+MAY_BE_ZERO = frozenset({"reconcile_settle_seconds"})
 
 
 class Secret:
@@ -183,7 +188,7 @@ def send_options(environ: Mapping[str, str]) -> SendOptions:
             value = kind(raw)
         except ValueError as exc:
             raise ConfigError(f"{name} is not a number: {_shown(raw)}") from exc
-        if value <= 0:
+        if value < 0 or (value == 0 and option not in MAY_BE_ZERO):
             raise ConfigError(f"{name} must be positive")
         if not math.isfinite(value):
             raise ConfigError(f"{name} is geen eindig getal: {_shown(raw)}")

@@ -42,6 +42,7 @@ from digiweetjes.errors import (
 )
 from digiweetjes.models import CampaignState
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, batch_size_for
+from digiweetjes.providers.lookup import cannot_look_up
 from digiweetjes.providers.messages import display_name
 from digiweetjes.render import PLACEHOLDERS, CompiledIssue, RecipientData
 from digiweetjes.sending import campaigns
@@ -55,6 +56,7 @@ from digiweetjes.sending.processes import StopFlag, WorkerFactory, run_in_proces
 from digiweetjes.sending.progress import Progress
 from digiweetjes.sending.ratelimit import RateLimiter
 from digiweetjes.sending.recipient_links import LinkSigner
+from digiweetjes.sending.reconcile import RECONCILE_ROUNDS, reconcile
 from digiweetjes.sending.redaction import Redactor
 from digiweetjes.sending.summary import SendSummary, WorkReport
 from digiweetjes.sending.workers import new_worker_id, worker_is_dead
@@ -138,12 +140,17 @@ class SendEngine(BatchOutcomes):
         recovered = Ledger(self.db, campaign.id, self.worker_id).recover(
             now, lease=self.options.lease, key_window=self._key_window(),
             stopped=lambda worker: worker_is_dead(worker, self.worker_id))
-        if self.options.processes > 1 and self.engine_factory is not None:
-            report = run_in_processes(
-                self.engine_factory, campaign, self.options.processes, db=self.db,
-                progress=self.progress, redact=self.redact)
-        else:
-            report = self._work_with_progress(campaign)
+        # Uncertain deliveries looked up first: those not accepted go out in this run; and
+        # again after it, for those the run itself left uncertain (``sending.reconcile``).
+        reconciled = self._reconcile(campaign, (0, 0, 0))
+        report = self._work_everywhere(campaign)
+        for _round in range(RECONCILE_ROUNDS):
+            before, reconciled = reconciled, self._reconcile(campaign, reconciled)
+            if report.paused_reason or reconciled[1] == before[1]:
+                break  # paused, or nothing went back to the queue
+            more = self._work_everywhere(campaign)
+            if more is not report:
+                report.add(more)
         now = self.clock.now()
         if report.sent == 0 and report.refused_keys:
             self._requeue_refused(campaign, report, now)
@@ -156,9 +163,27 @@ class SendEngine(BatchOutcomes):
         summary = SendSummary(
             issue_id=campaign.issue_id, provider=self.provider.name,
             counts=campaigns.counts(self.db, campaign.id),
-            elapsed=self.monotonic() - started, recovered=recovered, done=done)
+            elapsed=self.monotonic() - started, recovered=recovered, done=done,
+            reconciled=reconciled)
         summary.add(report)
         return summary
+
+    def _work_everywhere(self, campaign: CampaignInfo) -> WorkReport:
+        if self.options.processes > 1 and self.engine_factory is not None:
+            return run_in_processes(
+                self.engine_factory, campaign, self.options.processes, db=self.db,
+                progress=self.progress, redact=self.redact)
+        return self._work_with_progress(campaign)
+
+    def _reconcile(self, campaign: CampaignInfo,
+                   so_far: tuple[int, int, int]) -> tuple[int, int, int]:
+        """Reconcile where the provider can be asked; (sent, requeued, uncertain) added up."""
+        if cannot_look_up(self.provider) is not None:
+            return so_far
+        found = reconcile(self.db, self.provider, campaign, self.clock,
+                          settle=timedelta(seconds=self.options.reconcile_settle_seconds),
+                          sleep=self.sleep, rng=self.rng)
+        return (so_far[0] + found.sent, so_far[1] + found.requeued, found.uncertain)
 
     def _requeue_refused(self, campaign: CampaignInfo, report: WorkReport,
                          now: datetime) -> None:
