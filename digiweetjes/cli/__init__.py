@@ -2,7 +2,7 @@
 
 Each area registers its commands from its own module, so the areas stay apart:
 ``editor`` (new, render, check), ``site`` (build, preview), ``admin`` (init, subscribers ...),
-``sending`` (send, status, fake-provider), ``bench`` and ``demo``.
+``sending`` (send, status, fake-provider), ``reconcile``, ``bench`` and ``demo``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from digiweetjes.cli import admin, bench, demo, editor, sending, site
+from digiweetjes.cli import admin, bench, demo, editor, reconcile, sending, site
 from digiweetjes.cli.common import run_cli
 
 
@@ -21,7 +21,7 @@ def cli() -> None:
     """Digi-weetjes: write, check, publish and mail Werkkracht10's e-inclusie newsletter."""
 
 
-for _area in (editor, site, admin, sending, bench, demo):
+for _area in (editor, site, admin, sending, reconcile, bench, demo):
     _area.register(cli)
 
 
