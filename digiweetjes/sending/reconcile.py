@@ -25,6 +25,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +48,8 @@ log = logging.getLogger("digiweetjes.sending")
 RECONCILE_ROUNDS = 3
 #: Uncertain deliveries read and recorded together.
 PAGE = 100
+#: Searches in flight at once.
+CONCURRENCY = 8
 #: Searches of one reference before its outcome counts as unknown for this run.
 ATTEMPTS = 5
 SEARCH_BACKOFF = Backoff(base=0.2, cap=5.0)
@@ -70,11 +73,14 @@ class ReconcileReport:
 
 def reconcile(db: Database, provider: Provider, campaign: CampaignInfo, clock: Clock, *,
               settle: timedelta, sleep: Callable[[float], None] = time.sleep,
-              rng: random.Random | None = None, page: int = PAGE) -> ReconcileReport:
+              rng: random.Random | None = None, page: int = PAGE,
+              concurrency: int = CONCURRENCY) -> ReconcileReport:
     """Look up every uncertain delivery of ``campaign`` at ``provider`` and record the answers.
 
-    A campaign marked done that gets deliveries back in the queue is paused, so ``status``
-    says that a ``send`` is due and the same command sends them.
+    The searches of a page run ``concurrency`` at a time (one search a delivery: hundreds of
+    round trips one after the other would take minutes). A campaign marked done that gets
+    deliveries back in the queue is paused, so ``status`` says that a ``send`` is due and the
+    same command sends them.
     """
     report = ReconcileReport()
     why_not = cannot_look_up(provider)
@@ -89,8 +95,10 @@ def reconcile(db: Database, provider: Provider, campaign: CampaignInfo, clock: C
             reason = why_not or report.stopped or ""
             found = [Lookup(r.reference, "unknown", reason=reason) for r in rows]
         else:
-            found = [_ask(provider, Query(r.reference, r.email), sleep, rng, report)
-                     for r in rows]
+            with ThreadPoolExecutor(max(1, concurrency)) as pool:
+                found = list(pool.map(
+                    lambda r: _ask(provider, Query(r.reference, r.email), sleep, rng, report),
+                    rows))
         _record(db, rows, found, clock.now(), settle, provider.name, report)
     if report.requeued and campaign.state == CampaignState.DONE.value:
         campaigns.set_state(db, campaign.id, CampaignState.PAUSED, clock.now(),
