@@ -37,6 +37,7 @@ KILLS = 20
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # about 2.5 minutes on two busy cores
 def test_twenty_kills_of_a_postmark_send_then_nothing_uncertain_and_nobody_twice(
         tmp_path: Path, database_url: str) -> None:
     settings = Settings(database_url=database_url, secret_key=Secret(SECRET_KEY))
