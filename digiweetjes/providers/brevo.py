@@ -42,7 +42,12 @@ from digiweetjes.providers.base import (
     RecipientResult,
 )
 from digiweetjes.providers.http import ApiKeyProvider
-from digiweetjes.providers.messages import ONE_CLICK, REFERENCE_HEADER, list_unsubscribe_mailto
+from digiweetjes.providers.messages import (
+    ONE_CLICK,
+    REFERENCE_HEADER,
+    list_unsubscribe_mailto,
+    transactional_headers,
+)
 from digiweetjes.render.placeholders import FillableTemplate
 
 _OPENER = re.compile(r"\{(?=[{%#]|\Z)")
@@ -155,6 +160,28 @@ class BrevoProvider(ApiKeyProvider):
                 f"brevo accepted the request but returned {len(ids or [])} message ids "
                 f"for {len(recipients)} versions")
         return [self._ok(r, str(i)) for r, i in zip(recipients, ids, strict=True)]
+
+    def build_transactional_body(self, content: BatchContent,
+                                 recipient: Recipient) -> dict[str, Any]:
+        """One message with a top-level ``to`` (no messageVersions): the batch body of one
+        version, its params and headers lifted out, without List-Unsubscribe. The reference
+        doubles as the idempotency key, so a retried confirmation is sent once."""
+        body = self.build_body(content, [recipient], recipient.reference)
+        (version,) = body.pop("messageVersions")
+        body["to"] = version["to"]
+        body["params"] = {**body["params"], **version["params"]}
+        body["headers"] = {**transactional_headers(content, recipient), **body["headers"]}
+        return body
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        response = self._post("/v3/smtp/email",
+                              json=self.build_transactional_body(content, recipient),
+                              accept_status=_duplicate_key)
+        if response.status_code >= 400:
+            return self._ok(recipient, None)  # a retry of an accepted request
+        data = response.json()
+        ids = data.get("messageIds") or [data.get("messageId")]
+        return self._ok(recipient, str(ids[0]) if ids[0] else None)
 
     def _error_message(self, payload: object) -> str:
         if isinstance(payload, dict):

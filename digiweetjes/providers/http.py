@@ -242,6 +242,18 @@ class HttpProvider:
               idempotency_key: str | None) -> list[RecipientResult]:
         raise NotImplementedError
 
+    def send_transactional(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        """One service mail on the provider's single-message path, without List-Unsubscribe;
+        the same checks and error boundary as ``send_batch``."""
+        check_content(content)
+        problem = recipient_problem(recipient, require_unsubscribe_url=False)
+        if problem:
+            return RecipientResult(recipient.reference, "failed", reason=problem)
+        return self._send_one(content, recipient)
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        raise NotImplementedError
+
     def _auth_headers(self) -> dict[str, str]:
         raise NotImplementedError
 

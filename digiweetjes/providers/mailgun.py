@@ -34,6 +34,7 @@ from digiweetjes.errors import ConfigError
 from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
 from digiweetjes.providers.http import HttpProvider, basic_auth, option, secret_option
 from digiweetjes.providers.messages import (
+    LIST_HEADERS,
     ONE_CLICK,
     REFERENCE_HEADER,
     encode_multipart,
@@ -141,6 +142,31 @@ class MailgunProvider(HttpProvider):
                               headers={"Content-Type": content_type})
         message_id = response.json().get("id")
         return [self._ok(r, message_id) for r in recipients]
+
+    def build_transactional_fields(self, content: BatchContent,
+                                   recipient: Recipient) -> list[tuple[str, str]]:
+        """The fields of one message to one ``to``, without the List-Unsubscribe headers.
+
+        The same rendering as a batch (recipient variables for the one address), so literal
+        ``%`` is escaped the same way and the values reach the recipient as they are.
+        """
+        unwanted = {f"h:{name}" for name in LIST_HEADERS}
+        fields = []
+        for key, value in self.build_fields(content, [recipient]):
+            if key in unwanted:
+                continue
+            if key == "recipient-variables":
+                variables = json.loads(value)
+                variables[recipient.email].pop("dw_unsub", None)
+                value = json.dumps(variables, ensure_ascii=False)
+            fields.append((key, value))
+        return fields
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        body, content_type = encode_multipart(self.build_transactional_fields(content, recipient))
+        response = self._post(f"/v3/{self.domain}/messages", content=body,
+                              headers={"Content-Type": content_type})
+        return self._ok(recipient, response.json().get("id"))
 
 
 def _render(content: BatchContent) -> tuple[str, str, str]:

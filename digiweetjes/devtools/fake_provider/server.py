@@ -150,7 +150,8 @@ class State:
                 self.counts[delivery.email] = self.counts.get(delivery.email, 0) + 1
                 entry = {"provider": provider, "email": delivery.email,
                          "reference": delivery.reference, "message_id": message_id,
-                         "idempotency_key": key, "tag": delivery.tag}
+                         "idempotency_key": key, "tag": delivery.tag, "path": delivery.path,
+                         "stream": delivery.stream}
                 if keep:
                     entry.update(subject=delivery.subject, html=delivery.html,
                                  text=delivery.text, headers=delivery.headers)
@@ -313,6 +314,8 @@ class FakeProviderApp:
             parsed = api.parse(path, headers, body, render)
         except ApiError as exc:
             return exc.answer
+        for delivery in parsed.deliveries:
+            delivery.path = path
         key = parsed.idempotency_key
         slot = (api.provider, key) if key and api.idempotency_ttl else None
         digest = hashlib.sha256(body).hexdigest() if slot else ""
