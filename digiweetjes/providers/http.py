@@ -315,6 +315,31 @@ class HttpProvider:
             return response
         raise self._error_for(response, now)
 
+    def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """GET a JSON document (the list endpoints); failures leave as provider errors.
+
+        A read changes nothing at the provider, so every transport failure is transient;
+        HTTP statuses are translated (and credentials redacted) as for ``_post``.
+        """
+        headers = {"Accept": "application/json", **self._auth_headers()}
+        try:
+            response = self._client.get(self.base_url + path, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise TransientProviderError(
+                f"{self.name}: no answer to GET {path} ({type(exc).__name__})") from exc
+        now = self._now()
+        state = rate_limit_state(response.headers, now)
+        if state is not None:
+            self._rate_limit = state
+        log.debug("%s GET %s -> %s", self.name, path, response.status_code)
+        if not response.is_success:
+            raise self._error_for(response, now)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransientProviderError(
+                f"{self.name}: GET {path} answered something that is not JSON") from exc
+
     def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
         status = response.status_code
         reason = self._redact(self._error_reason(response))[:500]

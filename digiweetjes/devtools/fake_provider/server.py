@@ -14,6 +14,8 @@ Control API (JSON, not subject to latency or faults):
   final subject/html/text/headers when ``keep_bodies`` is on)
 - ``GET  /_fake/faults``, ``POST /_fake/faults`` (JSON fields of ``Faults``, merged)
 - ``POST /_fake/reset[?faults=1]``            forget recordings and idempotency keys (and faults)
+- ``GET|POST /_fake/suppressions``            the entries the list endpoints serve
+  (``suppression_lists``)
 
 Memory stays bounded for a million recipients: a count per address, a ring of recent messages,
 and, with ``record_path``, an append-only JSONL file of every delivery.
@@ -39,6 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from digiweetjes.devtools.fake_provider.apis import api_for
 from digiweetjes.devtools.fake_provider.dialect import Answer, Api, ApiError, Delivery
+from digiweetjes.devtools.fake_provider.suppression_lists import SuppressionLists
 
 log = logging.getLogger("digiweetjes.fake_provider")
 
@@ -110,6 +113,7 @@ class State:
             self.rejected = 0
             self.messages: deque[dict[str, Any]] = deque(maxlen=self.keep_messages)
             self.idempotency: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
+            self.suppressions = SuppressionLists()
             if faults:
                 self.faults = Faults()
                 self.random = random.Random(None)
@@ -234,6 +238,9 @@ class FakeProviderApp:
             headers = {k.lower(): v for k, v in h.headers.items()}
             if url.path.startswith("/_fake/"):
                 answer = self._control(method, url.path, parse_qs(url.query), body)
+            elif method == "GET" and (listed := self.state.suppressions.answer(
+                    url.path, parse_qs(url.query), headers, self.state)) is not None:
+                answer = listed
             else:
                 api = api_for(url.path)
                 if api is None or method != "POST":
@@ -394,6 +401,8 @@ class FakeProviderApp:
                 return Answer(200, state.set_faults(changes))
             except (ValueError, TypeError, re.error) as exc:
                 return Answer(400, {"message": str(exc)})
+        if path == "/_fake/suppressions":
+            return state.suppressions.control(method, body)
         if path == "/_fake/reset" and method == "POST":
             state.reset(faults=one.get("faults") in ("1", "true"))
             return Answer(200, {"ok": True})
