@@ -2,8 +2,9 @@
 
 A ``Pace`` is the state one provider account is sent at (kept in memory by ``LocalBudget``, in
 the ``send_rates`` table by ``SharedBudget``; both in ``sending.rate_budget``). Requests are
-spaced ``1 / rate`` apart, never in bursts, so in any one-second window the provider sees at
-most ``rate`` of them. A 429 halves the rate (multiplicative decrease) and holds every request
+spaced a little more than ``1 / rate`` apart (``HEADROOM``), never in bursts, so in any
+one-second window the provider sees at most ``rate`` of them, even when the network delays one
+request more than the next. A 429 halves the rate (multiplicative decrease) and holds every request
 back until the provider's retry time; each accepted request raises it by a twentieth of the
 ceiling (additive increase) up to the ceiling: the configured rate, else the adapter's default.
 All times are Unix seconds.
@@ -13,6 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The pace aims at this share of the rate: R + 1 requests then span 1.25 s, so a request
+#: delayed between its slot and its arrival (building it, a busy CPU: up to a tenth of a
+#: second measured under load, more for a process's first) still leaves the provider's window
+#: at R. It costs a fifth of the ceiling's throughput, where a 429 costs a whole Retry-After.
+HEADROOM = 0.8
 #: A 429 multiplies the rate by this.
 DECREASE = 0.5
 #: Each accepted request adds this share of the ceiling back to the rate.
@@ -65,7 +71,7 @@ class Pace:
         at = max(at, self.next_free_at)
         if at - now > horizon:
             return Slot(at, granted=False)
-        self.next_free_at = at + 1.0 / self.rate
+        self.next_free_at = at + 1.0 / (self.rate * HEADROOM)
         return Slot(at, granted=True)
 
     def rate_limited(self, now: float, sent_at: float, retry_after: float | None) -> None:
