@@ -1,16 +1,18 @@
 """The sending loop: claim a batch, personalize, send, record; N workers, retries, a brake.
 
 Each worker repeats: claim (committed) → build the recipients from the compiled issue (no
-rendering, only placeholder values and signed links) → wait for the rate limiter → one provider
-request → record the outcome (committed). Outcomes follow ``digiweetjes.sending.ledger``:
-transient errors go back to the queue with backoff and the same key, uncertain ones become
-``uncertain`` unless the provider's idempotency key makes a resend a replay, refusals become
-``failed``. After ``brake_after`` consecutive failed requests, or at once when the provider
-refuses the account (401/402/403) or cannot take any message (``ProviderBlockedError``: a full
-outbox disk), or when a batch is still refused transiently after ``max_attempts``, the campaign
-is paused with its batches back in the queue: ``send`` again resumes it. A run that sent nothing
-while the provider refused whole requests refused them for the content or the configuration,
-which every batch shares, not for their recipients: those batches go back to the queue too and
+rendering, only placeholder values and signed links) → wait for a request slot
+(``sending.pacing``: one rate for the whole send) → one provider request → record the outcome
+(committed). Outcomes follow ``digiweetjes.sending.ledger``: transient errors go back to the
+queue with backoff and the same key, uncertain ones become ``uncertain`` unless the provider's
+idempotency key makes a resend a replay, refusals become ``failed``; a 429 only slows the pace
+down (``sending.outcomes``). After ``brake_after`` consecutive failed requests, or at once when
+the provider refuses the account (401/402/403) or cannot take any message
+(``ProviderBlockedError``: a full outbox disk), or when a batch is still refused transiently
+after ``max_attempts``, the campaign is paused with its batches back in the queue: ``send``
+again resumes it. A run that sent nothing while the provider refused whole requests refused
+them for the content or the configuration, which every batch shares, not for their
+recipients: those batches go back to the queue too and
 the campaign pauses rather than ending ``done`` with everyone ``failed``.
 
 ``SendEngine.run`` is one whole run of a campaign (recover, work, settle); ``work`` is the
