@@ -7,6 +7,7 @@ times (``time.monotonic()``, the newest 100,000) let a test count what the provi
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 
@@ -18,8 +19,9 @@ class RequestClock:
         self.times: deque[float] = deque(maxlen=100_000)
         self._let_through: deque[float] = deque()
 
-    def arrived(self, limit: float | None) -> float | None:
-        """Note a request; the seconds it must wait if over ``limit`` a second, else None."""
+    def arrived(self, limit: float | None) -> int | None:
+        """Note a request; if over ``limit`` a second, the whole seconds (at least one, as
+        providers say it) it must wait, else None."""
         now = time.monotonic()
         self.times.append(now)
         if not limit:
@@ -28,7 +30,7 @@ class RequestClock:
         while window and window[0] <= now - 1.0:
             window.popleft()
         if len(window) >= limit:
-            return window[0] + 1.0 - now
+            return max(1, math.ceil(window[0] + 1.0 - now))
         window.append(now)
         return None
 

@@ -25,7 +25,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import random
 import re
 import socket
@@ -307,7 +306,7 @@ class FakeProviderApp:
         if credential is None or (accepted_keys is not None and credential not in accepted_keys):
             return api.unauthorized()
         if over_rate is not None:
-            return api.too_many(max(1, math.ceil(over_rate)))
+            return api.too_many(over_rate)
         fault = state.next_fault()
         if fault == "drop_before":
             self._drop(h, hang=False)
