@@ -76,7 +76,9 @@ class MailgunProvider(HttpProvider):
         max_request_bytes=25_000_000,
         # No idempotency key, no published rate limit (providers.md, "Errors, limits...").
         idempotency=None,
-        default_requests_per_second=None,
+        # Not published: a cautious 10 a second (SendGrid's general 600/min, the one number
+        # providers.md has; 10,000 recipients a second); 429s slow it further.
+        default_requests_per_second=10.0,
     )
     default_base_url = HOSTS["us"]
 

@@ -46,6 +46,7 @@ class OutboxProvider:
     name = "outbox"
     # One file a message, each with its full body: batches are sized by the engine's byte
     # budget (no ceiling of our own), and rewriting a file is its own idempotency.
+    # Files on our own disk: no request rate applies (default_requests_per_second None).
     capabilities = Capabilities(server_side_personalization=False, max_batch=1000)
 
     def __init__(self, outbox_dir: Path, *, clock: Clock) -> None:

@@ -40,7 +40,9 @@ class PostmarkProvider(HttpProvider):
         max_request_bytes=50_000_000,
         # No idempotency key; rate limits not published (providers.md, "Errors, limits...").
         idempotency=None,
-        default_requests_per_second=None,
+        # Not published: a cautious 10 a second (SendGrid's general 600/min, the one number
+        # the table has; 500 messages a request, 5,000 a second); 429s slow it further.
+        default_requests_per_second=10.0,
     )
     default_base_url = "https://api.postmarkapp.com"
 

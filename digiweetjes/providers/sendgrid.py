@@ -88,7 +88,9 @@ class SendGridProvider(HttpProvider):
         # No idempotency key; mail/send is exempt from the general 600/min limit and has no
         # published one of its own (providers.md, "Errors, limits, idempotency").
         idempotency=None,
-        default_requests_per_second=None,
+        # So a cautious start at the general limit, 600/min = 10 a second (10,000 recipients
+        # a second); 429s and X-RateLimit-Reset slow it further.
+        default_requests_per_second=10.0,
     )
     default_base_url = HOSTS["us"]
 

@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from digiweetjes.devtools.fake_provider.apis import api_for
 from digiweetjes.devtools.fake_provider.dialect import Answer, Api, ApiError, Delivery
+from digiweetjes.devtools.fake_provider.rate_window import RequestClock
 from digiweetjes.devtools.fake_provider.suppression_lists import SuppressionLists
 
 log = logging.getLogger("digiweetjes.fake_provider")
@@ -74,6 +75,8 @@ class Faults:
     script: list[str] = field(default_factory=list)
     #: Render each delivery as the recipient would read it, and keep it in ``/_fake/messages``.
     keep_bodies: bool = False
+    #: The provider's rate limit, modelled (``rate_window``): 429 past this many a second.
+    requests_per_second: float | None = None
 
     def update(self, changes: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}
@@ -114,6 +117,7 @@ class State:
             self.messages: deque[dict[str, Any]] = deque(maxlen=self.keep_messages)
             self.idempotency: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
             self.suppressions = SuppressionLists()
+            self.request_clock = RequestClock()
             if faults:
                 self.faults = Faults()
                 self.random = random.Random(None)
@@ -297,6 +301,7 @@ class FakeProviderApp:
         state = self.state
         with state.lock:
             state.requests[api.provider] += 1
+            over_rate = state.request_clock.arrived(state.faults.requests_per_second)
             faults = state.faults
             accepted_keys = faults.accepted_keys
             latency = faults.latency_ms / 1000.0
@@ -308,6 +313,8 @@ class FakeProviderApp:
         credential = api.credential(path, headers)
         if credential is None or (accepted_keys is not None and credential not in accepted_keys):
             return api.unauthorized()
+        if over_rate is not None:
+            return api.too_many(over_rate)
         fault = state.next_fault()
         if fault == "drop_before":
             self._drop(h, hang=False)
