@@ -93,7 +93,8 @@ class Brevo(Api):
                     else None
                 if not email:
                     raise self.bad(f"email is not valid: {person!r:.80}")
-                delivery = Delivery(email, vheaders.get("X-Digiweetjes-Ref"),
+                # The header Brevo's webhook events echo (providers.references).
+                delivery = Delivery(email, vheaders.get("X-Mailin-custom"),
                                     tag=",".join(data.get("tags") or []))
                 if render:
                     try:
