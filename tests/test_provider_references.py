@@ -197,20 +197,17 @@ class RecordingTransport(httpx.HTTPTransport):
 
 
 @pytest.fixture
-def audience_db(tmp_path, settings):
-    """A SQLite ledger with N active subscribers."""
-    database = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
-    database.upgrade()
+def audience_db(db: Database, settings) -> Database:
+    """The ``db`` ledger (SQLite and PostgreSQL) with N active subscribers."""
     now = SystemClock().now()
     hasher = Hasher(settings)
-    with database.session() as session:
+    with db.session() as session:
         session.execute(insert(Subscriber), [
             {"email": f"lid{i:04d}@example.be", "email_key": f"lid{i:04d}@example.be",
              "email_hash": hasher.email(f"lid{i:04d}@example.be"), "topics": [],
              "language": "nl-BE", "status": "active", "source": "admin", "created_at": now,
              "updated_at": now} for i in range(N)])
-    yield database
-    database.dispose()
+    return db
 
 
 @pytest.mark.parametrize("name", sorted(FACTORIES))
