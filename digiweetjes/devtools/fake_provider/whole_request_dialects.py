@@ -93,8 +93,9 @@ class Brevo(Api):
                     else None
                 if not email:
                     raise self.bad(f"email is not valid: {person!r:.80}")
-                # The header Brevo's webhook events echo (providers.references).
-                delivery = Delivery(email, vheaders.get("X-Mailin-custom"),
+                # The header Brevo's webhook events echo (providers.references), else ours.
+                delivery = Delivery(email, vheaders.get("X-Mailin-custom")
+                                    or vheaders.get("X-Digiweetjes-Ref"),
                                     tag=",".join(data.get("tags") or []))
                 if render:
                     try:
