@@ -190,7 +190,8 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
             unsubscribe, preferences = signer.links(i + 1, hasher.email(email))
             html, text = compiled.values_for(RecipientData(
                 email, name, where[i % len(where)][1], unsubscribe, preferences))
-            batch.append(Recipient(str(i + 1), email, name, html, text, unsubscribe))
+            # As long as a delivery reference (sending.references), so bodies weigh the same.
+            batch.append(Recipient(f"{i + 1:031x}", email, name, html, text, unsubscribe))
         batches.append(batch)
     requests: list[tuple[str, bytes, dict[str, str]]] = []
     for n in range(count):

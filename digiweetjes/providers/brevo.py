@@ -2,8 +2,9 @@
 
 One request carries one HTML and one text body in Brevo's template language and up to 1000
 message versions (the documented maximum; ≤ 2000 recipients a request), one recipient each, so
-each version has its own ``params``, ``List-Unsubscribe`` header and reference. The response's
-``messageIds`` come one per version, in order.
+each version has its own ``params``, ``List-Unsubscribe`` header and reference (also in
+``X-Mailin-custom``, the header Brevo's webhook events echo). The response's ``messageIds`` come
+one per version, in order.
 
 Template syntax. Brevo's language is Django-like: ``{{ ... }}`` prints, ``{% ... %}`` runs a
 tag, ``{# ... #}`` is a comment, and printed values are HTML-escaped unless
@@ -48,6 +49,7 @@ from digiweetjes.providers.messages import (
     list_unsubscribe_mailto,
     transactional_headers,
 )
+from digiweetjes.providers.references import BREVO_HEADER
 from digiweetjes.render.placeholders import FillableTemplate
 
 _OPENER = re.compile(r"\{(?=[{%#]|\Z)")
@@ -107,7 +109,8 @@ class BrevoProvider(ApiKeyProvider):
         versions = []
         # What every version shares is worked out once a batch, not once a recipient: the
         # parameter names, the shared headers, the mailto half of List-Unsubscribe. The result
-        # is the same as ``message_headers`` and the ``h_``/``t_`` params, key for key.
+        # is the same as ``message_headers`` (plus Brevo's ``X-Mailin-custom``) and the
+        # ``h_``/``t_`` params, key for key.
         names: dict[str, tuple[str, str]] = {}
         shared = dict(content.headers)
         mailto = list_unsubscribe_mailto(content)
@@ -125,7 +128,9 @@ class BrevoProvider(ApiKeyProvider):
                 to["name"] = r.name
             versions.append({"to": [to], "params": params, "headers": {
                 **shared, "List-Unsubscribe": f"<{r.unsubscribe_url}>, {mailto}",
-                "List-Unsubscribe-Post": ONE_CLICK, REFERENCE_HEADER: r.reference}})
+                "List-Unsubscribe-Post": ONE_CLICK, REFERENCE_HEADER: r.reference,
+                # Brevo echoes this one header in its webhook events (providers.references).
+                BREVO_HEADER: r.reference}})
         subject, html, text = self._once_per_content(content, _render)
         body: dict[str, Any] = {
             "sender": {"email": content.from_email, "name": content.from_name},
@@ -170,7 +175,8 @@ class BrevoProvider(ApiKeyProvider):
         (version,) = body.pop("messageVersions")
         body["to"] = version["to"]
         body["params"] = {**body["params"], **version["params"]}
-        body["headers"] = {**transactional_headers(content, recipient), **body["headers"]}
+        body["headers"] = {**transactional_headers(content, recipient),
+                           BREVO_HEADER: recipient.reference, **body["headers"]}
         return body
 
     def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:

@@ -6,7 +6,8 @@ other address, and supplies ``%recipient.x%`` per recipient: placeholders become
 ``%recipient.h_name%`` / ``%recipient.t_name%``, and the per-recipient header and reference are
 variables too (``h:List-Unsubscribe: %recipient.dw_unsub%``, ``v:digiweetjes-ref:
 %recipient.dw_ref%``; Mailgun substitutes recipient variables in headers and custom variables,
-*unverified* beyond its batch-sending guide).
+*unverified* beyond its batch-sending guide). The custom variable is what webhook events echo,
+as ``event-data.user-variables`` (``providers.references``).
 
 Literal syntax: Mailgun has no escape construct. Every ``%`` in the content (and subject) that
 could start a ``%…%`` token (followed by ``[A-Za-z0-9_.-]*`` and then ``%`` or the end of a

@@ -317,7 +317,7 @@ class SendEngine(BatchOutcomes):
             row.email, row.name, row.subregion, unsubscribe, preferences))
         # The header shows a name only where it can be one (no line breaks, no encoded words);
         # the greeting in the body still uses it, escaped.
-        return Recipient(str(row.delivery_id), row.email, display_name(row.name), html_values,
+        return Recipient(row.reference, row.email, display_name(row.name), html_values,
                          text_values, unsubscribe)
 
     def _send(self, batch: ClaimedBatch) -> None:

@@ -94,7 +94,9 @@ class Brevo(Api):
                     else None
                 if not email:
                     raise self.bad(f"email is not valid: {person!r:.80}")
-                delivery = Delivery(email, vheaders.get("X-Digiweetjes-Ref"),
+                # The header Brevo's webhook events echo (providers.references), else ours.
+                delivery = Delivery(email, vheaders.get("X-Mailin-custom")
+                                    or vheaders.get("X-Digiweetjes-Ref"),
                                     tag=",".join(data.get("tags") or []))
                 if render:
                     try:
