@@ -91,7 +91,8 @@ def test_several_sending_processes_share_the_ledger(sqlite_db, settings, name) -
 
         provider = factory()
         campaign = freeze(db, compiled, provider.name, clock.now())
-        options = SendOptions(concurrency=2, processes=3, batch_size=30)
+        # No pace: the fake has no rate limit (tests/test_rates.py covers the shared one).
+        options = SendOptions(concurrency=2, processes=3, batch_size=30, requests_per_second=0)
 
         def engine_of_another_process(*, stop, share):
             return SendEngine(Database(db.url), factory(), compiled, settings, clock, options,

@@ -242,6 +242,18 @@ class HttpProvider:
               idempotency_key: str | None) -> list[RecipientResult]:
         raise NotImplementedError
 
+    def send_transactional(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        """One service mail on the provider's single-message path, without List-Unsubscribe;
+        the same checks and error boundary as ``send_batch``."""
+        check_content(content)
+        problem = recipient_problem(recipient, require_unsubscribe_url=False)
+        if problem:
+            return RecipientResult(recipient.reference, "failed", reason=problem)
+        return self._send_one(content, recipient)
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        raise NotImplementedError
+
     def _auth_headers(self) -> dict[str, str]:
         raise NotImplementedError
 
@@ -275,27 +287,9 @@ class HttpProvider:
             # twentieth of the cost: a Brevo batch is ~2 MB of JSON.
             content = encode_json(json)
             request_headers.setdefault("Content-Type", "application/json")
-        response = self._exchange("POST", path, content=content, headers=request_headers)
-        if response.is_success or (accept_status is not None and accept_status(response)):
-            return response
-        raise self._error_for(response, self._now())
-
-    def _get(self, path: str, *, params: Mapping[str, str | int] | None = None,
-             headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """GET from the provider (searches): the same error boundary as ``_post``; a timeout
-        leaves as ``UncertainOutcomeError``, which for a read only means "ask again"."""
-        request_headers = {"Accept": "application/json", **self._auth_headers(),
-                           **(headers or {})}
-        response = self._exchange("GET", path, params=params, headers=request_headers)
-        if response.is_success:
-            return response
-        raise self._error_for(response, self._now())
-
-    def _exchange(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request; httpx's exceptions become the three provider errors, here only."""
         url = self.base_url + path
         try:
-            response = self._client.request(method, url, **kwargs)
+            response = self._client.post(url, content=content, headers=request_headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the provider: safe to retry.
             raise TransientProviderError(
@@ -316,8 +310,35 @@ class HttpProvider:
         state = rate_limit_state(response.headers, now)
         if state is not None:
             self._rate_limit = state
-        log.debug("%s %s %s -> %s", self.name, method, path, response.status_code)
-        return response
+        log.debug("%s POST %s -> %s", self.name, path, response.status_code)
+        if response.is_success or (accept_status is not None and accept_status(response)):
+            return response
+        raise self._error_for(response, now)
+
+    def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """GET a JSON document (the list endpoints); failures leave as provider errors.
+
+        A read changes nothing at the provider, so every transport failure is transient;
+        HTTP statuses are translated (and credentials redacted) as for ``_post``.
+        """
+        headers = {"Accept": "application/json", **self._auth_headers()}
+        try:
+            response = self._client.get(self.base_url + path, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise TransientProviderError(
+                f"{self.name}: no answer to GET {path} ({type(exc).__name__})") from exc
+        now = self._now()
+        state = rate_limit_state(response.headers, now)
+        if state is not None:
+            self._rate_limit = state
+        log.debug("%s GET %s -> %s", self.name, path, response.status_code)
+        if not response.is_success:
+            raise self._error_for(response, now)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransientProviderError(
+                f"{self.name}: GET {path} answered something that is not JSON") from exc
 
     def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
         status = response.status_code

@@ -1,8 +1,9 @@
 """The four provider searches behind ``providers.lookup``: one GET (or a few pages) per delivery.
 
-Each function takes the provider's own adapter (for its client, credentials and error boundary,
-``HttpProvider._get``) and a ``lookup.Query``, and answers a ``lookup.Lookup``. A message found
-only counts when it carries our reference, whatever the filter matched.
+Each function takes the provider's own adapter (for its client, credentials and error boundary:
+``HttpProvider._get``, which answers the parsed JSON) and a ``lookup.Query``, and answers a
+``lookup.Lookup``. A message found only counts when it carries our reference, whatever the
+filter matched.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ def postmark(provider: PostmarkProvider, query: Query) -> Lookup:
     messages-api, "Outbound message search"). One message carries one reference, so the first
     page is all there is.
     """
-    response = provider._get("/messages/outbound", params={
+    body = provider._get("/messages/outbound", {
         "count": 50, "offset": 0, "metadata_ref": query.reference,
         "messagestream": provider.message_stream})
-    for message in _list(response.json(), "Messages"):
+    for message in _list(body, "Messages"):
         if (message.get("Metadata") or {}).get("ref") == query.reference:
             return Lookup(query.reference, "accepted", message_id=message.get("MessageID"))
     return Lookup(query.reference, "not_found")
@@ -53,7 +54,7 @@ def mailgun(provider: MailgunProvider, query: Query) -> Lookup:
                                            "limit": 300}
     path = f"/v3/{provider.domain}/events"
     for _page in range(MAILGUN_PAGES):
-        body = provider._get(path, params=params).json()
+        body = provider._get(path, params)
         items = _list(body, "items")
         for item in items:
             variables = item.get("user-variables") or {}
@@ -75,9 +76,8 @@ def mailjet(provider: MailjetProvider, query: Query) -> Lookup:
     """The message resource, ``GET /v3/REST/message?CustomID=REF`` ({"Count", "Data":
     [{"ID", "CustomID", "Status"...}], "Total"}); its ``ID`` is the ``MessageID`` the send
     answered (dev.mailjet.com/email/reference/messages/ "message": filter ``CustomID``)."""
-    response = provider._get("/v3/REST/message",
-                             params={"CustomID": query.reference, "Limit": 10})
-    for message in _list(response.json(), "Data"):
+    body = provider._get("/v3/REST/message", {"CustomID": query.reference, "Limit": 10})
+    for message in _list(body, "Data"):
         if message.get("CustomID") == query.reference:
             message_id = message.get("ID")
             return Lookup(query.reference, "accepted",
@@ -98,7 +98,7 @@ def sendgrid(provider: SendGridProvider, query: Query) -> Lookup:
     if query.email:
         condition = f"to_email=\"{query.email}\" AND {condition}"
     try:
-        response = provider._get("/v3/messages", params={"limit": 10, "query": condition})
+        body = provider._get("/v3/messages", {"limit": 10, "query": condition})
     except PermanentProviderError as exc:
         if exc.status_code in (403, 404):
             return Lookup(query.reference, "unknown", reason=(
@@ -108,7 +108,7 @@ def sendgrid(provider: SendGridProvider, query: Query) -> Lookup:
             return Lookup(query.reference, "unknown",
                           reason=f"SendGrid weigerde de zoekvraag: {exc}")
         raise
-    for message in _list(response.json(), "messages"):
+    for message in _list(body, "messages"):
         return Lookup(query.reference, "accepted", message_id=message.get("msg_id"))
     return Lookup(query.reference, "not_found")
 

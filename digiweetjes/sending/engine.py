@@ -1,16 +1,18 @@
 """The sending loop: claim a batch, personalize, send, record; N workers, retries, a brake.
 
 Each worker repeats: claim (committed) → build the recipients from the compiled issue (no
-rendering, only placeholder values and signed links) → wait for the rate limiter → one provider
-request → record the outcome (committed). Outcomes follow ``digiweetjes.sending.ledger``:
-transient errors go back to the queue with backoff and the same key, uncertain ones become
-``uncertain`` unless the provider's idempotency key makes a resend a replay, refusals become
-``failed``. After ``brake_after`` consecutive failed requests, or at once when the provider
-refuses the account (401/402/403) or cannot take any message (``ProviderBlockedError``: a full
-outbox disk), or when a batch is still refused transiently after ``max_attempts``, the campaign
-is paused with its batches back in the queue: ``send`` again resumes it. A run that sent nothing
-while the provider refused whole requests refused them for the content or the configuration,
-which every batch shares, not for their recipients: those batches go back to the queue too and
+rendering, only placeholder values and signed links) → wait for a request slot
+(``sending.pacing``: one rate for the whole send) → one provider request → record the outcome
+(committed). Outcomes follow ``digiweetjes.sending.ledger``: transient errors go back to the
+queue with backoff and the same key, uncertain ones become ``uncertain`` unless the provider's
+idempotency key makes a resend a replay, refusals become ``failed``; a 429 only slows the pace
+down (``sending.outcomes``). After ``brake_after`` consecutive failed requests, or at once when
+the provider refuses the account (401/402/403) or cannot take any message
+(``ProviderBlockedError``: a full outbox disk), or when a batch is still refused transiently
+after ``max_attempts``, the campaign is paused with its batches back in the queue: ``send``
+again resumes it. A run that sent nothing while the provider refused whole requests refused
+them for the content or the configuration, which every batch shares, not for their
+recipients: those batches go back to the queue too and
 the campaign pauses rather than ending ``done`` with everyone ``failed``.
 
 ``SendEngine.run`` is one whole run of a campaign (recover, work, settle); ``work`` is the
@@ -42,7 +44,6 @@ from digiweetjes.errors import (
 )
 from digiweetjes.models import CampaignState
 from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, batch_size_for
-from digiweetjes.providers.lookup import cannot_look_up
 from digiweetjes.providers.messages import display_name
 from digiweetjes.render import PLACEHOLDERS, CompiledIssue, RecipientData
 from digiweetjes.sending import campaigns
@@ -52,11 +53,11 @@ from digiweetjes.sending.ledger import ClaimedBatch, ClaimedRow, Ledger
 from digiweetjes.sending.memory import tame_allocator
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.outcomes import RESUME_HINT, BatchOutcomes
+from digiweetjes.sending.pacing import pacer_for
 from digiweetjes.sending.processes import StopFlag, WorkerFactory, run_in_processes
 from digiweetjes.sending.progress import Progress
-from digiweetjes.sending.ratelimit import RateLimiter
 from digiweetjes.sending.recipient_links import LinkSigner
-from digiweetjes.sending.reconcile import RECONCILE_ROUNDS, reconcile
+from digiweetjes.sending.reconcile import run_reconciled
 from digiweetjes.sending.redaction import Redactor
 from digiweetjes.sending.summary import SendSummary, WorkReport
 from digiweetjes.sending.workers import new_worker_id, worker_is_dead
@@ -66,7 +67,6 @@ log = logging.getLogger("digiweetjes.sending")
 _T = TypeVar("_T")
 #: Waits between attempts while the database refuses (a lock, a deadlock, a restart).
 DATABASE_BACKOFF = Backoff(base=0.05, cap=2.0)
-
 
 
 def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
@@ -90,7 +90,8 @@ class SendEngine(BatchOutcomes):
                  progress: Progress | None = None, stop: StopFlag | None = None,
                  share: int = 1, engine_factory: WorkerFactory | None = None) -> None:
         """``stop`` is shared by every process of one send (any of them may pause it all);
-        ``share`` is how many processes split the rate limits; ``engine_factory`` builds the
+        ``share`` is how many processes split the hourly quota (the request rate is one
+        budget for all, ``sending.pacing``); ``engine_factory`` builds the
         engine of each further process when ``options.processes`` asks for more than one."""
         self.db = db
         self.provider = provider
@@ -108,16 +109,16 @@ class SendEngine(BatchOutcomes):
         self.batch_size = batch_size_for(provider.capabilities, self.content,
                                          self.options.batch_size,
                                          byte_budget=self.options.max_request_bytes)
-        rate, hourly = self.options.requests_per_second, self.options.messages_per_hour
-        self.limiter = RateLimiter(None if rate is None else rate / share,
-                                   None if hourly is None else max(1, hourly // share),
-                                   monotonic=monotonic, sleep=sleep)
+        self.pacer = pacer_for(db, provider, self.options, share=share,
+                               wall=lambda: clock.now().timestamp(), monotonic=monotonic,
+                               sleep=sleep)
         self.redact = Redactor(settings)
         self._lock = threading.Lock()
         self._stop: StopFlag = stop if stop is not None else threading.Event()
         self._in_flight = 0
         self._consecutive_failures = 0
         self._database_failures = 0
+        self._rate_limited_since: float | None = None
         self._last_progress = monotonic()
         self._error: BaseException | None = None
         self.report = WorkReport()
@@ -140,17 +141,12 @@ class SendEngine(BatchOutcomes):
         recovered = Ledger(self.db, campaign.id, self.worker_id).recover(
             now, lease=self.options.lease, key_window=self._key_window(),
             stopped=lambda worker: worker_is_dead(worker, self.worker_id))
-        # Uncertain deliveries looked up first: those not accepted go out in this run; and
-        # again after it, for those the run itself left uncertain (``sending.reconcile``).
-        reconciled = self._reconcile(campaign, (0, 0, 0))
-        report = self._work_everywhere(campaign)
-        for _round in range(RECONCILE_ROUNDS):
-            before, reconciled = reconciled, self._reconcile(campaign, reconciled)
-            if report.paused_reason or reconciled[1] == before[1]:
-                break  # paused, or nothing went back to the queue
-            more = self._work_everywhere(campaign)
-            if more is not report:
-                report.add(more)
+        # Failures of an earlier run (the ones that paused it) do not count towards this one's.
+        self.pacer.clear_failures()
+        # Uncertain deliveries looked up before and after the work (``sending.reconcile``).
+        report, reconciled = run_reconciled(
+            lambda: self._work_everywhere(campaign), self.db, self.provider, campaign,
+            self.clock, self.options, sleep=self.sleep, rng=self.rng)
         now = self.clock.now()
         if report.sent == 0 and report.refused_keys:
             self._requeue_refused(campaign, report, now)
@@ -174,16 +170,6 @@ class SendEngine(BatchOutcomes):
                 self.engine_factory, campaign, self.options.processes, db=self.db,
                 progress=self.progress, redact=self.redact)
         return self._work_with_progress(campaign)
-
-    def _reconcile(self, campaign: CampaignInfo,
-                   so_far: tuple[int, int, int]) -> tuple[int, int, int]:
-        """Reconcile where the provider can be asked; (sent, requeued, uncertain) added up."""
-        if cannot_look_up(self.provider) is not None:
-            return so_far
-        found = reconcile(self.db, self.provider, campaign, self.clock,
-                          settle=timedelta(seconds=self.options.reconcile_settle_seconds),
-                          sleep=self.sleep, rng=self.rng)
-        return (so_far[0] + found.sent, so_far[1] + found.requeued, found.uncertain)
 
     def _requeue_refused(self, campaign: CampaignInfo, report: WorkReport,
                          now: datetime) -> None:
@@ -349,14 +335,17 @@ class SendEngine(BatchOutcomes):
             self._count(retries=1)
         request = Batch(self.content, [self._recipient(r) for r in batch.rows],
                         idempotency_key=batch.key)
-        self.limiter.acquire(len(batch.rows))
+        slot = self._durable(self.pacer.wait_turn, len(batch.rows))
         self._count(requests=1)
         try:
             results = self.provider.send_batch(request)
         except ProviderBlockedError as exc:
             self._blocked(batch, exc)
         except TransientProviderError as exc:
-            self._transient(batch, exc)
+            if exc.status_code == 429:
+                self._rate_limited(batch, exc, slot)
+            else:
+                self._transient(batch, exc)
         except UncertainOutcomeError as exc:
             self._uncertain(batch, self.redact(str(exc)))
         except PermanentProviderError as exc:
@@ -378,6 +367,8 @@ class SendEngine(BatchOutcomes):
             self._count(sent=sent, failed=failed)
             with self._lock:
                 self._consecutive_failures = 0
+                self._rate_limited_since = None
+            self._durable(self.pacer.accepted)
 
     def _durable(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run a ledger write, retrying while the database refuses: an outcome once known
@@ -394,9 +385,12 @@ class SendEngine(BatchOutcomes):
     # -- shared counters --
 
     def _failure(self, reason: str) -> None:
+        # Counted here and, where a rate applies, in the shared budget: the brake of the
+        # whole send, whichever process or machine met the failures.
+        shared = self._durable(self.pacer.failed)
         with self._lock:
             self._consecutive_failures += 1
-            brake = self._consecutive_failures >= self.options.brake_after
+            brake = max(shared, self._consecutive_failures) >= self.options.brake_after
         if brake:
             self._pause(f"{self.options.brake_after} consecutive failed requests; the last: "
                         f"{reason}")

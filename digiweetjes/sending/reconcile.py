@@ -41,6 +41,8 @@ from digiweetjes.providers.lookup import Lookup, Query, cannot_look_up, look_up
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.campaigns import QUEUED, UNCERTAIN, CampaignInfo, D, S
+from digiweetjes.sending.options import SendOptions
+from digiweetjes.sending.summary import WorkReport
 
 log = logging.getLogger("digiweetjes.sending")
 
@@ -107,6 +109,35 @@ def reconcile(db: Database, provider: Provider, campaign: CampaignInfo, clock: C
     log.info("%s: reconciled %d uncertain deliveries: %d sent, %d requeued, %d uncertain",
              campaign.issue_id, report.checked, report.sent, report.requeued, report.uncertain)
     return report
+
+
+def run_reconciled(work: Callable[[], WorkReport], db: Database, provider: Provider,
+                   campaign: CampaignInfo, clock: Clock, options: SendOptions, *,
+                   sleep: Callable[[float], None] = time.sleep,
+                   rng: random.Random | None = None) -> tuple[WorkReport, tuple[int, int, int]]:
+    """A send's run with reconciliation around it, where the provider can be asked: reconcile,
+    ``work``, then reconcile and work again while deliveries go back to the queue (at most
+    ``RECONCILE_ROUNDS``; not after a pause). Returns the work's report and (found sent, back
+    in the queue, still uncertain after the last look)."""
+    settle = timedelta(seconds=options.reconcile_settle_seconds)
+    totals = (0, 0, 0)
+
+    def look(so_far: tuple[int, int, int]) -> tuple[int, int, int]:
+        if cannot_look_up(provider) is not None:
+            return so_far
+        found = reconcile(db, provider, campaign, clock, settle=settle, sleep=sleep, rng=rng)
+        return (so_far[0] + found.sent, so_far[1] + found.requeued, found.uncertain)
+
+    totals = look(totals)
+    report = work()
+    for _round in range(RECONCILE_ROUNDS):
+        before, totals = totals, look(totals)
+        if report.paused_reason or totals[1] == before[1]:
+            break  # paused, or nothing went back to the queue
+        more = work()
+        if more is not report:  # several processes: each run has a report of its own
+            report.add(more)
+    return report, totals
 
 
 def _uncertain_page(db: Database, campaign_id: int, after_id: int, size: int) -> list[Any]:

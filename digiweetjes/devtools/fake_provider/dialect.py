@@ -33,6 +33,10 @@ class Delivery:
     text: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     tag: str | None = None
+    #: The request path it came in on (set by the server), e.g. ``/email`` or ``/email/batch``.
+    path: str | None = None
+    #: Postmark's ``MessageStream`` (``outbound``, ``broadcast``...).
+    stream: str | None = None
 
 
 @dataclass
@@ -41,6 +45,9 @@ class Parsed:
     idempotency_key: str | None = None
     #: Per delivery: a reason the provider itself refuses it (e.g. a Mailjet template error).
     own_rejections: list[str | None] | None = None
+    #: The provider's single-message form (Postmark ``/email``, Resend ``/emails``, Brevo
+    #: without messageVersions), which answers one result instead of a list.
+    single: bool = False
 
 
 @dataclass

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import SplitResult, parse_qs, urlencode
 
 from digiweetjes.devtools.fake_provider.dialect import Answer
 
@@ -157,13 +157,18 @@ ROUTES: tuple[tuple[str, Callable[[str], bool], Handler], ...] = (
 )
 
 
-def serve(state: Any, found: tuple[str, Handler], path: str, query: dict[str, list[str]],
-          headers: dict[str, str], drop: Callable[[bool], None]) -> Answer:
-    """Answer a search as the server answers sending: the provider's credentials, the same
-    fault draws (``drop(hang)`` closes the connection without an answer), then the handler."""
+def answer(app: Any, h: Any, method: str, url: SplitResult,
+           headers: dict[str, str]) -> Answer | None:
+    """The server ``app``'s answer to a search request on connection ``h``, or None when it is
+    not one: the provider's credentials and the same fault draws as its sending (a drop closes
+    the connection without an answer), then the handler."""
     from digiweetjes.devtools.fake_provider.apis import APIS
 
+    found = route(method, url.path)
+    if found is None:
+        return None
     provider, handler = found
+    path, query, state = url.path, parse_qs(url.query), app.state
     api = next(a for a in APIS if a.provider == provider)
     with state.lock:
         accepted_keys = state.faults.accepted_keys
@@ -173,7 +178,7 @@ def serve(state: Any, found: tuple[str, Handler], path: str, query: dict[str, li
         return api.unauthorized()
     fault = state.next_fault()
     if fault in ("drop_before", "drop_after", "timeout_before", "timeout_after"):
-        drop(fault.startswith("timeout"))
+        app._drop(h, hang=fault.startswith("timeout"))
     if fault == "5xx":
         return api.server_error()
     if fault == "429":

@@ -14,6 +14,8 @@ Control API (JSON, not subject to latency or faults):
   final subject/html/text/headers when ``keep_bodies`` is on)
 - ``GET  /_fake/faults``, ``POST /_fake/faults`` (JSON fields of ``Faults``, merged)
 - ``POST /_fake/reset[?faults=1]``            forget recordings and idempotency keys (and faults)
+- ``GET|POST /_fake/suppressions``            the entries the list endpoints serve
+  (``suppression_lists``)
 
 Memory stays bounded for a million recipients: a count per address, a ring of recent messages,
 and, with ``record_path``, an append-only JSONL file of every delivery.
@@ -37,9 +39,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from digiweetjes.devtools.fake_provider import search
-from digiweetjes.devtools.fake_provider.apis import api_for
+from digiweetjes.devtools.fake_provider.apis import api_for, search
 from digiweetjes.devtools.fake_provider.dialect import Answer, Api, ApiError, Delivery
+from digiweetjes.devtools.fake_provider.rate_window import RequestClock
+from digiweetjes.devtools.fake_provider.suppression_lists import SuppressionLists
 
 log = logging.getLogger("digiweetjes.fake_provider")
 
@@ -72,6 +75,8 @@ class Faults:
     script: list[str] = field(default_factory=list)
     #: Render each delivery as the recipient would read it, and keep it in ``/_fake/messages``.
     keep_bodies: bool = False
+    #: The provider's rate limit, modelled (``rate_window``): 429 past this many a second.
+    requests_per_second: float | None = None
 
     def update(self, changes: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}
@@ -112,6 +117,8 @@ class State:
             self.messages: deque[dict[str, Any]] = deque(maxlen=self.keep_messages)
             self.idempotency: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
             self.references = search.ReferenceIndex()
+            self.suppressions = SuppressionLists()
+            self.request_clock = RequestClock()
             if faults:
                 self.faults = Faults()
                 self.random = random.Random(None)
@@ -150,11 +157,11 @@ class State:
                 self.total += 1
                 self.by_provider[provider] += 1
                 self.counts[delivery.email] = self.counts.get(delivery.email, 0) + 1
-                self.references.remember(provider, delivery.reference, delivery.email,
-                                         message_id)
+                self.references.remember(provider, delivery.reference, delivery.email, message_id)
                 entry = {"provider": provider, "email": delivery.email,
                          "reference": delivery.reference, "message_id": message_id,
-                         "idempotency_key": key, "tag": delivery.tag}
+                         "idempotency_key": key, "tag": delivery.tag, "path": delivery.path,
+                         "stream": delivery.stream}
                 if keep:
                     entry.update(subject=delivery.subject, html=delivery.html,
                                  text=delivery.text, headers=delivery.headers)
@@ -237,13 +244,14 @@ class FakeProviderApp:
             headers = {k.lower(): v for k, v in h.headers.items()}
             if url.path.startswith("/_fake/"):
                 answer = self._control(method, url.path, parse_qs(url.query), body)
+            elif method == "GET" and (listed := self.state.suppressions.answer(
+                    url.path, parse_qs(url.query), headers, self.state)) is not None:
+                answer = listed
+            elif (searched := search.answer(self, h, method, url, headers)) is not None:
+                answer = searched
             else:
                 api = api_for(url.path)
-                found = search.route(method, url.path)
-                if found is not None:
-                    answer = search.serve(self.state, found, url.path, parse_qs(url.query),
-                                          headers, lambda hang: self._drop(h, hang))
-                elif api is None or method != "POST":
+                if api is None or method != "POST":
                     answer = Answer(404, {"message": f"no such endpoint: {method} {url.path}"})
                 else:
                     answer = self._provider(h, api, url.path, headers, body)
@@ -297,6 +305,7 @@ class FakeProviderApp:
         state = self.state
         with state.lock:
             state.requests[api.provider] += 1
+            over_rate = state.request_clock.arrived(state.faults.requests_per_second)
             faults = state.faults
             accepted_keys = faults.accepted_keys
             latency = faults.latency_ms / 1000.0
@@ -308,6 +317,8 @@ class FakeProviderApp:
         credential = api.credential(path, headers)
         if credential is None or (accepted_keys is not None and credential not in accepted_keys):
             return api.unauthorized()
+        if over_rate is not None:
+            return api.too_many(over_rate)
         fault = state.next_fault()
         if fault == "drop_before":
             self._drop(h, hang=False)
@@ -321,6 +332,8 @@ class FakeProviderApp:
             parsed = api.parse(path, headers, body, render)
         except ApiError as exc:
             return exc.answer
+        for delivery in parsed.deliveries:
+            delivery.path = path
         key = parsed.idempotency_key
         slot = (api.provider, key) if key and api.idempotency_ttl else None
         digest = hashlib.sha256(body).hexdigest() if slot else ""
@@ -399,6 +412,8 @@ class FakeProviderApp:
                 return Answer(200, state.set_faults(changes))
             except (ValueError, TypeError, re.error) as exc:
                 return Answer(400, {"message": str(exc)})
+        if path == "/_fake/suppressions":
+            return state.suppressions.control(method, body)
         if path == "/_fake/reset" and method == "POST":
             state.reset(faults=one.get("faults") in ("1", "true"))
             return Answer(200, {"ok": True})

@@ -69,7 +69,8 @@ class Brevo(Api):
         if not (data.get("htmlContent") or data.get("textContent")):
             raise self.bad("htmlContent or textContent is missing")
         versions = data.get("messageVersions")
-        if versions is None:
+        single = versions is None
+        if single:
             versions = [{"to": data.get("to")}]
         if not isinstance(versions, list) or not versions:
             raise self.bad("messageVersions must be a non-empty list")
@@ -93,7 +94,9 @@ class Brevo(Api):
                     else None
                 if not email:
                     raise self.bad(f"email is not valid: {person!r:.80}")
-                delivery = Delivery(email, vheaders.get("X-Digiweetjes-Ref"),
+                # The header Brevo's webhook events echo (providers.references), else ours.
+                delivery = Delivery(email, vheaders.get("X-Mailin-custom")
+                                    or vheaders.get("X-Digiweetjes-Ref"),
                                     tag=",".join(data.get("tags") or []))
                 if render:
                     try:
@@ -107,7 +110,7 @@ class Brevo(Api):
                         raise self.bad(f"Template error: {exc}") from exc
                     delivery.headers = vheaders
                 deliveries.append(delivery)
-        return Parsed(deliveries, key)
+        return Parsed(deliveries, key, single=single)
 
     def accept(self, parsed: Parsed, rejections: list[str | None]) -> tuple[Answer, list[str]]:
         refused = [r for r in rejections if r]
@@ -115,6 +118,8 @@ class Brevo(Api):
             raise self.bad(refused[0])
         ids = [f"<{time.strftime('%Y%m%d%H%M%S')}.{next(message_numbers)}@smtp-relay.mailin.fr>"
                for _ in parsed.deliveries]
+        if parsed.single and len(ids) == 1:
+            return Answer(201, {"messageId": ids[0]}), ids
         return Answer(201, {"messageIds": ids}), ids
 
 
@@ -339,11 +344,15 @@ class Resend(Api):
                         item["subject"], item.get("html"), item.get("text")
                     delivery.headers = dict(item.get("headers") or {})
                 deliveries.append(delivery)
-        return Parsed(deliveries, key)
+        return Parsed(deliveries, key, single=not batch)
 
     def accept(self, parsed: Parsed, rejections: list[str | None]) -> tuple[Answer, list[str]]:
         refused = [r for r in rejections if r]
         if refused:
             raise self.bad(refused[0], 422)
+        if parsed.single:
+            # One email (any number of ``to``): one id, as POST /emails answers.
+            message_id = str(uuid.uuid4())
+            return Answer(200, {"id": message_id}), [message_id] * len(parsed.deliveries)
         ids = [str(uuid.uuid4()) for _ in parsed.deliveries]
         return Answer(200, {"data": [{"id": i} for i in ids]}), ids
