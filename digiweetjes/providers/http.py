@@ -37,10 +37,12 @@ from digiweetjes.errors import (
 from digiweetjes.providers.base import (
     Batch,
     BatchContent,
+    BodySample,
     Capabilities,
     Recipient,
     RecipientResult,
 )
+from digiweetjes.providers.limits import OversizedRecipients, PreparedRequest, check
 from digiweetjes.providers.messages import check_content, recipient_problem
 
 log = logging.getLogger("digiweetjes.providers")
@@ -165,8 +167,9 @@ class HttpProvider:
     """Base of the six HTTP adapters: one pooled client and the one error boundary.
 
     Subclasses set ``name``, ``capabilities``, ``default_base_url`` and implement
-    ``_auth_headers`` and ``_send(content, recipients, idempotency_key)``, which builds the
-    request, calls ``_post`` and parses the success body into results in recipient order.
+    ``_auth_headers``, ``_prepare`` (the encoded request, ``providers.limits``) and
+    ``_send(content, recipients, idempotency_key)``, which sends the prepared request with
+    ``_post_checked`` and parses the success body into results in recipient order.
     ``_error_message`` may be overridden to pick the provider's words out of an error body.
     """
 
@@ -230,13 +233,46 @@ class HttpProvider:
             else:
                 valid.append(recipient)
                 positions.append(index)
-        if valid:
-            sent = self._send(batch.content, valid, batch.idempotency_key)
+        while valid:
+            try:
+                sent = self._send(batch.content, valid, batch.idempotency_key)
+            except OversizedRecipients as exc:
+                # Refused by our own byte check before anything left: fail those, send the rest.
+                for index in sorted(exc.reasons, reverse=True):
+                    results[positions[index]] = self._failed(valid[index], exc.reasons[index])
+                    del valid[index], positions[index]
+                continue
             if len(sent) != len(valid):
                 raise UncertainOutcomeError(
                     f"{self.name} answered {len(sent)} results for {len(valid)} recipients")
             results.update(zip(positions, sent, strict=True))
+            break
         return [results[i] for i in range(len(batch.recipients))]
+
+    def measure(self, content: BatchContent, recipients: Sequence[Recipient]) -> BodySample:
+        """The request for one and for two sample recipients, weighed (``batch_size_for``)."""
+        # A key as long as the engine's, so that the fixed part counts one where it is sent.
+        key = "0" * 32
+        one = self._prepare(content, recipients[:1], key)
+        two = self._prepare(content, recipients[:2], key)
+        per_recipient = len(two.body) - len(one.body)
+        data = max(one.recipient_data()) if one.recipient_data is not None else 0
+        return BodySample(fixed=len(one.body) - per_recipient, per_recipient=per_recipient,
+                          data=data)
+
+    def _prepare(self, content: BatchContent, recipients: Sequence[Recipient],
+                 idempotency_key: str | None) -> PreparedRequest:
+        """The request of one batch as it would leave (path, encoded body, shares)."""
+        raise NotImplementedError
+
+    def _post_checked(self, request: PreparedRequest, count: int, *,
+                      accept_status: Callable[[httpx.Response], bool] | None = None,
+                      headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """POST ``request`` once it is inside the provider's documented byte limits."""
+        check(self.name, self.capabilities.byte_limits, request, count)
+        return self._post(request.path, content=request.body,
+                          headers={**request.headers, **(headers or {})},
+                          accept_status=accept_status)
 
     def _send(self, content: BatchContent, recipients: Sequence[Recipient],
               idempotency_key: str | None) -> list[RecipientResult]:
