@@ -9,7 +9,8 @@ Control API (JSON, not subject to latency or faults):
 
 - ``GET  /_fake/health``                     ``{"ok": true}``
 - ``GET  /_fake/deliveries[?email=a@b]``      totals, distinct recipients, duplicates (address →
-  count, those above 1), per provider, requests, replays, rejections; with ``email`` its count
+  count, those above 1), per provider, requests, replays, rejections, ``largest`` sizes seen
+  and ``size_refusals`` (byte limits) per provider; with ``email`` its count
 - ``GET  /_fake/messages[?provider=&email=&limit=]`` the last recorded messages (bounded ring;
   final subject/html/text/headers when ``keep_bodies`` is on)
 - ``GET  /_fake/faults``, ``POST /_fake/faults`` (JSON fields of ``Faults``, merged)
@@ -108,6 +109,8 @@ class State:
             self.requests: Counter[str] = Counter()
             self.replays = 0
             self.rejected = 0
+            self.largest: dict[str, dict[str, int]] = {}
+            self.size_refusals: Counter[str] = Counter()
             self.messages: deque[dict[str, Any]] = deque(maxlen=self.keep_messages)
             self.idempotency: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
             if faults:
@@ -161,6 +164,16 @@ class State:
                 self._record_file.write("\n".join(lines) + "\n")
                 self._record_file.flush()
 
+    def note_sizes(self, provider: str, request: int, sizes: dict[str, int],
+                   refused: bool = False) -> None:
+        """Keep the largest of each size a provider's requests had, and count refusals."""
+        with self.lock:
+            largest = self.largest.setdefault(provider, {})
+            for name, value in (("request", request), *sizes.items()):
+                largest[name] = max(largest.get(name, 0), value)
+            if refused:
+                self.size_refusals[provider] += 1
+
     def deliveries(self, email: str | None = None) -> dict[str, Any]:
         with self.lock:
             duplicates = {e: n for e, n in self.counts.items() if n > 1}
@@ -170,6 +183,8 @@ class State:
                 "duplicate_count": len(duplicates),
                 "by_provider": dict(self.by_provider), "requests": dict(self.requests),
                 "replays": self.replays, "rejected": self.rejected,
+                "largest": {p: dict(s) for p, s in self.largest.items()},
+                "size_refusals": dict(self.size_refusals),
             }
             if email is not None:
                 summary["count"] = self.counts.get(email, 0)
@@ -309,10 +324,16 @@ class FakeProviderApp:
             return api.server_error()
         if fault == "429":
             return api.too_many(retry_after)
+        if api.max_request_bytes is not None and len(body) > api.max_request_bytes:
+            state.note_sizes(api.provider, len(body), {}, refused=True)
+            return api.error(413, f"request body of {len(body)} bytes is over the limit of "
+                                  f"{api.max_request_bytes}")
         try:
             parsed = api.parse(path, headers, body, render)
         except ApiError as exc:
+            state.note_sizes(api.provider, len(body), exc.sizes, refused=exc.over_limit)
             return exc.answer
+        state.note_sizes(api.provider, len(body), parsed.sizes)
         key = parsed.idempotency_key
         slot = (api.provider, key) if key and api.idempotency_ttl else None
         digest = hashlib.sha256(body).hexdigest() if slot else ""
