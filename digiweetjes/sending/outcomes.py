@@ -92,6 +92,7 @@ class BatchOutcomes:
         reason = self.redact(str(exc))
         with self._lock:
             self.batch_size = max(1, min(self.batch_size, exc.fits))
+        self._count(requests=-1)  # counted as it was about to leave; it did not
         if batch.retry:
             moved = self._durable(self.ledger.uncertain, batch, now, reason)
             self._count(uncertain=moved)
