@@ -3,7 +3,9 @@ the engine keeps every request of a 1,000+-recipient send inside them (real loop
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -14,16 +16,17 @@ from digiweetjes.config import Secret
 from digiweetjes.db import Database
 from digiweetjes.devtools.fake_provider import FakeProviderServer
 from digiweetjes.devtools.fake_provider.apis import APIS
-from digiweetjes.errors import BatchTooLargeError
+from digiweetjes.errors import BatchTooLargeError, TransientProviderError
 from digiweetjes.models import Subscriber
 from digiweetjes.providers.base import Batch, Recipient
 from digiweetjes.providers.brevo import shared_placeholders
 from digiweetjes.providers.http import HttpProvider, encode_json
+from digiweetjes.sending.backoff import Backoff
 from digiweetjes.sending.engine import SendEngine
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.subscribers.hashing import Hasher
 from tests.providers_support import FACTORIES, KEY, content, recipient
-from tests.sending_support import freeze, sample_issue
+from tests.sending_support import ScriptedProvider, add_subscriber, freeze, sample_issue
 
 N = 1_100
 #: A name HTML must escape all through: the real params weigh far more than the engine's
@@ -228,3 +231,45 @@ def test_brevo_sends_each_value_once_and_renders_exactly_as_before(fake) -> None
     odd = replace(recipients[2], html_values={**recipients[2].html_values,
                                               "unsubscribe_url": "https://x.be/u?a=1&amp;b"})
     assert shared_placeholders([*recipients[:2], odd]) == frozenset()
+
+
+def _scripted_send(db, settings, clock, provider: ScriptedProvider, n: int):
+    for i in range(n):
+        add_subscriber(db, settings, f"lid{i:03d}@example.be", now=clock.now())
+    campaign = freeze(db, sample_issue(settings), provider.name, clock.now())
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+
+    engine = SendEngine(db, provider, sample_issue(settings), settings, clock,
+                        SendOptions(concurrency=1, backoff=Backoff(base=1.0, cap=5.0)),
+                        sleep=sleep, monotonic=lambda: clock.now().timestamp(),
+                        rng=random.Random(1))
+    return engine, engine.run(campaign)
+
+
+def test_a_batch_refused_for_size_is_sent_again_in_smaller_batches(db, settings,
+                                                                   clock) -> None:
+    provider = ScriptedProvider(max_batch=10, script=[
+        BatchTooLargeError("scripted: 10 recipients are over the limit", fits=4)])
+    engine, summary = _scripted_send(db, settings, clock, provider, 15)
+    assert [len(b.recipients) for b in provider.batches] == [10, 4, 4, 4, 3]
+    assert summary.done and summary.counts["sent"] == 15 and summary.counts["failed"] == 0
+    assert set(provider.delivered.values()) == {1} and len(provider.delivered) == 15
+    assert summary.requests == 4 and engine.batch_size == 4
+    # Fresh keys: the refused batch's key never left, and is not reused for other rows.
+    keys = [b.idempotency_key for b in provider.batches]
+    assert len(set(keys)) == 5
+
+
+def test_a_retry_batch_refused_for_size_becomes_uncertain_not_split(db, settings,
+                                                                    clock) -> None:
+    provider = ScriptedProvider(max_batch=5, idempotency_window=timedelta(minutes=30),
+                                script=[
+                                    TransientProviderError("scripted 503"),
+                                    BatchTooLargeError("scripted: over the limit", fits=2)])
+    _engine, summary = _scripted_send(db, settings, clock, provider, 5)
+    first, retry = provider.batches[:2]
+    assert retry.idempotency_key == first.idempotency_key
+    assert summary.counts["uncertain"] == 5 and summary.counts["queued"] == 0
+    assert len(provider.batches) == 2 and provider.delivered == {}
