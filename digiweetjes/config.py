@@ -29,13 +29,16 @@ TIMEZONE = "Europe/Brussels"
 BRUSSELS = ZoneInfo(TIMEZONE)
 
 #: ``DIGIWEETJES_SEND_*`` → (``SendOptions`` field, type, help); the defaults are
-#: ``SendOptions``'s. Each must be a positive number; the CLI's --concurrency/--processes win.
+#: ``SendOptions``'s. Each must be a positive number (the request rate may be 0: no limit);
+#: the CLI's --concurrency/--processes win.
 SEND_VARIABLES: dict[str, tuple[str, type, str]] = {
     "DIGIWEETJES_SEND_CONCURRENCY": ("concurrency", int, "requests in flight per process"),
     "DIGIWEETJES_SEND_BATCH_SIZE": (
         "batch_size", int, "recipients a request (default: the provider's maximum)"),
     "DIGIWEETJES_SEND_REQUESTS_PER_SECOND": (
-        "requests_per_second", float, "ceiling on provider requests a second"),
+        "requests_per_second", float,
+        "ceiling on provider requests a second, all processes together (default: the "
+        "provider's documented rate; 0: no limit)"),
     "DIGIWEETJES_SEND_MESSAGES_PER_HOUR": (
         "messages_per_hour", int, "ceiling on messages an hour (the provider plan's quota)"),
     "DIGIWEETJES_SEND_BRAKE_AFTER": (
@@ -44,6 +47,9 @@ SEND_VARIABLES: dict[str, tuple[str, type, str]] = {
         "max_attempts", int, "attempts per batch before its deliveries count as failed"),
     "DIGIWEETJES_SEND_PROCESSES": (
         "processes", int, "sending processes, each with its own connections"),
+    "DIGIWEETJES_SEND_RATE_LIMITED_SECONDS": (
+        "rate_limited_seconds", float,
+        "seconds of nothing but 429 answers before the campaign pauses"),
     "DIGIWEETJES_SEND_DATABASE_ATTEMPTS": (
         "database_attempts", int, "database errors in a row after which the send stops"),
     "DIGIWEETJES_SEND_STALL_SECONDS": (
@@ -183,7 +189,7 @@ def send_options(environ: Mapping[str, str]) -> SendOptions:
             value = kind(raw)
         except ValueError as exc:
             raise ConfigError(f"{name} is not a number: {_shown(raw)}") from exc
-        if value <= 0:
+        if value < 0 or (value == 0 and name not in ZERO_ALLOWED):
             raise ConfigError(f"{name} must be positive")
         if not math.isfinite(value):
             raise ConfigError(f"{name} is geen eindig getal: {_shown(raw)}")
@@ -195,6 +201,9 @@ def send_options(environ: Mapping[str, str]) -> SendOptions:
         values[option] = value
     return SendOptions(**values)
 
+
+#: The DIGIWEETJES_SEND_* values where 0 means something: no request rate at all.
+ZERO_ALLOWED = frozenset({"DIGIWEETJES_SEND_REQUESTS_PER_SECOND"})
 
 #: Ceiling on every DIGIWEETJES_SEND_* value: far above any real use, below every overflow.
 MAX_SEND_VALUE = 1_000_000_000

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from digiweetjes.providers.base import (
     Batch,
+    BatchContent,
     Capabilities,
     Recipient,
     RecipientResult,
@@ -45,6 +46,11 @@ class RecordingProvider:
         return [RecipientResult(r.reference, "failed" if r.email in self.fail_for else "sent",
                                 message_id=f"<{r.reference}@test>")
                 for r in batch.recipients]
+
+    def send_transactional(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        """Recorded as a batch of one, so ``sent`` lists service mails and list mail alike."""
+        (result,) = self.send_batch(Batch(content, [recipient]))
+        return result
 
     def close(self) -> None:
         pass

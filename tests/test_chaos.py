@@ -58,6 +58,8 @@ def _env(tmp: Path, provider: str, url: str, database_url: str) -> dict[str, str
         "DIGIWEETJES_PROVIDER_BASE_URL": url, "DIGIWEETJES_SEND_BATCH_SIZE": "25",
         # Faults are the weather here, not a reason to brake or give up.
         "DIGIWEETJES_SEND_BRAKE_AFTER": "10000", "DIGIWEETJES_SEND_MAX_ATTEMPTS": "1000",
+        # The fake has no rate limit: the provider's default pace would only slow the test.
+        "DIGIWEETJES_SEND_REQUESTS_PER_SECOND": "0",
         "PYTHONUNBUFFERED": "1",
     })
     return env

@@ -46,6 +46,8 @@ def _env(tmp: Path, provider: str, url: str) -> dict[str, str]:
         f"DIGIWEETJES_PROVIDER_{PROVIDERS[provider]}": "crash-test-provider-key",
         "DIGIWEETJES_PROVIDER_BASE_URL": url, "DIGIWEETJES_SEND_BATCH_SIZE": "25",
         "DIGIWEETJES_SEND_CONCURRENCY": "4", "DIGIWEETJES_SEND_PROCESSES": PROCESSES[provider],
+        # The fake has no rate limit: the provider's default pace would only slow the test.
+        "DIGIWEETJES_SEND_REQUESTS_PER_SECOND": "0",
         "PYTHONUNBUFFERED": "1",
     })
     return env

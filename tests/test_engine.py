@@ -28,6 +28,7 @@ from digiweetjes.sending.ledger import Ledger
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.ratelimit import RateLimiter
 from digiweetjes.sending.recipient_links import LinkSigner
+from digiweetjes.sending.references import REFERENCE_PATTERN
 from digiweetjes.sending.workers import new_worker_id
 from digiweetjes.subscribers.tokens import Purpose, read_token, subscriber_links
 from tests.sending_support import (
@@ -76,11 +77,12 @@ def test_every_recipient_is_sent_once_with_its_own_links(db, settings, clock) ->
     assert summary.done and summary.sent == 25 and summary.requests == 3
     assert summary.counts["sent"] == 25
     assert set(provider.delivered.values()) == {1} and len(provider.delivered) == 25
-    found = {str(d.id): d for d in rows(db, campaign.id)}
+    found = {d.reference: d for d in rows(db, campaign.id)}
+    assert len(found) == 25 and all(REFERENCE_PATTERN.fullmatch(ref) for ref in found)
     for batch in provider.batches:
         assert len(batch.recipients) <= provider.max_batch
         for r in batch.recipients:
-            row = found[r.reference]  # the reference is the delivery id, for webhooks
+            row = found[r.reference]  # the delivery's own reference, for webhooks
             assert row.message_id == f"<{r.reference}@scripted>"
             claims = read_token(settings, clock, r.unsubscribe_url.rsplit("/", 1)[1],
                                 Purpose.UNSUBSCRIBE)
@@ -305,7 +307,7 @@ def test_killed_after_recording_before_finishing(db, settings, clock) -> None:
     batch = work.claim(10, clock.now())
     from digiweetjes.providers.base import RecipientResult
 
-    work.record([RecipientResult(str(r.delivery_id), "sent", "m") for r in batch.rows],
+    work.record([RecipientResult(r.reference, "sent", "m") for r in batch.rows],
                 clock.now())
     summary = _engine(db, settings, clock, provider).run(campaign)
     assert summary.done and summary.requests == 0 and not provider.batches

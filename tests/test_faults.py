@@ -45,7 +45,7 @@ def test_fault_mix_never_sends_twice(tmp_path, settings, name) -> None:
         provider = FACTORIES[name](base_url=fake.url, timeout=QUICK)
         campaign = freeze(db, compiled, provider.name, clock.now())
         options = SendOptions(concurrency=4, batch_size=10, brake_after=40, max_attempts=40,
-                              backoff=Backoff(base=0.02, cap=0.2))
+                              backoff=Backoff(base=0.02, cap=0.2), requests_per_second=0)
         summary = SendEngine(db, provider, compiled, settings, clock, options).run(campaign)
         provider.close()
         recorded = fake.state.deliveries()

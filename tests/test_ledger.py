@@ -110,11 +110,11 @@ def test_record_keeps_message_ids_and_reasons(db, settings, clock) -> None:
     campaign = freeze(db, sample_issue(settings), "scripted", now)
     work = Ledger(db, campaign.id, "w1")
     batch = work.claim(10, now)
-    a, b, c = (str(r.delivery_id) for r in batch.rows)
+    a, b, c = (r.reference for r in batch.rows)
     assert work.record([RecipientResult(a, "sent", "<m1>"), RecipientResult(b, "sent", "<m2>"),
                         RecipientResult(c, "failed", reason="406: inactive recipient")],
                        now) == (2, 1)
-    found = {str(d.id): d for d in rows(db, campaign.id)}
+    found = {d.reference: d for d in rows(db, campaign.id)}
     assert (found[a].state, found[a].message_id, found[a].sent_at) == ("sent", "<m1>", now)
     assert found[b].message_id == "<m2>"
     assert (found[c].state, found[c].reason) == ("failed", "406: inactive recipient")

@@ -180,6 +180,22 @@ def test_confirmation_eml_end_to_end(settings: Settings, clock: FixedClock) -> N
     assert "Dag Jan <b>Peeters</b>," in text
     assert "Dag Jan &lt;b&gt;Peeters&lt;/b&gt;," in html  # escaped in HTML
     assert "7 dagen geldig" in text and "Ja, schrijf me in" in html
+    # Not list mail: no List-Unsubscribe (RFC 8058 is for list mail), the reference kept.
+    assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
+    assert message["X-Digiweetjes-Reference"] == "confirm-1"
+
+
+def test_already_subscribed_eml_has_the_links_in_its_body_not_in_list_headers(
+        settings: Settings, clock: FixedClock) -> None:
+    provider = OutboxProvider(settings.outbox_dir, clock=clock)
+    urls = {"unsubscribe_url": "https://digiweetjes.example.be/uitschrijven/u.1",
+            "preferences_url": "https://digiweetjes.example.be/voorkeuren/p.1"}
+    send_service_mail(provider, settings, MailKind.ALREADY_SUBSCRIBED, ServiceMail(
+        reference="already-1", email="jan@voorbeeld.be", name=None, urls=urls))
+    message = _parse(settings.outbox_dir / "transactional" / "already-1.eml")
+    assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
+    text = message.get_body(("plain",)).get_content()
+    assert urls["unsubscribe_url"] in text and urls["preferences_url"] in text
 
 
 def test_internationalised_address_is_written(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_request_shape() -> None:
         "List-Unsubscribe": f"<{r.unsubscribe_url}>, "
                             "<mailto:uitschrijven@werkkracht10.be?subject=uitschrijven>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "X-Digiweetjes-Ref": "del-1"}
+        "X-Digiweetjes-Ref": "del-1", "X-Mailin-custom": "del-1"}
     assert body["headers"]["idempotencyKey"] == idempotency_uuid("batch-7")
     uuid.UUID(body["headers"]["idempotencyKey"])
     assert [x.message_id for x in results] == ["<id0@relay>", "<id1@relay>", "<id2@relay>"]

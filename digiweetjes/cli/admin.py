@@ -264,15 +264,26 @@ def import_(file: Path, consent_source: str | None, dry_run: bool, skip_invalid:
 
 
 def _send_confirmations(settings: Settings) -> int:
+    """Send the pending confirmations; what was sent is committed even when the run stops."""
+    import time
+
+    from digiweetjes.errors import ProviderError
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.subscribers import send_pending_confirmations
 
     provider = get_provider(settings, _clock())
+    problems: list[str] = []
     try:
         with _session(settings) as session:
-            return send_pending_confirmations(session, provider, _clock(), settings)
+            sent = send_pending_confirmations(session, provider, _clock(), settings,
+                                              pause=time.sleep, problems=problems)
     finally:
         provider.close()
+    for line in problems:
+        click.echo(f"  {line}")
+    if any(line.startswith("gestopt") for line in problems):
+        raise ProviderError(f"{sent} bevestigingsmails verstuurd, daarna gestopt (zie hierboven)")
+    return sent
 
 
 @subscribers.command("send-confirmations")

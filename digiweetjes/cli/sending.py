@@ -73,8 +73,9 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
 @click.command("send")
 @click.argument("issue")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
-@click.option("--to", "to_address", metavar="ADDRESS", default=None,
-              help="Send one test mail to ADDRESS only; the ledger is not touched.")
+@click.option("--to", "to_addresses", metavar="ADDRESS", multiple=True,
+              help="Send a test mail to ADDRESS only (repeatable, or comma-separated; up to "
+                   "5), each with its own links; the ledger is not touched.")
 @click.option("--dry-run", is_flag=True, help="Show the audience and batches; send nothing.")
 @click.option("--retry-failed", is_flag=True, help="Send failed deliveries again.")
 @click.option("--include-uncertain", is_flag=True,
@@ -83,7 +84,7 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
               help="Requests in flight (default: DIGIWEETJES_SEND_CONCURRENCY or 4).")
 @click.option("--processes", type=click.IntRange(1, 16), default=None,
               help="Sending processes (default: DIGIWEETJES_SEND_PROCESSES or 1).")
-def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
+def send_command(issue: str, yes: bool, to_addresses: tuple[str, ...], dry_run: bool,
                  retry_failed: bool, include_uncertain: bool, concurrency: int | None,
                  processes: int | None) -> None:
     """Send ISSUE to its audience (resumes a paused or interrupted send)."""
@@ -98,8 +99,9 @@ def send_command(issue: str, yes: bool, to_address: str | None, dry_run: bool,
     settings = load_settings()
     options = overrides(settings.send, concurrency=concurrency, processes=processes)
     draft, compiled = service.load_issue(settings, issue)
-    if to_address:
-        return _test_send(settings, compiled, to_address, draft)
+    if to_addresses:
+        addresses = [part.strip() for value in to_addresses for part in value.split(",")]
+        return _test_send(settings, compiled, addresses, draft)
     clock = SystemClock()
     db = open_database(settings.database_url)
     try:
@@ -142,19 +144,25 @@ def _report(db: Database, outcome: SendOutcome) -> None:
             raise SendingIncomplete(sentence)
 
 
-def _test_send(settings: Settings, compiled: CompiledIssue, address: str,
+def _test_send(settings: Settings, compiled: CompiledIssue, addresses: list[str],
                draft: Draft) -> None:
     from digiweetjes.clock import SystemClock
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.sending import service
 
-    provider = get_provider(settings, SystemClock())
+    clock = SystemClock()
+    # Every address is checked before a provider is even built.
+    emails = service.test_addresses(addresses)
+    provider = get_provider(settings, clock)
     try:
-        result = service.test_send(provider, compiled, settings, address, draft=draft)
+        results = service.test_send_many(provider, compiled, settings, emails, draft=draft,
+                                         clock=clock)
     finally:
         provider.close()
-    click.echo(f"Test mail of {compiled.issue_id} sent to {address} via {provider.name} "
-               f"(message id {result.message_id or 'not given'}); the ledger was not touched.")
+    for email, result in zip(emails, results, strict=True):
+        click.echo(f"Test mail of {compiled.issue_id} sent to {email} via {provider.name} "
+                   f"(message id {result.message_id or 'not given'}); "
+                   "the ledger was not touched.")
 
 
 def _dry_run(db: Database, compiled: CompiledIssue, settings: Settings, options: SendOptions,

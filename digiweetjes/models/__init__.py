@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from digiweetjes.db import Base
 from digiweetjes.models.delivery import Campaign, CampaignState, Delivery, DeliveryState
+from digiweetjes.models.send_rate import SendRate
 from digiweetjes.models.subscribers import (
     ConsentEvent,
     ConsentEventType,
@@ -26,6 +27,7 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "MailThrottle",
+    "SendRate",
     "Source",
     "Subscriber",
     "SubscriberStatus",

@@ -80,6 +80,12 @@ class Delivery(Base):
         Index("ix_deliveries_sending", "campaign_id", "idempotency_key",
               sqlite_where=text("state = 'sending'"),
               postgresql_where=text("state = 'sending'")),
+        # Webhooks name a delivery by its reference (or, for Postmark and Brevo, by the
+        # provider's message id); rows not sent yet have no message id and cost nothing.
+        Index("ix_deliveries_reference", "reference", unique=True),
+        Index("ix_deliveries_message_id", "message_id",
+              sqlite_where=text("message_id IS NOT NULL"),
+              postgresql_where=text("message_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -95,7 +101,14 @@ class Delivery(Base):
     #: The batch's key: every row sent in one request shares it, and keeps it across retries.
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     key_first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The provider's id of the message; SendGrid and Mailgun give one id a whole batch, so
+    #: it is shared by the batch's rows there and only ``reference`` names one delivery.
     message_id: Mapped[str | None] = mapped_column(String(255))
+    #: Our id of the delivery towards the provider (tags, custom args, headers), echoed in its
+    #: webhook events: random, safe characters only, set when the audience is frozen and never
+    #: changed (a retried batch must stay byte-identical). Not derived from ``id``, so a webhook
+    #: pointed at another database (staging) finds nothing there. See ``sending.references``.
+    reference: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

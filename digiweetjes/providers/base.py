@@ -21,6 +21,14 @@ Outcomes:
 
 Providers that honour an idempotency key (``capabilities.idempotency`` not ``None``) receive the
 batch's key and may be retried with the same key within its window without sending twice.
+
+Transactional mail (the double opt-in confirmation, "je bent al ingeschreven") is not list mail:
+``send_transactional`` sends one message through the provider's single-message path (Postmark's
+transactional stream, not the broadcast one), without ``List-Unsubscribe`` /
+``List-Unsubscribe-Post`` (RFC 8058 is for list mail) but with the delivery reference, and with
+the same outcomes as ``send_batch``: a ``RecipientResult`` for an accepted request (``failed``
+where the provider refused that message inside it), or one of the three provider errors.
+``recipient.unsubscribe_url`` is not read on this path (it may be empty).
 """
 
 from __future__ import annotations
@@ -177,6 +185,10 @@ class Provider(Protocol):
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         """Send one batch; see the module docstring for the outcomes."""
+        ...
+
+    def send_transactional(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        """Send one service mail on the single-message path, without List-Unsubscribe."""
         ...
 
     def close(self) -> None:

@@ -2,8 +2,9 @@
 
 One request carries one HTML and one text body in Brevo's template language and up to 1000
 message versions (the documented maximum; ≤ 2000 recipients a request), one recipient each, so
-each version has its own ``params``, ``List-Unsubscribe`` header and reference. The response's
-``messageIds`` come one per version, in order.
+each version has its own ``params``, ``List-Unsubscribe`` header and reference (also in
+``X-Mailin-custom``, the header Brevo's webhook events echo). The response's ``messageIds`` come
+one per version, in order.
 
 Template syntax. Brevo's language is Django-like: ``{{ ... }}`` prints, ``{% ... %}`` runs a
 tag, ``{# ... #}`` is a comment, and printed values are HTML-escaped unless
@@ -48,7 +49,13 @@ from digiweetjes.providers.base import (
 )
 from digiweetjes.providers.http import ApiKeyProvider, encode_json
 from digiweetjes.providers.limits import PreparedRequest
-from digiweetjes.providers.messages import ONE_CLICK, REFERENCE_HEADER, list_unsubscribe_mailto
+from digiweetjes.providers.messages import (
+    ONE_CLICK,
+    REFERENCE_HEADER,
+    list_unsubscribe_mailto,
+    transactional_headers,
+)
+from digiweetjes.providers.references import BREVO_HEADER
 from digiweetjes.render.placeholders import FillableTemplate
 
 _OPENER = re.compile(r"\{(?=[{%#]|\Z)")
@@ -122,7 +129,7 @@ class BrevoProvider(ApiKeyProvider):
         names: dict[str, tuple[str, str]] = {}
         # What every version shares is worked out once a batch, not once a recipient: the
         # parameter names, the shared headers, the mailto half of List-Unsubscribe. The result
-        # is the same as ``message_headers``, key for key.
+        # is the same as ``message_headers`` (plus Brevo's ``X-Mailin-custom``), key for key.
         common = dict(content.headers)
         mailto = list_unsubscribe_mailto(content)
         for r in recipients:
@@ -140,7 +147,9 @@ class BrevoProvider(ApiKeyProvider):
                 to["name"] = r.name
             versions.append({"to": [to], "params": params, "headers": {
                 **common, "List-Unsubscribe": f"<{r.unsubscribe_url}>, {mailto}",
-                "List-Unsubscribe-Post": ONE_CLICK, REFERENCE_HEADER: r.reference}})
+                "List-Unsubscribe-Post": ONE_CLICK, REFERENCE_HEADER: r.reference,
+                # Brevo echoes this one header in its webhook events (providers.references).
+                BREVO_HEADER: r.reference}})
         subject, html, text = self._once_per_content(content, _Rendered).bodies_for(shared)
         body: dict[str, Any] = {
             "sender": {"email": content.from_email, "name": content.from_name},
@@ -180,6 +189,29 @@ class BrevoProvider(ApiKeyProvider):
                 f"brevo accepted the request but returned {len(ids or [])} message ids "
                 f"for {len(recipients)} versions")
         return [self._ok(r, str(i)) for r, i in zip(recipients, ids, strict=True)]
+
+    def build_transactional_body(self, content: BatchContent,
+                                 recipient: Recipient) -> dict[str, Any]:
+        """One message with a top-level ``to`` (no messageVersions): the batch body of one
+        version, its params and headers lifted out, without List-Unsubscribe. The reference
+        doubles as the idempotency key, so a retried confirmation is sent once."""
+        body = self.build_body(content, [recipient], recipient.reference)
+        (version,) = body.pop("messageVersions")
+        body["to"] = version["to"]
+        body["params"] = {**body["params"], **version["params"]}
+        body["headers"] = {**transactional_headers(content, recipient),
+                           BREVO_HEADER: recipient.reference, **body["headers"]}
+        return body
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        response = self._post("/v3/smtp/email",
+                              json=self.build_transactional_body(content, recipient),
+                              accept_status=_duplicate_key)
+        if response.status_code >= 400:
+            return self._ok(recipient, None)  # a retry of an accepted request
+        data = response.json()
+        ids = data.get("messageIds") or [data.get("messageId")]
+        return self._ok(recipient, str(ids[0]) if ids[0] else None)
 
     def _error_message(self, payload: object) -> str:
         if isinstance(payload, dict):

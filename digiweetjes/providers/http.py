@@ -37,12 +37,11 @@ from digiweetjes.errors import (
 from digiweetjes.providers.base import (
     Batch,
     BatchContent,
-    BodySample,
     Capabilities,
     Recipient,
     RecipientResult,
 )
-from digiweetjes.providers.limits import OversizedRecipients, PreparedRequest, check
+from digiweetjes.providers.limits import BodySample, PreparedRequest, check, send_fitting, weigh
 from digiweetjes.providers.messages import check_content, recipient_problem
 
 log = logging.getLogger("digiweetjes.providers")
@@ -167,15 +166,15 @@ class HttpProvider:
     """Base of the six HTTP adapters: one pooled client and the one error boundary.
 
     Subclasses set ``name``, ``capabilities``, ``default_base_url`` and implement
-    ``_auth_headers``, ``_prepare`` (the encoded request, ``providers.limits``) and
-    ``_send(content, recipients, idempotency_key)``, which sends the prepared request with
-    ``_post_checked`` and parses the success body into results in recipient order.
+    ``_auth_headers``, ``_prepare`` (the request as it would leave, ``providers.limits``) and
+    ``_send``, which sends it with ``_post_checked`` and parses the answer in recipient order.
     ``_error_message`` may be overridden to pick the provider's words out of an error body.
     """
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     default_base_url: ClassVar[str]
+    _prepare: Callable[[BatchContent, Sequence[Recipient], str | None], PreparedRequest]
     #: Batch contents whose rendering an adapter keeps (a send has one; a few cover overlaps).
     rendered_contents: ClassVar[int] = 4
 
@@ -233,49 +232,37 @@ class HttpProvider:
             else:
                 valid.append(recipient)
                 positions.append(index)
-        while valid:
-            try:
-                sent = self._send(batch.content, valid, batch.idempotency_key)
-            except OversizedRecipients as exc:
-                # Refused by our own byte check before anything left: fail those, send the rest.
-                for index in sorted(exc.reasons, reverse=True):
-                    results[positions[index]] = self._failed(valid[index], exc.reasons[index])
-                    del valid[index], positions[index]
-                continue
-            if len(sent) != len(valid):
-                raise UncertainOutcomeError(
-                    f"{self.name} answered {len(sent)} results for {len(valid)} recipients")
+        if valid:
+            sent = send_fitting(lambda rs: self._send(batch.content, rs, batch.idempotency_key),
+                                valid, self._failed, self.name)
             results.update(zip(positions, sent, strict=True))
-            break
         return [results[i] for i in range(len(batch.recipients))]
 
     def measure(self, content: BatchContent, recipients: Sequence[Recipient]) -> BodySample:
-        """The request for one and for two sample recipients, weighed (``batch_size_for``)."""
-        # A key as long as the engine's, so that the fixed part counts one where it is sent.
-        key = "0" * 32
-        one = self._prepare(content, recipients[:1], key)
-        two = self._prepare(content, recipients[:2], key)
-        per_recipient = len(two.body) - len(one.body)
-        data = max(one.recipient_data()) if one.recipient_data is not None else 0
-        return BodySample(fixed=len(one.body) - per_recipient, per_recipient=per_recipient,
-                          data=data)
+        """The request for two sample recipients, weighed (``batch_size_for``)."""
+        return weigh(self._prepare, content, recipients)
 
-    def _prepare(self, content: BatchContent, recipients: Sequence[Recipient],
-                 idempotency_key: str | None) -> PreparedRequest:
-        """The request of one batch as it would leave (path, encoded body, shares)."""
-        raise NotImplementedError
-
-    def _post_checked(self, request: PreparedRequest, count: int, *,
-                      accept_status: Callable[[httpx.Response], bool] | None = None,
-                      headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """POST ``request`` once it is inside the provider's documented byte limits."""
+    def _post_checked(self, request: PreparedRequest, count: int, **post: Any) -> httpx.Response:
+        """POST ``request`` once it is inside the provider's documented byte limits (``post``:
+        ``accept_status`` and more ``headers``, as ``_post`` takes them)."""
         check(self.name, self.capabilities.byte_limits, request, count)
-        return self._post(request.path, content=request.body,
-                          headers={**request.headers, **(headers or {})},
-                          accept_status=accept_status)
+        headers = {**request.headers, **(post.pop("headers", None) or {})}
+        return self._post(request.path, content=request.body, headers=headers, **post)
 
     def _send(self, content: BatchContent, recipients: Sequence[Recipient],
               idempotency_key: str | None) -> list[RecipientResult]:
+        raise NotImplementedError
+
+    def send_transactional(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        """One service mail on the provider's single-message path, without List-Unsubscribe;
+        the same checks and error boundary as ``send_batch``."""
+        check_content(content)
+        problem = recipient_problem(recipient, require_unsubscribe_url=False)
+        if problem:
+            return RecipientResult(recipient.reference, "failed", reason=problem)
+        return self._send_one(content, recipient)
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
         raise NotImplementedError
 
     def _auth_headers(self) -> dict[str, str]:
@@ -338,6 +325,31 @@ class HttpProvider:
         if response.is_success or (accept_status is not None and accept_status(response)):
             return response
         raise self._error_for(response, now)
+
+    def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """GET a JSON document (the list endpoints); failures leave as provider errors.
+
+        A read changes nothing at the provider, so every transport failure is transient;
+        HTTP statuses are translated (and credentials redacted) as for ``_post``.
+        """
+        headers = {"Accept": "application/json", **self._auth_headers()}
+        try:
+            response = self._client.get(self.base_url + path, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise TransientProviderError(
+                f"{self.name}: no answer to GET {path} ({type(exc).__name__})") from exc
+        now = self._now()
+        state = rate_limit_state(response.headers, now)
+        if state is not None:
+            self._rate_limit = state
+        log.debug("%s GET %s -> %s", self.name, path, response.status_code)
+        if not response.is_success:
+            raise self._error_for(response, now)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransientProviderError(
+                f"{self.name}: GET {path} answered something that is not JSON") from exc
 
     def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
         status = response.status_code

@@ -22,8 +22,15 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from digiweetjes.errors import BatchTooLargeError
-from digiweetjes.providers.base import BYTE_MARGIN, ByteLimits
+from digiweetjes.errors import BatchTooLargeError, UncertainOutcomeError
+from digiweetjes.providers.base import (
+    BYTE_MARGIN,
+    BatchContent,
+    BodySample,
+    ByteLimits,
+    Recipient,
+    RecipientResult,
+)
 
 JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
 
@@ -89,3 +96,40 @@ def check(provider: str, limits: ByteLimits, request: PreparedRequest, count: in
         f"{provider}: the {what} of {count} recipients would be {measured} bytes, over the "
         f"documented limit of {limit}; nothing was sent ({fits} recipients a request fit)",
         fits=fits)
+
+
+def send_fitting(send: Callable[[list[Recipient]], list[RecipientResult]],
+                 recipients: Sequence[Recipient],
+                 fail: Callable[[Recipient, str], RecipientResult],
+                 provider: str) -> list[RecipientResult]:
+    """``send(recipients)``, those refused by the byte check (``OversizedRecipients``) failed
+    and the rest sent without them: one result per recipient, in order."""
+    remaining, positions = list(recipients), list(range(len(recipients)))
+    results: dict[int, RecipientResult] = {}
+    while remaining:
+        try:
+            sent = send(remaining)
+        except OversizedRecipients as exc:
+            for index in sorted(exc.reasons, reverse=True):
+                results[positions[index]] = fail(remaining[index], exc.reasons[index])
+                del remaining[index], positions[index]
+            continue
+        if len(sent) != len(remaining):
+            raise UncertainOutcomeError(
+                f"{provider} answered {len(sent)} results for {len(remaining)} recipients")
+        results.update(zip(positions, sent, strict=True))
+        break
+    return [results[i] for i in range(len(recipients))]
+
+
+def weigh(prepare: Callable[[BatchContent, Sequence[Recipient], str | None], PreparedRequest],
+          content: BatchContent, recipients: Sequence[Recipient]) -> BodySample:
+    """The request ``prepare`` makes for one and for two sample recipients, weighed."""
+    # A key as long as the engine's, so that the fixed part counts one where it is sent.
+    key = "0" * 32
+    one = prepare(content, recipients[:1], key)
+    two = prepare(content, recipients[:2], key)
+    per_recipient = len(two.body) - len(one.body)
+    data = max(one.recipient_data()) if one.recipient_data is not None else 0
+    return BodySample(fixed=len(one.body) - per_recipient, per_recipient=per_recipient,
+                      data=data)

@@ -6,7 +6,8 @@ other address, and supplies ``%recipient.x%`` per recipient: placeholders become
 ``%recipient.h_name%`` / ``%recipient.t_name%``, and the per-recipient header and reference are
 variables too (``h:List-Unsubscribe: %recipient.dw_unsub%``, ``v:digiweetjes-ref:
 %recipient.dw_ref%``; Mailgun substitutes recipient variables in headers and custom variables,
-*unverified* beyond its batch-sending guide).
+*unverified* beyond its batch-sending guide). The custom variable is what webhook events echo,
+as ``event-data.user-variables`` (``providers.references``).
 
 Literal syntax: Mailgun has no escape construct. Every ``%`` in the content (and subject) that
 could start a ``%…%`` token (followed by ``[A-Za-z0-9_.-]*`` and then ``%`` or the end of a
@@ -41,6 +42,7 @@ from digiweetjes.providers.base import (
 from digiweetjes.providers.http import HttpProvider, basic_auth, option, secret_option
 from digiweetjes.providers.limits import PreparedRequest
 from digiweetjes.providers.messages import (
+    LIST_HEADERS,
     ONE_CLICK,
     REFERENCE_HEADER,
     encode_multipart,
@@ -85,7 +87,9 @@ class MailgunProvider(HttpProvider):
         byte_limits=ByteLimits(request=25_000_000),
         # No idempotency key, no published rate limit (providers.md, "Errors, limits...").
         idempotency=None,
-        default_requests_per_second=None,
+        # Not published: a cautious 10 a second (SendGrid's general 600/min, the one number
+        # providers.md has; 10,000 recipients a second); 429s slow it further.
+        default_requests_per_second=10.0,
     )
     default_base_url = HOSTS["us"]
 
@@ -156,6 +160,31 @@ class MailgunProvider(HttpProvider):
                                       len(recipients))
         message_id = response.json().get("id")
         return [self._ok(r, message_id) for r in recipients]
+
+    def build_transactional_fields(self, content: BatchContent,
+                                   recipient: Recipient) -> list[tuple[str, str]]:
+        """The fields of one message to one ``to``, without the List-Unsubscribe headers.
+
+        The same rendering as a batch (recipient variables for the one address), so literal
+        ``%`` is escaped the same way and the values reach the recipient as they are.
+        """
+        unwanted = {f"h:{name}" for name in LIST_HEADERS}
+        fields = []
+        for key, value in self.build_fields(content, [recipient]):
+            if key in unwanted:
+                continue
+            if key == "recipient-variables":
+                variables = json.loads(value)
+                variables[recipient.email].pop("dw_unsub", None)
+                value = json.dumps(variables, ensure_ascii=False)
+            fields.append((key, value))
+        return fields
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        body, content_type = encode_multipart(self.build_transactional_fields(content, recipient))
+        response = self._post(f"/v3/{self.domain}/messages", content=body,
+                              headers={"Content-Type": content_type})
+        return self._ok(recipient, response.json().get("id"))
 
 
 def _render(content: BatchContent) -> tuple[str, str, str]:

@@ -191,6 +191,19 @@ def message_headers(content: BatchContent, recipient: Recipient) -> dict[str, st
     return headers
 
 
+#: The headers that make a message list mail (RFC 2369, RFC 8058): never on transactional mail.
+LIST_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
+
+
+def transactional_headers(content: BatchContent, recipient: Recipient) -> dict[str, str]:
+    """The headers of a transactional message (a confirmation): the shared ones and the delivery
+    reference, never ``List-Unsubscribe`` (a confirmation is not list mail; RFC 8058 is for
+    list mail, and an unsubscribe link in it would unsubscribe someone not yet subscribed)."""
+    headers = {k: v for k, v in content.headers.items() if k not in LIST_HEADERS}
+    headers[REFERENCE_HEADER] = recipient.reference
+    return headers
+
+
 _URL_UNSAFE = re.compile(r"[\s<>]")
 _ADDRESS_UNSAFE = re.compile(r"[\s<>,;]")
 

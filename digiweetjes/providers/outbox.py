@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -45,6 +46,7 @@ class OutboxProvider:
     name = "outbox"
     # One file a message, each with its full body: batches are sized by the engine's byte
     # budget (no ceiling of our own), and rewriting a file is its own idempotency.
+    # Files on our own disk: no request rate applies (default_requests_per_second None).
     capabilities = Capabilities(server_side_personalization=False, max_batch=1000)
 
     def __init__(self, outbox_dir: Path, *, clock: Clock) -> None:
@@ -53,11 +55,19 @@ class OutboxProvider:
 
     def send_batch(self, batch: Batch) -> list[RecipientResult]:
         """Write one file per recipient; each result is ``sent`` unless the recipient is invalid."""
-        content = batch.content
         max_batch = self.capabilities.max_batch
         if len(batch.recipients) > max_batch:
             raise PermanentProviderError(
                 f"outbox: {len(batch.recipients)} recipients in one batch, at most {max_batch}")
+        return self._write_messages(batch.content, batch.recipients, list_mail=True)
+
+    def send_transactional(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        """Write one service mail (a confirmation): no List-Unsubscribe, it is not list mail."""
+        (result,) = self._write_messages(content, [recipient], list_mail=False)
+        return result
+
+    def _write_messages(self, content: BatchContent, recipients: Sequence[Recipient], *,
+                        list_mail: bool) -> list[RecipientResult]:
         check_content(content, who="outbox: ")
         html, text = content.html, content.text
         folder = self.outbox_dir / _safe_part(content.issue_id, "issue id")
@@ -69,14 +79,14 @@ class OutboxProvider:
             raise ProviderBlockedError(f"outbox: cannot create {folder}: {exc.strerror}") \
                 from exc
         results = []
-        for recipient in batch.recipients:
+        for recipient in recipients:
             problem = recipient_problem(recipient, require_unsubscribe_url=False)
             if problem:
                 results.append(RecipientResult(recipient.reference, "failed",
                                                reason=f"outbox: {problem}"))
                 continue
             try:
-                message = self._message(content, recipient, html, text)
+                message = self._message(content, recipient, html, text, list_mail=list_mail)
                 data = message.as_bytes()
             except (ValueError, KeyError) as exc:
                 # What the standard library will not write (an address it cannot encode).
@@ -90,7 +100,7 @@ class OutboxProvider:
         return results
 
     def _message(self, content: BatchContent, recipient: Recipient, html: FillableTemplate,
-                 text: FillableTemplate) -> EmailMessage:
+                 text: FillableTemplate, *, list_mail: bool) -> EmailMessage:
         sender_domain = content.from_email.rpartition("@")[2] or "localhost"
         # An internationalised address (EAI, RFC 6532) needs UTF-8 headers.
         international = not (recipient.email.isascii() and content.from_email.isascii()
@@ -105,7 +115,7 @@ class OutboxProvider:
         message["Subject"] = content.subject
         message["Date"] = format_datetime(self._clock.now())
         message["Message-ID"] = make_msgid(domain=sender_domain)
-        if recipient.unsubscribe_url:
+        if list_mail and recipient.unsubscribe_url:
             # RFC 8058 one-click: https first, mailto as the fallback for older clients.
             message["List-Unsubscribe"] = (
                 f"<{recipient.unsubscribe_url}>, "

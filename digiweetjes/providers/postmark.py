@@ -3,7 +3,9 @@
 Postmark has no per-recipient variables outside its stored templates, so each message is
 personalized client-side (``FillableTemplate.fill``): one full HTML body per recipient. Content
 is sent as-is, so literal ``{{ … }}`` or any other syntax arrives verbatim. Newsletters go to a
-broadcast ``MessageStream``. The batch answers HTTP 200 with one result per message, in order;
+broadcast ``MessageStream``; transactional mail (confirmations) goes one message at a time to
+``POST /email`` on the transactional stream (``outbound``, Postmark's default one), without
+List-Unsubscribe. The batch answers HTTP 200 with one result per message, in order;
 each ``ErrorCode`` must be checked (0 = accepted, 406 = inactive recipient, 300 = invalid...).
 No idempotency key.
 """
@@ -26,7 +28,11 @@ from digiweetjes.providers.base import (
 )
 from digiweetjes.providers.http import HttpProvider, encode_json, option, secret_option
 from digiweetjes.providers.limits import PreparedRequest
-from digiweetjes.providers.messages import format_address, message_headers
+from digiweetjes.providers.messages import (
+    format_address,
+    message_headers,
+    transactional_headers,
+)
 
 
 class PostmarkProvider(HttpProvider):
@@ -44,11 +50,14 @@ class PostmarkProvider(HttpProvider):
         byte_limits=ByteLimits(request=50_000_000, message=10_000_000),
         # No idempotency key; rate limits not published (providers.md, "Errors, limits...").
         idempotency=None,
-        default_requests_per_second=None,
+        # Not published: a cautious 10 a second (SendGrid's general 600/min, the one number
+        # the table has; 500 messages a request, 5,000 a second); 429s slow it further.
+        default_requests_per_second=10.0,
     )
     default_base_url = "https://api.postmarkapp.com"
 
     def __init__(self, server_token: Secret, *, message_stream: str = "broadcast",
+                 transactional_stream: str = "outbound",
                  base_url: str | None = None, transport: httpx.BaseTransport | None = None,
                  client: httpx.Client | None = None,
                  timeout: httpx.Timeout | None = None) -> None:
@@ -56,14 +65,18 @@ class PostmarkProvider(HttpProvider):
                          timeout=timeout)
         self._token = server_token
         self.message_stream = message_stream
+        self.transactional_stream = transactional_stream
 
     @classmethod
     def from_settings(cls, settings: Settings,
                       transport: httpx.BaseTransport | None = None) -> PostmarkProvider:
-        """From ``DIGIWEETJES_PROVIDER_SERVER_TOKEN`` and ``_MESSAGE_STREAM`` (broadcast)."""
+        """From ``DIGIWEETJES_PROVIDER_SERVER_TOKEN``, ``_MESSAGE_STREAM`` (broadcast) and
+        ``_TRANSACTIONAL_STREAM`` (outbound)."""
         opts = settings.provider_options
         return cls(secret_option(opts, "server_token"),
                    message_stream=option(opts, "message_stream", default="broadcast") or "",
+                   transactional_stream=option(opts, "transactional_stream",
+                                               default="outbound") or "",
                    base_url=option(opts, "base_url", required=False), transport=transport)
 
     def _auth_headers(self) -> dict[str, str]:
@@ -113,6 +126,25 @@ class PostmarkProvider(HttpProvider):
             else:
                 results.append(self._failed(r, f"{code}: {item.get('Message', '')}"))
         return results
+
+    def build_transactional_body(self, content: BatchContent,
+                                 recipient: Recipient) -> dict[str, Any]:
+        """One message for ``POST /email`` on the transactional stream, no List-Unsubscribe."""
+        (message,) = self.build_body(content, [recipient])
+        message["Headers"] = [{"Name": k, "Value": v}
+                              for k, v in transactional_headers(content, recipient).items()]
+        message["MessageStream"] = self.transactional_stream
+        return message
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        # A refused message answers 422 with its ErrorCode: a PermanentProviderError.
+        data = self._post("/email", json=self.build_transactional_body(content, recipient)).json()
+        if not isinstance(data, dict):
+            raise UncertainOutcomeError("postmark answered one message with no result")
+        code = data.get("ErrorCode", 0)
+        if code != 0:
+            return self._failed(recipient, f"{code}: {data.get('Message', '')}")
+        return self._ok(recipient, data.get("MessageID"))
 
     def _error_message(self, payload: object) -> str | None:
         if isinstance(payload, dict) and "ErrorCode" in payload:

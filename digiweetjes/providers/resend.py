@@ -32,7 +32,12 @@ from digiweetjes.providers.base import (
 )
 from digiweetjes.providers.http import ApiKeyProvider, encode_json, retry_after_seconds
 from digiweetjes.providers.limits import PreparedRequest
-from digiweetjes.providers.messages import format_address, message_headers, safe_tag_value
+from digiweetjes.providers.messages import (
+    format_address,
+    message_headers,
+    safe_tag_value,
+    transactional_headers,
+)
 
 
 def idempotency_header(key: str) -> str:
@@ -102,6 +107,22 @@ class ResendProvider(ApiKeyProvider):
         if not isinstance(items, list) or len(items) != len(recipients):
             raise UncertainOutcomeError("resend answered a batch with the wrong result count")
         return [self._ok(r, item.get("id")) for r, item in zip(recipients, items, strict=True)]
+
+    def build_transactional_body(self, content: BatchContent,
+                                 recipient: Recipient) -> dict[str, Any]:
+        """One email for ``POST /emails``, its headers without List-Unsubscribe."""
+        (email,) = self.build_body(content, [recipient])
+        email["headers"] = transactional_headers(content, recipient)
+        return email
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        # The reference is the idempotency key: a retried confirmation is sent once.
+        data = self._post("/emails", json=self.build_transactional_body(content, recipient),
+                          headers={"Idempotency-Key": idempotency_header(recipient.reference)}
+                          ).json()
+        if not isinstance(data, dict) or not data.get("id"):
+            raise UncertainOutcomeError("resend accepted one email without an id")
+        return self._ok(recipient, data["id"])
 
     def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
         if response.status_code == 409 and "concurrent" in response.text:

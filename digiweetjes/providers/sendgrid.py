@@ -35,7 +35,7 @@ from digiweetjes.providers.base import (
 )
 from digiweetjes.providers.http import HttpProvider, encode_json, option, secret_option
 from digiweetjes.providers.limits import PreparedRequest
-from digiweetjes.providers.messages import message_headers
+from digiweetjes.providers.messages import message_headers, transactional_headers
 
 HOSTS = {"us": "https://api.sendgrid.com", "eu": "https://api.eu.sendgrid.com"}
 
@@ -105,7 +105,9 @@ class SendGridProvider(HttpProvider):
         # No idempotency key; mail/send is exempt from the general 600/min limit and has no
         # published one of its own (providers.md, "Errors, limits, idempotency").
         idempotency=None,
-        default_requests_per_second=None,
+        # So a cautious start at the general limit, 600/min = 10 a second (10,000 recipients
+        # a second); 429s and X-RateLimit-Reset slow it further.
+        default_requests_per_second=10.0,
     )
     default_base_url = HOSTS["us"]
 
@@ -186,6 +188,21 @@ class SendGridProvider(HttpProvider):
                                       len(recipients))
         message_id = response.headers.get("x-message-id")
         return [self._ok(r, message_id) for r in recipients]
+
+    def build_transactional_body(self, content: BatchContent,
+                                 recipient: Recipient) -> dict[str, Any]:
+        """One personalization, its headers without List-Unsubscribe."""
+        body = self.build_body(content, [recipient])
+        (personalization,) = body["personalizations"]
+        personalization["headers"] = {
+            k: v for k, v in transactional_headers(content, recipient).items()
+            if k not in content.headers}
+        return body
+
+    def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
+        response = self._post("/v3/mail/send",
+                              json=self.build_transactional_body(content, recipient))
+        return self._ok(recipient, response.headers.get("x-message-id"))
 
     def _error_message(self, payload: object) -> str | None:
         errors = payload.get("errors") if isinstance(payload, dict) else None

@@ -37,6 +37,7 @@ from digiweetjes.models import (
     Suppression,
     UTCDateTime,
 )
+from digiweetjes.sending.references import campaign_salt, reference_expression
 
 D = Delivery.__table__
 S = Subscriber.__table__
@@ -122,8 +123,9 @@ def freeze_audience(db: Database, *, issue_id: str, subject: str, tag: str, prov
     """The issue's campaign, created with its audience frozen if it did not exist yet.
 
     One transaction: the campaign row, then one ``INSERT … SELECT`` of a queued delivery per
-    matching subscriber. Returns ``(campaign, created)``; an existing campaign is left as it is
-    (a subscriber who joined since is not half-included).
+    matching subscriber, each with its reference (``sending.references``). Returns
+    ``(campaign, created)``; an existing campaign is left as it is (a subscriber who joined
+    since is not half-included).
     """
     try:
         with db.session() as session:
@@ -134,11 +136,13 @@ def freeze_audience(db: Database, *, issue_id: str, subject: str, tag: str, prov
                                  audience_size=0, audience_frozen_at=now, created_at=now,
                                  updated_at=now).returning(C.c.id)).scalar_one()
             stamp = literal(now, UTCDateTime())
+            reference = reference_expression(db.backend, Subscriber.id, *campaign_salt())
             rows = select(literal(campaign_id), Subscriber.id, literal(QUEUED), literal(0),
-                          stamp, stamp).where(audience_filter(audience)).order_by(Subscriber.id)
+                          stamp, stamp, reference
+                          ).where(audience_filter(audience)).order_by(Subscriber.id)
             session.execute(insert(D).from_select(
                 ["campaign_id", "subscriber_id", "state", "attempts", "created_at",
-                 "updated_at"], rows))
+                 "updated_at", "reference"], rows))
             # Counted, not rowcount: some drivers report -1 for INSERT … SELECT.
             size = session.scalar(select(func.count()).select_from(D).where(
                 D.c.campaign_id == campaign_id)) or 0

@@ -1,16 +1,18 @@
 """The sending loop: claim a batch, personalize, send, record; N workers, retries, a brake.
 
 Each worker repeats: claim (committed) → build the recipients from the compiled issue (no
-rendering, only placeholder values and signed links) → wait for the rate limiter → one provider
-request → record the outcome (committed). Outcomes follow ``digiweetjes.sending.ledger``:
-transient errors go back to the queue with backoff and the same key, uncertain ones become
-``uncertain`` unless the provider's idempotency key makes a resend a replay, refusals become
-``failed``. After ``brake_after`` consecutive failed requests, or at once when the provider
-refuses the account (401/402/403) or cannot take any message (``ProviderBlockedError``: a full
-outbox disk), or when a batch is still refused transiently after ``max_attempts``, the campaign
-is paused with its batches back in the queue: ``send`` again resumes it. A run that sent nothing
-while the provider refused whole requests refused them for the content or the configuration,
-which every batch shares, not for their recipients: those batches go back to the queue too and
+rendering, only placeholder values and signed links) → wait for a request slot
+(``sending.pacing``: one rate for the whole send) → one provider request → record the outcome
+(committed). Outcomes follow ``digiweetjes.sending.ledger``: transient errors go back to the
+queue with backoff and the same key, uncertain ones become ``uncertain`` unless the provider's
+idempotency key makes a resend a replay, refusals become ``failed``; a 429 only slows the pace
+down (``sending.outcomes``). After ``brake_after`` consecutive failed requests, or at once when
+the provider refuses the account (401/402/403) or cannot take any message
+(``ProviderBlockedError``: a full outbox disk), or when a batch is still refused transiently
+after ``max_attempts``, the campaign is paused with its batches back in the queue: ``send``
+again resumes it. A run that sent nothing while the provider refused whole requests refused
+them for the content or the configuration, which every batch shares, not for their
+recipients: those batches go back to the queue too and
 the campaign pauses rather than ending ``done`` with everyone ``failed``.
 
 ``SendEngine.run`` is one whole run of a campaign (recover, work, settle); ``work`` is the
@@ -53,9 +55,9 @@ from digiweetjes.sending.ledger import ClaimedBatch, ClaimedRow, Ledger
 from digiweetjes.sending.memory import tame_allocator
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.outcomes import RESUME_HINT, BatchOutcomes
+from digiweetjes.sending.pacing import pacer_for
 from digiweetjes.sending.processes import StopFlag, WorkerFactory, run_in_processes
 from digiweetjes.sending.progress import Progress
-from digiweetjes.sending.ratelimit import RateLimiter
 from digiweetjes.sending.recipient_links import LinkSigner
 from digiweetjes.sending.redaction import Redactor
 from digiweetjes.sending.summary import SendSummary, WorkReport
@@ -90,7 +92,8 @@ class SendEngine(BatchOutcomes):
                  progress: Progress | None = None, stop: StopFlag | None = None,
                  share: int = 1, engine_factory: WorkerFactory | None = None) -> None:
         """``stop`` is shared by every process of one send (any of them may pause it all);
-        ``share`` is how many processes split the rate limits; ``engine_factory`` builds the
+        ``share`` is how many processes split the hourly quota (the request rate is one
+        budget for all, ``sending.pacing``); ``engine_factory`` builds the
         engine of each further process when ``options.processes`` asks for more than one."""
         self.db = db
         self.provider = provider
@@ -107,16 +110,16 @@ class SendEngine(BatchOutcomes):
         self.content = batch_content(compiled, settings)
         self.batch_size = planned_batch_size(provider, self.content, compiled, settings,
                                              self.options, clock.now())
-        rate, hourly = self.options.requests_per_second, self.options.messages_per_hour
-        self.limiter = RateLimiter(None if rate is None else rate / share,
-                                   None if hourly is None else max(1, hourly // share),
-                                   monotonic=monotonic, sleep=sleep)
+        self.pacer = pacer_for(db, provider, self.options, share=share,
+                               wall=lambda: clock.now().timestamp(), monotonic=monotonic,
+                               sleep=sleep)
         self.redact = Redactor(settings)
         self._lock = threading.Lock()
         self._stop: StopFlag = stop if stop is not None else threading.Event()
         self._in_flight = 0
         self._consecutive_failures = 0
         self._database_failures = 0
+        self._rate_limited_since: float | None = None
         self._last_progress = monotonic()
         self._error: BaseException | None = None
         self.report = WorkReport()
@@ -139,6 +142,8 @@ class SendEngine(BatchOutcomes):
         recovered = Ledger(self.db, campaign.id, self.worker_id).recover(
             now, lease=self.options.lease, key_window=self._key_window(),
             stopped=lambda worker: worker_is_dead(worker, self.worker_id))
+        # Failures of an earlier run (the ones that paused it) do not count towards this one's.
+        self.pacer.clear_failures()
         if self.options.processes > 1 and self.engine_factory is not None:
             report = run_in_processes(
                 self.engine_factory, campaign, self.options.processes, db=self.db,
@@ -313,7 +318,7 @@ class SendEngine(BatchOutcomes):
             row.email, row.name, row.subregion, unsubscribe, preferences))
         # The header shows a name only where it can be one (no line breaks, no encoded words);
         # the greeting in the body still uses it, escaped.
-        return Recipient(str(row.delivery_id), row.email, display_name(row.name), html_values,
+        return Recipient(row.reference, row.email, display_name(row.name), html_values,
                          text_values, unsubscribe)
 
     def _send(self, batch: ClaimedBatch) -> None:
@@ -325,14 +330,17 @@ class SendEngine(BatchOutcomes):
             self._count(retries=1)
         request = Batch(self.content, [self._recipient(r) for r in batch.rows],
                         idempotency_key=batch.key)
-        self.limiter.acquire(len(batch.rows))
+        slot = self._durable(self.pacer.wait_turn, len(batch.rows))
         self._count(requests=1)
         try:
             results = self.provider.send_batch(request)
         except ProviderBlockedError as exc:
             self._blocked(batch, exc)
         except TransientProviderError as exc:
-            self._transient(batch, exc)
+            if exc.status_code == 429:
+                self._rate_limited(batch, exc, slot)
+            else:
+                self._transient(batch, exc)
         except UncertainOutcomeError as exc:
             self._uncertain(batch, self.redact(str(exc)))
         except PermanentProviderError as exc:
@@ -356,6 +364,8 @@ class SendEngine(BatchOutcomes):
             self._count(sent=sent, failed=failed)
             with self._lock:
                 self._consecutive_failures = 0
+                self._rate_limited_since = None
+            self._durable(self.pacer.accepted)
 
     def _durable(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run a ledger write, retrying while the database refuses: an outcome once known
@@ -372,9 +382,12 @@ class SendEngine(BatchOutcomes):
     # -- shared counters --
 
     def _failure(self, reason: str) -> None:
+        # Counted here and, where a rate applies, in the shared budget: the brake of the
+        # whole send, whichever process or machine met the failures.
+        shared = self._durable(self.pacer.failed)
         with self._lock:
             self._consecutive_failures += 1
-            brake = self._consecutive_failures >= self.options.brake_after
+            brake = max(shared, self._consecutive_failures) >= self.options.brake_after
         if brake:
             self._pause(f"{self.options.brake_after} consecutive failed requests; the last: "
                         f"{reason}")

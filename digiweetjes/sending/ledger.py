@@ -71,6 +71,9 @@ class ClaimedRow:
     name: str | None
     subregion: str | None
     email_hash: str
+    #: The delivery's reference (``sending.references``): what the provider is given and
+    #: echoes in its results and webhook events.
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,8 @@ class Ledger:
     def _load(self, session: Any, key: str) -> list[tuple[ClaimedRow, str | None]]:
         query = (
             select(D.c.id, D.c.subscriber_id, S.c.email, S.c.name, S.c.subregion,
-                   S.c.email_hash, S.c.status, SUP.c.email_hash.label("suppressed"))
+                   S.c.email_hash, S.c.status, SUP.c.email_hash.label("suppressed"),
+                   D.c.reference)
             .join(S, S.c.id == D.c.subscriber_id)
             .outerjoin(SUP, SUP.c.email_hash == S.c.email_hash)
             .where(D.c.campaign_id == self.campaign_id, D.c.idempotency_key == key, IS_SENDING,
@@ -216,7 +220,7 @@ class Ledger:
         rows = []
         active = SubscriberStatus.ACTIVE.value
         for (delivery_id, subscriber_id, email, name, subregion, email_hash, status,
-             suppressed) in session.execute(query):
+             suppressed, reference) in session.execute(query):
             skip = None
             if email is None:
                 skip = "erased since the audience was frozen"
@@ -225,36 +229,45 @@ class Ledger:
             elif suppressed is not None:
                 skip = "suppressed since the audience was frozen"
             rows.append((ClaimedRow(delivery_id, subscriber_id, email, name, subregion,
-                                    email_hash or ""), skip))
+                                    email_hash or "", reference), skip))
         return rows
 
     # -- outcomes --
 
     def record(self, results: Iterable[RecipientResult], now: datetime) -> tuple[int, int]:
-        """Record the provider's per-recipient answer; returns (sent, failed)."""
+        """Record the provider's per-recipient answer, matched to the deliveries by reference;
+        returns (sent, failed).
+
+        The message id is stored as the provider gives it: per recipient for most, one id a
+        whole batch for SendGrid and Mailgun, none for a Brevo replay refused as a duplicate.
+        A result whose reference matches no delivery is not counted, so the caller treats its
+        row as having no result.
+        """
         sent: list[Any] = []
         failed: list[dict[str, Any]] = []
         for result in results:
             if result.status == "sent":
-                sent.append(int(result.reference))
+                sent.append(result.reference)
                 sent.append(result.message_id)
             else:
-                failed.append({"b_id": int(result.reference),
+                failed.append({"b_ref": result.reference,
                                "b_reason": (result.reason or "refused by the provider")[:2000]})
         stamp = self._stamp(now)
+        marked = 0
         with self.db.session() as session:
             if sent:
                 # One set-based statement moves every sent row and writes its message id,
-                # joined to a VALUES list of (id, message id): one pass over the rows, and no
-                # per-row parameter processing (the one timestamp is converted once, here).
-                session.connection().exec_driver_sql(
-                    self._sent_statement(len(sent) // 2), (stamp, stamp, *sent))
+                # joined to a VALUES list of (reference, message id): one pass over the rows
+                # through the reference's unique index, and no per-row parameter processing
+                # (the one timestamp is converted once, here).
+                marked = session.connection().exec_driver_sql(
+                    self._sent_statement(len(sent) // 2), (stamp, stamp, *sent)).rowcount
             if failed:
                 session.execute(
-                    update(D).where(D.c.id == bindparam("b_id")).values(
+                    update(D).where(D.c.reference == bindparam("b_ref")).values(
                         state=FAILED, reason=bindparam("b_reason"), worker_id=None,
                         next_attempt_at=None, updated_at=now), failed)
-        return len(sent) // 2, len(failed)
+        return marked, len(failed)
 
     def _stamp(self, now: datetime) -> Any:
         """``now`` as the driver stores a ``UTCDateTime`` (for driver-level statements)."""
@@ -262,22 +275,23 @@ class Ledger:
         return process(now) if process is not None else now
 
     def _sent_statement(self, count: int) -> str:
-        """``UPDATE … FROM (VALUES …)`` marking ``count`` deliveries sent, with message ids."""
+        """``UPDATE … FROM (VALUES …)`` marking ``count`` deliveries sent (by reference), with
+        message ids."""
         statement = self._sent_statements.get(count)
         if statement is None:
             mark = self._mark
             # The first row's casts give the VALUES columns their types on PostgreSQL.
-            first = f"(CAST({mark} AS INTEGER), CAST({mark} AS VARCHAR))"
+            first = f"(CAST({mark} AS VARCHAR), CAST({mark} AS VARCHAR))"
             rows = ", ".join([first] + [f"({mark}, {mark})"] * (count - 1))
             if self._postgres:
-                source, vid, vmid = f"(VALUES {rows}) AS v (id, message_id)", "v.id", \
-                    "v.message_id"
+                source, vref, vmid = f"(VALUES {rows}) AS v (reference, message_id)", \
+                    "v.reference", "v.message_id"
             else:  # SQLite names the columns of a VALUES list column1, column2, ...
-                source, vid, vmid = f"(VALUES {rows}) AS v", "v.column1", "v.column2"
+                source, vref, vmid = f"(VALUES {rows}) AS v", "v.column1", "v.column2"
             statement = (
                 f"UPDATE deliveries SET state = 'sent', sent_at = {mark}, updated_at = {mark}, "
                 f"reason = NULL, worker_id = NULL, next_attempt_at = NULL, "
-                f"message_id = {vmid} FROM {source} WHERE deliveries.id = {vid}")
+                f"message_id = {vmid} FROM {source} WHERE deliveries.reference = {vref}")
             self._sent_statements[count] = statement
         return statement
 

@@ -18,10 +18,16 @@ class SendOptions:
     processes: int = 1
     #: Recipients a request; None: the provider's maximum.
     batch_size: int | None = None
+    #: Most provider requests a second for the whole send (every process and machine):
+    #: None, the adapter's documented default (``Capabilities.default_requests_per_second``);
+    #: 0, no limit.
     requests_per_second: float | None = None
     messages_per_hour: int | None = None
     brake_after: int = 10
     max_attempts: int = 8
+    #: Seconds of nothing but 429s (no request accepted) before the send pauses; 429s alone
+    #: count neither as attempts nor towards the brake.
+    rate_limited_seconds: float = 1800.0
     backoff: Backoff = field(default_factory=Backoff)
     #: A batch held longer than this by a worker on another machine counts as abandoned.
     lease: timedelta = timedelta(minutes=10)

@@ -10,6 +10,10 @@ its key is kept so that a run which sent nothing can put it back (``SendEngine.r
 the adapter refused itself, before it left, for a documented byte limit
 (``BatchTooLargeError``) goes back to the queue as fresh rows, and this engine's batches shrink
 to what fits.
+A 429 is none of these: the provider asks for a slower pace, so the pace is cut
+(``sending.pacing``) and the batch waits for the retry time, counting neither an attempt nor
+towards the brake; only when nothing but 429s came back for ``rate_limited_seconds`` (half an
+hour by default) does the send pause, since by then the account's limit is not a matter of pace.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
     from digiweetjes.sending.campaigns import CampaignInfo
     from digiweetjes.sending.ledger import Ledger
     from digiweetjes.sending.options import SendOptions
+    from digiweetjes.sending.pacing import Pacer
     from digiweetjes.sending.redaction import Redactor
     from digiweetjes.sending.summary import WorkReport
 
@@ -60,6 +65,9 @@ class BatchOutcomes:
         batch_size: int
         _lock: threading.Lock
         _durable: Callable[..., Any]
+        monotonic: Callable[[], float]
+        pacer: Pacer
+        _rate_limited_since: float | None
 
         def _key_window(self) -> timedelta | None: ...
         def _failure(self, reason: str) -> None: ...
@@ -100,6 +108,26 @@ class BatchOutcomes:
             self._durable(self.ledger.release, batch, now)
         log.warning("%s: %s; batches of at most %d from now on", self.campaign.issue_id,
                     reason, self.batch_size)
+
+    def _rate_limited(self, batch: ClaimedBatch, exc: TransientProviderError,
+                      sent_at: float) -> None:
+        now = self.clock.now()
+        reason = self.redact(str(exc))
+        self._durable(self.pacer.rate_limited, sent_at, exc.retry_after)
+        with self._lock:
+            if self._rate_limited_since is None:
+                self._rate_limited_since = self.monotonic()
+            refused_for = self.monotonic() - self._rate_limited_since
+        if refused_for >= self.options.rate_limited_seconds:
+            self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
+            log.warning("%s: only 429s for %.0f s: pausing", self.campaign.issue_id, refused_for)
+            self._pause(f"de provider weigerde {refused_for / 60:.0f} minuten lang elke aanvraag "
+                        f"als te veel ({reason}); de berichten staan terug in de wachtrij"
+                        + RESUME_HINT, hint=False)
+            return
+        due = now + timedelta(seconds=exc.retry_after or 0.0)
+        self._durable(self.ledger.requeue, batch, now, due, reason, count_attempt=False)
+        log.info("%s: %s: slowing down", self.campaign.issue_id, reason)
 
     def _blocked(self, batch: ClaimedBatch, exc: ProviderBlockedError) -> None:
         """No message can leave until someone fixes the cause: requeue and pause at once."""

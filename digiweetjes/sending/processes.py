@@ -3,7 +3,8 @@
 Building requests (personalizing, encoding JSON) holds Python's GIL, so past one core more
 threads add nothing; several processes claiming from one ledger is what the ledger is for. Each
 child builds its engine through the factory it is given, after the fork: its own database
-connections, provider client, worker id and share of the rate limits. It dies with the parent
+connections, provider client, worker id and share of the hourly quota (the request rate is
+one budget in the database for all of them, ``sending.rate_budget``). It dies with the parent
 (``PR_SET_PDEATHSIG``), so ``kill -9`` of ``send`` stops them all and a resumed run recovers
 their batches like any stopped worker's. One stop flag is shared: a pause in any process stops
 them all.

@@ -19,7 +19,13 @@ from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
 from digiweetjes.content.source import read_issue, resolve_draft
 from digiweetjes.db import Database
-from digiweetjes.errors import ConfigError, ContentError, ProviderError, SendingError
+from digiweetjes.errors import (
+    ConfigError,
+    ContentError,
+    ProviderError,
+    SendingError,
+    SubscriberError,
+)
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.providers.base import Batch, Provider, Recipient, RecipientResult
 from digiweetjes.providers.messages import HeaderFault, content_faults
@@ -31,9 +37,11 @@ from digiweetjes.sending.engine import SendEngine, batch_content
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.processes import StopFlag
 from digiweetjes.sending.progress import Progress
+from digiweetjes.sending.recipient_links import LinkSigner
 from digiweetjes.sending.redaction import Redactor
 from digiweetjes.sending.summary import SendSummary
-from digiweetjes.subscribers.emails import normalize_email
+from digiweetjes.subscribers.emails import email_key, normalize_email
+from digiweetjes.subscribers.hashing import Hasher
 
 TEST_SUBJECT_PREFIX = "[TEST] "
 
@@ -243,27 +251,77 @@ def start_or_resume(db: Database, compiled: CompiledIssue, provider: Provider, c
 # -- single steps ------------------------------------------------------------------------------
 
 
+#: Addresses one test send may go to (``send --to``, repeatable): a check, not a mailing.
+MAX_TEST_ADDRESSES = 5
+#: The subscriber id in a test mail's personal links: no subscriber has it, so the links are
+#: personal in shape (signed for that address) but unsubscribe or change nobody.
+TEST_SUBSCRIBER_ID = 0
+
+
+def test_addresses(addresses: Sequence[str]) -> list[str]:
+    """The normalised test addresses, or SendingError (Dutch, naming the address) before
+    anything is sent: an invalid one, one given twice, too many, none."""
+    if not addresses:
+        raise SendingError("--to: geef minstens één adres; er werd niets verstuurd")
+    if len(addresses) > MAX_TEST_ADDRESSES:
+        raise SendingError(f"--to: hoogstens {MAX_TEST_ADDRESSES} testadressen, er zijn er "
+                           f"{len(addresses)}; er werd niets verstuurd")
+    found: list[str] = []
+    for address in addresses:
+        shown = address if len(address) <= 80 else address[:77] + "..."
+        try:
+            email = normalize_email(address)
+        except SubscriberError:
+            raise SendingError(f"--to: {shown!r} is geen geldig e-mailadres; er werd niets "
+                               "verstuurd") from None
+        if email.lower() in (f.lower() for f in found):
+            raise SendingError(f"--to: {shown!r} staat er twee keer in; er werd niets verstuurd")
+        found.append(email)
+    return found
+
+
 def test_send(provider: Provider, compiled: CompiledIssue, settings: Settings,
-              address: str, *, draft: Draft | None = None) -> RecipientResult:
+              address: str, *, draft: Draft | None = None,
+              clock: Clock | None = None) -> RecipientResult:
     """Send the issue to one address as a pseudo-recipient; the ledger is never touched."""
+    return test_send_many(provider, compiled, settings, [address], draft=draft, clock=clock)[0]
+
+
+def test_send_many(provider: Provider, compiled: CompiledIssue, settings: Settings,
+                   addresses: Sequence[str], *, draft: Draft | None = None,
+                   clock: Clock | None = None) -> list[RecipientResult]:
+    """Send the issue to a few addresses, each its own message with its own links, in one
+    batch (the path a real send takes, so per-recipient headers and values are exercised);
+    the ledger is never touched. Every address is checked before anything is sent.
+
+    The links are signed per address for ``TEST_SUBSCRIBER_ID`` (with ``clock``; without it,
+    the pages themselves), so they differ between the addresses as a subscriber's would.
+    """
     require_safe_headers(compiled, settings, draft=draft)
-    email = normalize_email(address)
-    links = RecipientData(email, None, None, unsubscribe_url(settings),
-                          preferences_url(settings))
-    html_values, text_values = compiled.values_for(links)
+    emails = test_addresses(addresses)
     content = replace(batch_content(compiled, settings),
                       subject=TEST_SUBJECT_PREFIX + compiled.subject)
-    recipient = Recipient(f"test-{uuid.uuid4().hex[:12]}", email, None, html_values,
-                          text_values, links.unsubscribe_url)
+    signer = LinkSigner(settings, clock.now()) if clock is not None else None
+    hasher = Hasher(settings)
+    recipients = []
+    for email in emails:
+        unsubscribe, preferences = (
+            signer.links(TEST_SUBSCRIBER_ID, hasher.email(email_key(email))) if signer
+            else (unsubscribe_url(settings), preferences_url(settings)))
+        html_values, text_values = compiled.values_for(
+            RecipientData(email, None, None, unsubscribe, preferences))
+        recipients.append(Recipient(f"test-{uuid.uuid4().hex[:12]}", email, None, html_values,
+                                    text_values, unsubscribe))
     redact = Redactor(settings)
     try:
-        result = provider.send_batch(Batch(content, [recipient]))[0]
+        results = provider.send_batch(Batch(content, recipients))
     except ProviderError as exc:
         raise type(exc)(redact(str(exc))) from None
-    if result.status != "sent":
-        raise SendingError(f"the test mail to {email} was refused: "
-                           f"{redact(result.reason or 'no reason given')}")
-    return result
+    refused = [f"{r.email}: {redact(result.reason or 'geen reden opgegeven')}"
+               for r, result in zip(recipients, results, strict=True) if result.status != "sent"]
+    if refused:
+        raise SendingError("de testmail werd geweigerd voor " + "; ".join(refused))
+    return results
 
 
 @dataclass(frozen=True)

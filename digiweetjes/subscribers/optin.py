@@ -5,12 +5,17 @@ Rules kept here:
   mailbox owner does (a fresh confirmation, or "je bent al ingeschreven"), at most one mail an
   hour per address;
 - an address on the suppression list comes back only through a confirmation link the person
-  asked for after leaving.
+  asked for after leaving;
+- a confirmation (or "already subscribed") mail is sent inside the caller's transaction, on the
+  provider's transactional path: when the provider refuses it or fails, a ``ProviderError``
+  with a Dutch message naming the mail, the address and the provider propagates and the
+  transaction rolls back, so no pending subscriber, consent event or throttle row is left of a
+  request the person never heard of; sending again (the form, ``subscribers add``) is the fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -20,7 +25,14 @@ from sqlalchemy.orm import Session
 from digiweetjes import links
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.errors import SubscriberError, SuppressedError, TokenError
+from digiweetjes.errors import (
+    PermanentProviderError,
+    SubscriberError,
+    SuppressedError,
+    TokenError,
+    TransientProviderError,
+    UncertainOutcomeError,
+)
 from digiweetjes.models import (
     ConsentEventType,
     MailThrottle,
@@ -29,7 +41,7 @@ from digiweetjes.models import (
     SubscriberStatus,
     Suppression,
 )
-from digiweetjes.providers.base import Provider
+from digiweetjes.providers.base import BatchContent, Provider, RecipientResult
 from digiweetjes.subscribers.cleaning import check_language, clean_consent_note, clean_name
 from digiweetjes.subscribers.consent import record_consent
 from digiweetjes.subscribers.emails import email_key, mixed_script_parts, skeleton
@@ -41,8 +53,9 @@ from digiweetjes.subscribers.topics import parse_topics
 from digiweetjes.subscribers.transactional import (
     MailKind,
     ServiceMail,
+    render_service_mail,
+    send_rendered,
     send_service_mail,
-    send_service_mails,
 )
 
 MAIL_THROTTLE = timedelta(hours=1)
@@ -247,10 +260,27 @@ def add_subscriber(session: Session, provider: Provider, clock: Clock, settings:
     return subscriber
 
 
+#: Attempts at one confirmation of an import's run when the provider answers "later" (429,
+#: 5xx, a lost answer); a duplicate confirmation is harmless, a missing one is not.
+CONFIRMATION_ATTEMPTS = 3
+
+
 def send_pending_confirmations(session: Session, provider: Provider, clock: Clock,
-                               settings: Settings, *, chunk: int = 1000) -> int:
-    """Mail a confirmation to every ``pending`` subscriber who never got one (after an import)."""
+                               settings: Settings, *, chunk: int = 1000,
+                               pause: Callable[[float], None] | None = None,
+                               problems: list[str] | None = None) -> int:
+    """Mail a confirmation to every ``pending`` subscriber who never got one (after an import).
+
+    One request a confirmation (``transactional.send_service_mails`` says why). A refused one
+    is marked as sent too, so a bad address does not block the rest forever. A transient error
+    or a lost answer is retried after ``pause(seconds)`` (the provider's hint, at least one
+    second; the reference is the idempotency key where the provider has one); when it
+    persists, or without ``pause``, the run stops there: what was sent stays marked, the rest
+    waits for the next run (``subscribers send-confirmations``). Dutch lines about refused and
+    unsent mails are appended to ``problems``. Returns how many were sent.
+    """
     sent = 0
+    content = render_service_mail(settings, MailKind.CONFIRM)
     while True:
         batch = list(session.scalars(
             select(Subscriber)
@@ -259,12 +289,33 @@ def send_pending_confirmations(session: Session, provider: Provider, clock: Cloc
             .order_by(Subscriber.id).limit(chunk)))
         if not batch:
             return sent
-        now = clock.now()
-        mails = [_confirmation_mail(settings, clock, s) for s in batch]
-        results = send_service_mails(provider, settings, MailKind.CONFIRM, mails)
-        for subscriber, result in zip(batch, results, strict=True):
-            # A refused one is marked too, so a bad address does not block the rest forever.
-            subscriber.confirmation_sent_at = now
+        for subscriber in batch:
+            mail = _confirmation_mail(settings, clock, subscriber)
+            try:
+                result = _send_with_retries(provider, content, mail, pause)
+            except (TransientProviderError, UncertainOutcomeError) as exc:
+                if problems is not None:
+                    problems.append(f"gestopt: {exc}; wie nog geen bevestigingsmail kreeg, "
+                                    "krijgt die bij de volgende `subscribers send-confirmations`")
+                session.flush()
+                return sent
+            except PermanentProviderError as exc:
+                result = RecipientResult(mail.reference, "failed", reason=str(exc))
+            subscriber.confirmation_sent_at = clock.now()
             if result.status == "sent":
                 sent += 1
+            elif problems is not None:
+                problems.append(f"geweigerd: {result.reason}")
         session.flush()
+
+
+def _send_with_retries(provider: Provider, content: BatchContent, mail: ServiceMail,
+                       pause: Callable[[float], None] | None) -> RecipientResult:
+    for attempt in range(1, CONFIRMATION_ATTEMPTS + 1):
+        try:
+            return send_rendered(provider, content, MailKind.CONFIRM, mail)
+        except (TransientProviderError, UncertainOutcomeError) as exc:
+            if pause is None or attempt == CONFIRMATION_ATTEMPTS:
+                raise
+            pause(max(1.0, getattr(exc, "retry_after", None) or 1.0))
+    raise AssertionError("unreachable")

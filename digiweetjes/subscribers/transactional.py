@@ -2,7 +2,8 @@
 
 They go through the same pipeline as the newsletter (Jinja with StrictUndefined → MJML → HTML,
 plus a text part from its own template) and the same provider protocol: rendered once with
-placeholders, then filled per recipient, so an import can send many confirmations in batches.
+placeholders, then filled per recipient. They go through ``Provider.send_transactional``, one
+message a request on each provider's single-message path, without List-Unsubscribe.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from digiweetjes.config import Settings
-from digiweetjes.errors import ProviderError
+from digiweetjes.errors import PermanentProviderError, ProviderError
 from digiweetjes.links import privacy_url
-from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, RecipientResult
+from digiweetjes.providers.base import BatchContent, Provider, Recipient, RecipientResult
 from digiweetjes.render import mjml_to_html
 from digiweetjes.render.placeholders import FillableTemplate, placeholder
 from digiweetjes.render.templating import render_template
@@ -88,26 +89,53 @@ def render_service_mail(settings: Settings, kind: MailKind) -> BatchContent:
     )
 
 
+#: What each service mail is called in an error message (Dutch: admins and the web app read it).
+_LABELS = {
+    MailKind.CONFIRM: "de bevestigingsmail",
+    MailKind.ALREADY_SUBSCRIBED: "de mail 'je bent al ingeschreven'",
+}
+
+
 def send_service_mails(provider: Provider, settings: Settings, kind: MailKind,
                        mails: Sequence[ServiceMail]) -> list[RecipientResult]:
-    """Render once, send in batches of the provider's size; one result per mail, in order."""
+    """Render once, then send each mail on the provider's transactional path, one request
+    each; one result per mail, in order (a ``ProviderError`` stops at the mail it is about).
+
+    One request a mail rather than a batch: a confirmation is not list mail, so it travels
+    the single-message path with no List-Unsubscribe (Postmark's transactional stream, not
+    the broadcast one), one refused address cannot sink the others' request, and the volumes
+    are small (a sign-up, or an import's pending people once).
+    """
     if not mails:
         return []
     content = render_service_mail(settings, kind)
-    results: list[RecipientResult] = []
-    size = provider.capabilities.max_batch
-    for start in range(0, len(mails), size):
-        recipients = [_recipient(kind, mail) for mail in mails[start:start + size]]
-        results.extend(provider.send_batch(Batch(content=content, recipients=recipients)))
-    return results
+    return [send_rendered(provider, content, kind, mail) for mail in mails]
+
+
+def send_rendered(provider: Provider, content: BatchContent, kind: MailKind,
+                  mail: ServiceMail) -> RecipientResult:
+    """Send one mail of a rendered service content (``render_service_mail``).
+
+    A provider error keeps its kind (transient, permanent, uncertain) and gets a Dutch
+    message naming the mail, the address and the provider.
+    """
+    try:
+        return provider.send_transactional(content, _recipient(kind, mail))
+    except ProviderError as exc:
+        wrapped = type(exc)(f"{_LABELS[kind]} aan {mail.email} kon niet verstuurd worden "
+                            f"via {provider.name}: {exc}")
+        wrapped.__dict__.update(vars(exc))  # status_code, retry_after
+        raise wrapped from exc
 
 
 def send_service_mail(provider: Provider, settings: Settings, kind: MailKind,
                       mail: ServiceMail) -> RecipientResult:
-    """Send one service mail; ProviderError when the provider did not take it."""
+    """Send one service mail; ProviderError (in Dutch) when the provider did not take it."""
     (result,) = send_service_mails(provider, settings, kind, [mail])
     if result.status != "sent":
-        raise ProviderError(f"the {kind.value} mail was refused: {result.reason}")
+        raise PermanentProviderError(
+            f"{_LABELS[kind]} aan {mail.email} werd geweigerd door {provider.name}: "
+            f"{result.reason or 'geen reden opgegeven'}")
     return result
 
 
@@ -122,6 +150,7 @@ def _recipient(kind: MailKind, mail: ServiceMail) -> Recipient:
         name=mail.name,
         html_values={key: html.escape(value) for key, value in text_values.items()},
         text_values=text_values,
-        # Only someone on the list gets List-Unsubscribe; a confirmation is not list mail.
+        # Not read on the transactional path: service mail is not list mail and carries no
+        # List-Unsubscribe (the "already subscribed" mail has the link in its body).
         unsubscribe_url=mail.urls.get("unsubscribe_url", ""),
     )

@@ -13,7 +13,8 @@ or as a separate process (benchmarks, so its cost is not the sender's)::
         FakeProviderControl(fake.url).set_faults(error_5xx_rate=0.1, seed=7)
 
 The command prints ``listening on http://127.0.0.1:PORT`` once bound. See ``server`` for the
-control API, ``apis`` for the six provider dialects (each in ``whole_request_dialects`` or
+control API, ``suppression_lists`` for the providers' suppression lists, ``apis`` for the six
+provider dialects (each in ``whole_request_dialects`` or
 ``per_message_dialects``: what it checks and answers) and ``dialect`` for what they share.
 """
 
@@ -114,6 +115,12 @@ class FakeProviderControl:
 
     def set_faults(self, **changes: Any) -> dict[str, Any]:
         return self._client.post("/_fake/faults", json=changes).raise_for_status().json()
+
+    def add_suppression(self, provider: str, email: str, reason: str,
+                        **extra: str) -> dict[str, Any]:
+        """Put an address on a provider's suppression list (see ``suppression_lists``)."""
+        body = {"provider": provider, "email": email, "reason": reason, **extra}
+        return self._client.post("/_fake/suppressions", json=body).raise_for_status().json()
 
     def reset(self, *, faults: bool = False) -> None:
         self._client.post("/_fake/reset", params={"faults": "1" if faults else "0"}

@@ -33,6 +33,10 @@ class Delivery:
     text: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     tag: str | None = None
+    #: The request path it came in on (set by the server), e.g. ``/email`` or ``/email/batch``.
+    path: str | None = None
+    #: Postmark's ``MessageStream`` (``outbound``, ``broadcast``...).
+    stream: str | None = None
 
 
 @dataclass
@@ -43,6 +47,9 @@ class Parsed:
     own_rejections: list[str | None] | None = None
     #: What the request weighed by the provider's own byte limits (name → bytes).
     sizes: dict[str, int] = field(default_factory=dict)
+    #: The provider's single-message form (Postmark ``/email``, Resend ``/emails``, Brevo
+    #: without messageVersions), which answers one result instead of a list.
+    single: bool = False
 
 
 @dataclass
@@ -149,6 +156,13 @@ class Api:
 
     def over_limit(self, message: str, sizes: dict[str, int], status: int = 400) -> ApiError:
         return ApiError(self.error(status, message), sizes=sizes, over_limit=True)
+
+    def request_too_large(self, body: bytes) -> Answer | None:
+        """The provider's 413 for a body over its documented ceiling, or None."""
+        if self.max_request_bytes is None or len(body) <= self.max_request_bytes:
+            return None
+        return self.error(413, f"request body of {len(body)} bytes is over the limit of "
+                               f"{self.max_request_bytes}")
 
 
 def form_fields(content_type: str, body: bytes) -> list[tuple[str, str]] | None:

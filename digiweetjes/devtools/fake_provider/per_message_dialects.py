@@ -16,6 +16,7 @@ from digiweetjes.devtools.fake_provider import engines
 from digiweetjes.devtools.fake_provider.dialect import (
     Answer,
     Api,
+    ApiError,
     Delivery,
     Parsed,
     bare_address,
@@ -81,6 +82,8 @@ class Postmark(Api):
             if isinstance(message, dict):
                 delivery.reference = (message.get("Metadata") or {}).get("ref")
                 delivery.tag = message.get("Tag")
+                # Postmark's default transactional stream is "outbound".
+                delivery.stream = str(message.get("MessageStream") or "outbound")
                 if render:
                     delivery.subject = message.get("Subject")
                     delivery.html = message.get("HtmlBody")
@@ -89,7 +92,7 @@ class Postmark(Api):
                                         for h in message.get("Headers") or []}
             deliveries.append(delivery)
             own.append(problem)
-        return Parsed(deliveries, own_rejections=own)
+        return Parsed(deliveries, own_rejections=own, single=not batch)
 
     def accept(self, parsed: Parsed, rejections: list[str | None]) -> tuple[Answer, list[str]]:
         results, ids = [], []
@@ -98,6 +101,9 @@ class Postmark(Api):
                 code, _, text = reason.partition(": ") if reason[:3].isdigit() else \
                     ("406", "", f"You tried to send to a recipient that has been marked as "
                                 f"inactive. ({reason})")
+                if parsed.single:
+                    # One message refused: HTTP 422 with its ErrorCode, not a 200 list.
+                    raise ApiError(Answer(422, {"ErrorCode": int(code), "Message": text}))
                 results.append({"ErrorCode": int(code), "Message": text, "To": delivery.email})
                 ids.append("")
             else:
@@ -106,7 +112,7 @@ class Postmark(Api):
                                 "SubmittedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                 "To": delivery.email})
                 ids.append(message_id)
-        return Answer(200, results), ids
+        return Answer(200, results[0] if parsed.single else results), ids
 
 
 class Mailjet(Api):

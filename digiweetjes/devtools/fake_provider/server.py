@@ -9,12 +9,13 @@ Control API (JSON, not subject to latency or faults):
 
 - ``GET  /_fake/health``                     ``{"ok": true}``
 - ``GET  /_fake/deliveries[?email=a@b]``      totals, distinct recipients, duplicates (address →
-  count, those above 1), per provider, requests, replays, rejections, ``largest`` sizes seen
-  and ``size_refusals`` (byte limits) per provider; with ``email`` its count
+  count, those above 1), per provider, requests, replays, rejections, sizes; ``email``: its count
 - ``GET  /_fake/messages[?provider=&email=&limit=]`` the last recorded messages (bounded ring;
   final subject/html/text/headers when ``keep_bodies`` is on)
 - ``GET  /_fake/faults``, ``POST /_fake/faults`` (JSON fields of ``Faults``, merged)
 - ``POST /_fake/reset[?faults=1]``            forget recordings and idempotency keys (and faults)
+- ``GET|POST /_fake/suppressions``            the entries the list endpoints serve
+  (``suppression_lists``)
 
 Memory stays bounded for a million recipients: a count per address, a ring of recent messages,
 and, with ``record_path``, an append-only JSONL file of every delivery.
@@ -40,6 +41,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from digiweetjes.devtools.fake_provider.apis import api_for
 from digiweetjes.devtools.fake_provider.dialect import Answer, Api, ApiError, Delivery
+from digiweetjes.devtools.fake_provider.rate_window import RequestClock
+from digiweetjes.devtools.fake_provider.sizes import SizeLog
+from digiweetjes.devtools.fake_provider.suppression_lists import SuppressionLists
 
 log = logging.getLogger("digiweetjes.fake_provider")
 
@@ -72,6 +76,8 @@ class Faults:
     script: list[str] = field(default_factory=list)
     #: Render each delivery as the recipient would read it, and keep it in ``/_fake/messages``.
     keep_bodies: bool = False
+    #: The provider's rate limit, modelled (``rate_window``): 429 past this many a second.
+    requests_per_second: float | None = None
 
     def update(self, changes: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}
@@ -109,10 +115,11 @@ class State:
             self.requests: Counter[str] = Counter()
             self.replays = 0
             self.rejected = 0
-            self.largest: dict[str, dict[str, int]] = {}
-            self.size_refusals: Counter[str] = Counter()
+            self.sizes = SizeLog()
             self.messages: deque[dict[str, Any]] = deque(maxlen=self.keep_messages)
             self.idempotency: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
+            self.suppressions = SuppressionLists()
+            self.request_clock = RequestClock()
             if faults:
                 self.faults = Faults()
                 self.random = random.Random(None)
@@ -153,7 +160,8 @@ class State:
                 self.counts[delivery.email] = self.counts.get(delivery.email, 0) + 1
                 entry = {"provider": provider, "email": delivery.email,
                          "reference": delivery.reference, "message_id": message_id,
-                         "idempotency_key": key, "tag": delivery.tag}
+                         "idempotency_key": key, "tag": delivery.tag, "path": delivery.path,
+                         "stream": delivery.stream}
                 if keep:
                     entry.update(subject=delivery.subject, html=delivery.html,
                                  text=delivery.text, headers=delivery.headers)
@@ -164,16 +172,6 @@ class State:
                 self._record_file.write("\n".join(lines) + "\n")
                 self._record_file.flush()
 
-    def note_sizes(self, provider: str, request: int, sizes: dict[str, int],
-                   refused: bool = False) -> None:
-        """Keep the largest of each size a provider's requests had, and count refusals."""
-        with self.lock:
-            largest = self.largest.setdefault(provider, {})
-            for name, value in (("request", request), *sizes.items()):
-                largest[name] = max(largest.get(name, 0), value)
-            if refused:
-                self.size_refusals[provider] += 1
-
     def deliveries(self, email: str | None = None) -> dict[str, Any]:
         with self.lock:
             duplicates = {e: n for e, n in self.counts.items() if n > 1}
@@ -182,9 +180,7 @@ class State:
                 "duplicates": dict(list(duplicates.items())[:1000]),
                 "duplicate_count": len(duplicates),
                 "by_provider": dict(self.by_provider), "requests": dict(self.requests),
-                "replays": self.replays, "rejected": self.rejected,
-                "largest": {p: dict(s) for p, s in self.largest.items()},
-                "size_refusals": dict(self.size_refusals),
+                "replays": self.replays, "rejected": self.rejected, **self.sizes.summary(),
             }
             if email is not None:
                 summary["count"] = self.counts.get(email, 0)
@@ -248,6 +244,9 @@ class FakeProviderApp:
             headers = {k.lower(): v for k, v in h.headers.items()}
             if url.path.startswith("/_fake/"):
                 answer = self._control(method, url.path, parse_qs(url.query), body)
+            elif method == "GET" and (listed := self.state.suppressions.answer(
+                    url.path, parse_qs(url.query), headers, self.state)) is not None:
+                answer = listed
             else:
                 api = api_for(url.path)
                 if api is None or method != "POST":
@@ -304,6 +303,7 @@ class FakeProviderApp:
         state = self.state
         with state.lock:
             state.requests[api.provider] += 1
+            over_rate = state.request_clock.arrived(state.faults.requests_per_second)
             faults = state.faults
             accepted_keys = faults.accepted_keys
             latency = faults.latency_ms / 1000.0
@@ -315,6 +315,8 @@ class FakeProviderApp:
         credential = api.credential(path, headers)
         if credential is None or (accepted_keys is not None and credential not in accepted_keys):
             return api.unauthorized()
+        if over_rate is not None:
+            return api.too_many(over_rate)
         fault = state.next_fault()
         if fault == "drop_before":
             self._drop(h, hang=False)
@@ -324,16 +326,12 @@ class FakeProviderApp:
             return api.server_error()
         if fault == "429":
             return api.too_many(retry_after)
-        if api.max_request_bytes is not None and len(body) > api.max_request_bytes:
-            state.note_sizes(api.provider, len(body), {}, refused=True)
-            return api.error(413, f"request body of {len(body)} bytes is over the limit of "
-                                  f"{api.max_request_bytes}")
         try:
-            parsed = api.parse(path, headers, body, render)
+            parsed = state.sizes.parse(api, path, headers, body, render)
         except ApiError as exc:
-            state.note_sizes(api.provider, len(body), exc.sizes, refused=exc.over_limit)
             return exc.answer
-        state.note_sizes(api.provider, len(body), parsed.sizes)
+        for delivery in parsed.deliveries:
+            delivery.path = path
         key = parsed.idempotency_key
         slot = (api.provider, key) if key and api.idempotency_ttl else None
         digest = hashlib.sha256(body).hexdigest() if slot else ""
@@ -412,6 +410,8 @@ class FakeProviderApp:
                 return Answer(200, state.set_faults(changes))
             except (ValueError, TypeError, re.error) as exc:
                 return Answer(400, {"message": str(exc)})
+        if path == "/_fake/suppressions":
+            return state.suppressions.control(method, body)
         if path == "/_fake/reset" and method == "POST":
             state.reset(faults=one.get("faults") in ("1", "true"))
             return Answer(200, {"ok": True})

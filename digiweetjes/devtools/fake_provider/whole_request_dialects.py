@@ -75,7 +75,8 @@ class Brevo(Api):
         if not (data.get("htmlContent") or data.get("textContent")):
             raise self.bad("htmlContent or textContent is missing")
         versions = data.get("messageVersions")
-        if versions is None:
+        single = versions is None
+        if single:
             versions = [{"to": data.get("to")}]
         if not isinstance(versions, list) or not versions:
             raise self.bad("messageVersions must be a non-empty list")
@@ -100,7 +101,9 @@ class Brevo(Api):
                     else None
                 if not email:
                     raise self.bad(f"email is not valid: {person!r:.80}")
-                delivery = Delivery(email, vheaders.get("X-Digiweetjes-Ref"),
+                # The header Brevo's webhook events echo (providers.references), else ours.
+                delivery = Delivery(email, vheaders.get("X-Mailin-custom")
+                                    or vheaders.get("X-Digiweetjes-Ref"),
                                     tag=",".join(data.get("tags") or []))
                 if render:
                     try:
@@ -114,7 +117,7 @@ class Brevo(Api):
                         raise self.bad(f"Template error: {exc}") from exc
                     delivery.headers = vheaders
                 deliveries.append(delivery)
-        return Parsed(deliveries, key, sizes=sizes)
+        return Parsed(deliveries, key, single=single, sizes=sizes)
 
     def _check_params(self, versions: list[Any]) -> dict[str, int]:
         """The sizes of the versions' params; over a limit, the 400 Brevo answers."""
@@ -134,6 +137,8 @@ class Brevo(Api):
             raise self.bad(refused[0])
         ids = [f"<{time.strftime('%Y%m%d%H%M%S')}.{next(message_numbers)}@smtp-relay.mailin.fr>"
                for _ in parsed.deliveries]
+        if parsed.single and len(ids) == 1:
+            return Answer(201, {"messageId": ids[0]}), ids
         return Answer(201, {"messageIds": ids}), ids
 
 
@@ -380,23 +385,15 @@ class Resend(Api):
                         item["subject"], item.get("html"), item.get("text")
                     delivery.headers = dict(item.get("headers") or {})
                 deliveries.append(delivery)
-        return Parsed(deliveries, key)
-
-    def _check_params(self, versions: list[Any]) -> dict[str, int]:
-        """The sizes of the versions' params; over a limit, the 400 Brevo answers."""
-        each = [json_size(v.get("params") or {}) for v in versions if isinstance(v, dict)]
-        sizes = {"params_total": sum(each), "params_version": max(each, default=0)}
-        if sizes["params_version"] > self.params_version:
-            raise self.over_limit(f"params of a messageVersion must not exceed 100 KB "
-                                  f"({sizes['params_version']} bytes)", sizes)
-        if sizes["params_total"] > self.params_total:
-            raise self.over_limit(f"the cumulative size of params of all messageVersions must "
-                                  f"not exceed 1000 KB ({sizes['params_total']} bytes)", sizes)
-        return sizes
+        return Parsed(deliveries, key, single=not batch)
 
     def accept(self, parsed: Parsed, rejections: list[str | None]) -> tuple[Answer, list[str]]:
         refused = [r for r in rejections if r]
         if refused:
             raise self.bad(refused[0], 422)
+        if parsed.single:
+            # One email (any number of ``to``): one id, as POST /emails answers.
+            message_id = str(uuid.uuid4())
+            return Answer(200, {"id": message_id}), [message_id] * len(parsed.deliveries)
         ids = [str(uuid.uuid4()) for _ in parsed.deliveries]
         return Answer(200, {"data": [{"id": i} for i in ids]}), ids
