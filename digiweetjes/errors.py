@@ -21,6 +21,7 @@ Dutch page. Messages never contain secrets.
     │   ├── TransientProviderError  retry later (connect error, 429, 5xx, timeout before send)
     │   │   └── ProviderBlockedError  nothing can be sent until someone fixes it (full disk)
     │   ├── PermanentProviderError  do not retry (validation, auth, invalid recipient)
+    │   ├── BatchTooLargeError      refused locally over a byte limit: send in smaller batches
     │   └── UncertainOutcomeError   the request may have been delivered (timeout after send)
     └── SendingError                the sending engine stopped
         ├── SendingPaused           the brake engaged after consecutive failures
@@ -154,6 +155,15 @@ class ProviderBlockedError(TransientProviderError):
 
 class PermanentProviderError(ProviderError):
     """Not worth retrying: the request or recipient is invalid, or access is refused."""
+
+
+class BatchTooLargeError(ProviderError):
+    """The batch's request would exceed one of the provider's documented byte limits, so it
+    was not sent; ``fits`` recipients a request would (``providers.limits``)."""
+
+    def __init__(self, message: str, *, fits: int) -> None:
+        self.fits = fits
+        super().__init__(message)
 
 
 class UncertainOutcomeError(ProviderError):

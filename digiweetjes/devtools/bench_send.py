@@ -160,7 +160,9 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     from digiweetjes.devtools.synthetic import places, synthetic_email
     from digiweetjes.providers.base import Batch, Recipient
     from digiweetjes.render import RecipientData, compile_issue
+    from digiweetjes.sending.batch_sizing import planned_batch_size
     from digiweetjes.sending.engine import batch_content
+    from digiweetjes.sending.options import SendOptions
     from digiweetjes.sending.recipient_links import LinkSigner
     from digiweetjes.subscribers.hashing import Hasher
 
@@ -171,7 +173,9 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
     hasher = Hasher(settings)
     where = places(settings)
     provider = _provider(provider_name, url)
-    size = provider.capabilities.max_batch
+    # The batches the engine would send: within the provider's count and byte limits.
+    size = planned_batch_size(provider, content, compiled, settings, SendOptions(),
+                              datetime.now(UTC))
     count = -(-recipients // size)
     captured: list[httpx.Request] = []
 

@@ -4,7 +4,8 @@ A batch is one compiled content (subject, HTML and text with per-recipient place
 once) and up to ``capabilities.max_batch`` recipients, each with the values of those
 placeholders. An adapter either lets the provider substitute server-side (one HTML body per
 request, in the provider's own variable syntax) or personalizes client-side, one message per
-recipient; its ``Capabilities`` say which, and ``batch_size_for`` turns them into a batch size.
+recipient; its ``Capabilities`` say which, and ``batch_size_for`` turns them and the
+provider's documented ``ByteLimits`` into a batch size.
 
 Outcomes:
 - ``send_batch`` returns one ``RecipientResult`` per recipient, in order, for a request the
@@ -12,6 +13,9 @@ Outcomes:
 - it raises ``TransientProviderError`` when the request was certainly not accepted and may be
   retried (connect error, 429, 5xx, a timeout before the request was sent);
 - ``PermanentProviderError`` when the whole request was refused and retrying will not help;
+- ``BatchTooLargeError`` when the request would exceed a documented byte limit and so was not
+  sent (a recipient who alone exceeds one is a ``failed`` result instead): ``fits`` recipients
+  would go in one request;
 - ``UncertainOutcomeError`` when the request may have been accepted (a timeout or a dropped
   connection after the request left): the engine marks those recipients ``uncertain``.
 
@@ -42,12 +46,16 @@ from digiweetjes.render.placeholders import (
 )
 
 __all__ = [
+    "BYTE_MARGIN",
     "PLACEHOLDER_CLOSE",
     "PLACEHOLDER_OPEN",
     "Batch",
     "BatchContent",
+    "BodySample",
+    "ByteLimits",
     "Capabilities",
     "IdempotencySupport",
+    "MeasurableProvider",
     "Provider",
     "Recipient",
     "RecipientResult",
@@ -69,6 +77,27 @@ class IdempotencySupport:
 
 
 @dataclass(frozen=True)
+class ByteLimits:
+    """A provider's documented byte ceilings (None where none is documented).
+
+    Each adapter checks its finished request against these before it leaves (see
+    ``HttpProvider.send_batch``): a limit one recipient alone exceeds fails that recipient; a
+    limit the batch together exceeds refuses the batch locally (``BatchTooLargeError``), and the
+    engine sends it again in smaller batches. ``batch_size_for`` sizes batches to stay inside.
+    """
+
+    #: The whole request body as sent (JSON or multipart).
+    request: int | None = None
+    #: One message: one recipient's copy (client-side), or the one message of a request.
+    message: int | None = None
+    #: One recipient's personalization data (Brevo version ``params``, SendGrid substitutions
+    #: and ``custom_args``), as JSON.
+    recipient_data: int | None = None
+    #: The personalization data of every recipient of one request together (Brevo's params).
+    recipient_data_total: int | None = None
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a provider can take, as data: the engine sizes and retries batches from this."""
 
@@ -76,12 +105,17 @@ class Capabilities:
     server_side_personalization: bool
     #: Most recipients one ``send_batch`` call may carry (the provider's documented maximum).
     max_batch: int
-    #: Documented (or approximate) ceiling of one request body, or None where none is known.
-    max_request_bytes: int | None = None
+    #: Documented (or approximate) byte ceilings, each with its source at the adapter.
+    byte_limits: ByteLimits = field(default_factory=ByteLimits)
     #: How the provider honours an idempotency key, or None where it has none.
     idempotency: IdempotencySupport | None = None
     #: The provider's documented default request rate, or None where none is published.
     default_requests_per_second: float | None = None
+
+    @property
+    def max_request_bytes(self) -> int | None:
+        """The ceiling of one request body, or None where none is known."""
+        return self.byte_limits.request
 
     @property
     def idempotency_window(self) -> timedelta | None:
@@ -164,21 +198,59 @@ class Provider(Protocol):
 
 #: Allowance for a message's headers, addresses and JSON around its bodies.
 _MESSAGE_OVERHEAD = 2048
+#: Share of a documented byte limit a batch is planned to fill: what the estimate did not
+#: foresee (a longer name, a value with more to escape) fits in the rest.
+BYTE_MARGIN = 0.9
+
+
+@dataclass(frozen=True)
+class BodySample:
+    """What a request weighs, measured on sample recipients (``MeasurableProvider.measure``)."""
+
+    #: Bytes of the request body without any recipient (bodies, sender, subject...).
+    fixed: int
+    #: Bytes one more recipient adds to the request body.
+    per_recipient: int
+    #: Bytes of one recipient's personalization data (0 where the provider has none).
+    data: int = 0
+
+
+@runtime_checkable
+class MeasurableProvider(Protocol):
+    """A provider that can weigh the request it would send (the HTTP adapters)."""
+
+    def measure(self, content: BatchContent, recipients: Sequence[Recipient]) -> BodySample:
+        """The request for two sample ``recipients`` (distinct addresses), weighed."""
+        ...
 
 
 def batch_size_for(capabilities: Capabilities, content: BatchContent,
-                   requested: int | None = None, *, byte_budget: int | None = None) -> int:
+                   requested: int | None = None, *, byte_budget: int | None = None,
+                   sample: BodySample | None = None) -> int:
     """Recipients a batch: ``requested`` (default the maximum), capped by the provider.
 
-    Where every message carries its own full body (client-side personalization), a batch is
-    also sized by bytes, to the smaller of the provider's ``max_request_bytes`` and our own
-    ``byte_budget``, which keeps requests in flight, and memory, bounded.
+    With a ``sample`` (the request measured on the longest recipients the engine can make), the
+    batch also stays within ``BYTE_MARGIN`` of the provider's request and cumulative
+    personalization limits. Where every message carries its own full body (client-side
+    personalization), it is also sized to our own ``byte_budget``, which keeps requests in
+    flight, and memory, bounded (and without a sample, to the request limit by an estimate).
     """
     size = min(requested or capabilities.max_batch, capabilities.max_batch)
-    if capabilities.server_side_personalization:
-        return size
-    ceilings = [b for b in (capabilities.max_request_bytes, byte_budget) if b is not None]
-    if not ceilings:
-        return size
-    per_message = len(content.html.source) + len(content.text.source) + _MESSAGE_OVERHEAD
-    return max(1, min(size, min(ceilings) // per_message))
+    limits = capabilities.byte_limits
+    ceilings: list[tuple[float, int]] = []  # (bytes available, bytes a recipient)
+    if sample is not None:
+        if limits.request is not None:
+            ceilings.append((limits.request * BYTE_MARGIN - sample.fixed, sample.per_recipient))
+        if limits.recipient_data_total is not None:
+            ceilings.append((limits.recipient_data_total * BYTE_MARGIN, sample.data))
+    if not capabilities.server_side_personalization:
+        per_message = sample.per_recipient if sample is not None else \
+            len(content.html.source) + len(content.text.source) + _MESSAGE_OVERHEAD
+        if sample is None and limits.request is not None:
+            ceilings.append((limits.request, per_message))
+        if byte_budget is not None:
+            ceilings.append((byte_budget, per_message))
+    for available, per_recipient in ceilings:
+        if per_recipient > 0:
+            size = min(size, int(available // per_recipient))
+    return max(1, size)

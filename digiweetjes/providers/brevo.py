@@ -10,7 +10,10 @@ Template syntax. Brevo's language is Django-like: ``{{ ... }}`` prints, ``{% ...
 tag, ``{# ... #}`` is a comment, and printed values are HTML-escaped unless
 ``{% autoescape off %}``. Our values arrive escaped already (and the text part must not be
 escaped), so both bodies are wrapped in ``{% autoescape off %}…{% endautoescape %}`` and
-placeholders become ``{{ params.h_name }}`` (HTML) / ``{{ params.t_name }}`` (text). Literal
+placeholders become ``{{ params.h_name }}`` (HTML) / ``{{ params.t_name }}`` (text), or one
+``{{ params.v_name }}`` both read where the two values are equal for the whole batch (the
+links): Brevo caps the params of all versions of a call at 1000 KB together, so no value
+travels twice, and batches are sized to that cap (``ByteLimits``). Literal
 template syntax in the content is escaped with a parameter rather than ``{% verbatim %}``
 (whose end tag cannot itself be escaped): every ``{`` that would open a construct (followed by
 ``{``, ``%`` or ``#``, or at the end of a literal run, where a placeholder or tag follows) is
@@ -21,7 +24,8 @@ Idempotency: ``headers.idempotencyKey`` in the body (a UUID; other keys are mapp
 honoured for 30 minutes; a retry with the same key is ignored by Brevo (and answered like the
 original, or refused as a duplicate: both mean "accepted earlier").
 
-The subject and both bodies in Brevo's syntax are rendered once per batch content and kept.
+The subject and both bodies in Brevo's syntax are rendered once per batch content and set of
+shared placeholders, and kept.
 """
 
 from __future__ import annotations
@@ -37,12 +41,14 @@ import httpx
 from digiweetjes.errors import UncertainOutcomeError
 from digiweetjes.providers.base import (
     BatchContent,
+    ByteLimits,
     Capabilities,
     IdempotencySupport,
     Recipient,
     RecipientResult,
 )
-from digiweetjes.providers.http import ApiKeyProvider
+from digiweetjes.providers.http import ApiKeyProvider, encode_json
+from digiweetjes.providers.limits import PreparedRequest
 from digiweetjes.providers.messages import (
     ONE_CLICK,
     REFERENCE_HEADER,
@@ -64,11 +70,14 @@ def escape_literal(text: str, *, before_tag: bool = True) -> str:
     return pattern.sub("{{ params." + _LBRACE_PARAM + " }}", text)
 
 
-def render_body(template: FillableTemplate, prefix: str) -> str:
-    """A body in Brevo's template language: placeholders as params, literals escaped."""
+def render_body(template: FillableTemplate, prefix: str,
+                shared: frozenset[str] = frozenset()) -> str:
+    """A body in Brevo's template language: placeholders as params (``shared`` ones as the
+    ``v_`` param both bodies read, the others with ``prefix``), literals escaped."""
     parts = list(template.parts)
     parts[0::2] = [escape_literal(p) for p in parts[0::2]]
-    parts[1::2] = ["{{ params." + prefix + name + " }}" for name in parts[1::2]]
+    parts[1::2] = ["{{ params." + ("v_" if name in shared else prefix) + name + " }}"
+                   for name in parts[1::2]]
     return "{% autoescape off %}" + "".join(parts) + "{% endautoescape %}"
 
 
@@ -88,9 +97,15 @@ class BrevoProvider(ApiKeyProvider):
         server_side_personalization=True,
         # ≤ 1000 messageVersions a request (/work/shared/providers.md, "Sending").
         max_batch=1000,
-        # No request-body ceiling is documented (only ≤ 100 KB of params a version); one body
-        # travels per request anyway.
-        max_request_bytes=None,
+        byte_limits=ByteLimits(
+            # "the cumulative size of params of all messageVersions must not exceed 1000 KB"
+            # (developers.brevo.com, "Send a transactional email" / batch sending, as issue 10
+            # quotes it; read as 1,000,000 bytes, the smaller reading) and ≤ 100 KB of params
+            # a version (/work/shared/providers.md, "Sending"). No request-body ceiling is
+            # documented; one HTML body travels per request.
+            recipient_data=100_000,
+            recipient_data_total=1_000_000,
+        ),
         # headers.idempotencyKey in the JSON body, honoured 30 minutes (providers.md, "Errors,
         # limits, idempotency").
         idempotency=IdempotencySupport("body", "headers.idempotencyKey", timedelta(minutes=30)),
@@ -107,31 +122,35 @@ class BrevoProvider(ApiKeyProvider):
                    idempotency_key: str | None) -> dict[str, Any]:
         """The JSON body of one batch request."""
         versions = []
+        # Brevo caps the params of all versions of a call together (ByteLimits), so each value
+        # travels once: a placeholder whose HTML and text values are equal for every recipient
+        # of the batch (the links always are) is one ``v_`` param read by both bodies.
+        shared = shared_placeholders(recipients)
+        names: dict[str, tuple[str, str]] = {}
         # What every version shares is worked out once a batch, not once a recipient: the
         # parameter names, the shared headers, the mailto half of List-Unsubscribe. The result
-        # is the same as ``message_headers`` (plus Brevo's ``X-Mailin-custom``) and the
-        # ``h_``/``t_`` params, key for key.
-        names: dict[str, tuple[str, str]] = {}
-        shared = dict(content.headers)
+        # is the same as ``message_headers`` (plus Brevo's ``X-Mailin-custom``), key for key.
+        common = dict(content.headers)
         mailto = list_unsubscribe_mailto(content)
         for r in recipients:
             params = {_LBRACE_PARAM: "{"}
             html_values, text_values = r.html_values, r.text_values
             for k, v in html_values.items():
-                pair = names.get(k) or names.setdefault(k, ("h_" + k, "t_" + k))
+                pair = names.get(k) or names.setdefault(k, _param_names(k, shared))
                 params[pair[0]] = v
             for k, v in text_values.items():
-                pair = names.get(k) or names.setdefault(k, ("h_" + k, "t_" + k))
-                params[pair[1]] = v
+                pair = names.get(k) or names.setdefault(k, _param_names(k, shared))
+                if k not in shared:
+                    params[pair[1]] = v
             to: dict[str, str] = {"email": r.email}
             if r.name:
                 to["name"] = r.name
             versions.append({"to": [to], "params": params, "headers": {
-                **shared, "List-Unsubscribe": f"<{r.unsubscribe_url}>, {mailto}",
+                **common, "List-Unsubscribe": f"<{r.unsubscribe_url}>, {mailto}",
                 "List-Unsubscribe-Post": ONE_CLICK, REFERENCE_HEADER: r.reference,
                 # Brevo echoes this one header in its webhook events (providers.references).
                 BREVO_HEADER: r.reference}})
-        subject, html, text = self._once_per_content(content, _render)
+        subject, html, text = self._once_per_content(content, _Rendered).bodies_for(shared)
         body: dict[str, Any] = {
             "sender": {"email": content.from_email, "name": content.from_name},
             "subject": subject,
@@ -148,11 +167,16 @@ class BrevoProvider(ApiKeyProvider):
             body["headers"] = {"idempotencyKey": idempotency_uuid(idempotency_key)}
         return body
 
+    def _prepare(self, content: BatchContent, recipients: Sequence[Recipient],
+                 idempotency_key: str | None) -> PreparedRequest:
+        body = self.build_body(content, recipients, idempotency_key)
+        return PreparedRequest("/v3/smtp/email", encode_json(body), recipient_data=lambda: [
+            len(encode_json(v["params"])) for v in body["messageVersions"]])
+
     def _send(self, content: BatchContent, recipients: Sequence[Recipient],
               idempotency_key: str | None) -> list[RecipientResult]:
-        response = self._post("/v3/smtp/email",
-                              json=self.build_body(content, recipients, idempotency_key),
-                              accept_status=_duplicate_key)
+        response = self._post_checked(self._prepare(content, recipients, idempotency_key),
+                                      len(recipients), accept_status=_duplicate_key)
         if response.status_code >= 400:
             # A reused idempotency key refused as duplicate: the first request was accepted.
             return [self._ok(r, None) for r in recipients]
@@ -196,10 +220,39 @@ class BrevoProvider(ApiKeyProvider):
         return str(payload)
 
 
-def _render(content: BatchContent) -> tuple[str, str, str]:
-    """Subject, HTML and text of ``content`` in Brevo's template language."""
-    return (escape_literal(content.subject, before_tag=False), render_body(content.html, "h_"),
-            render_body(content.text, "t_"))
+def shared_placeholders(recipients: Sequence[Recipient]) -> frozenset[str]:
+    """Placeholders whose HTML and text values are equal for every recipient of the batch."""
+    shared: set[str] | None = None
+    for r in recipients:
+        text_values = r.text_values
+        same = {k for k, v in r.html_values.items() if text_values.get(k) == v}
+        shared = same if shared is None else shared & same
+        if not shared:
+            return frozenset()
+    return frozenset(shared or ())
+
+
+def _param_names(name: str, shared: frozenset[str]) -> tuple[str, str]:
+    """The params the HTML and the text body read for placeholder ``name``."""
+    return ("v_" + name, "v_" + name) if name in shared else ("h_" + name, "t_" + name)
+
+
+class _Rendered:
+    """One content's subject and bodies in Brevo's language, per set of shared placeholders."""
+
+    def __init__(self, content: BatchContent) -> None:
+        self.content = content
+        self.subject = escape_literal(content.subject, before_tag=False)
+        self.bodies: dict[frozenset[str], tuple[str, str, str]] = {}
+
+    def bodies_for(self, shared: frozenset[str]) -> tuple[str, str, str]:
+        """Subject, HTML and text, the ``shared`` placeholders read from one ``v_`` param."""
+        rendered = self.bodies.get(shared)
+        if rendered is None:
+            rendered = (self.subject, render_body(self.content.html, "h_", shared),
+                        render_body(self.content.text, "t_", shared))
+            self.bodies[shared] = rendered
+        return rendered
 
 
 def _duplicate_key(response: httpx.Response) -> bool:

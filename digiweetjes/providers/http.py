@@ -41,6 +41,7 @@ from digiweetjes.providers.base import (
     Recipient,
     RecipientResult,
 )
+from digiweetjes.providers.limits import BodySample, PreparedRequest, check, send_fitting, weigh
 from digiweetjes.providers.messages import check_content, recipient_problem
 
 log = logging.getLogger("digiweetjes.providers")
@@ -165,14 +166,15 @@ class HttpProvider:
     """Base of the six HTTP adapters: one pooled client and the one error boundary.
 
     Subclasses set ``name``, ``capabilities``, ``default_base_url`` and implement
-    ``_auth_headers`` and ``_send(content, recipients, idempotency_key)``, which builds the
-    request, calls ``_post`` and parses the success body into results in recipient order.
+    ``_auth_headers``, ``_prepare`` (the request as it would leave, ``providers.limits``) and
+    ``_send``, which sends it with ``_post_checked`` and parses the answer in recipient order.
     ``_error_message`` may be overridden to pick the provider's words out of an error body.
     """
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     default_base_url: ClassVar[str]
+    _prepare: Callable[[BatchContent, Sequence[Recipient], str | None], PreparedRequest]
     #: Batch contents whose rendering an adapter keeps (a send has one; a few cover overlaps).
     rendered_contents: ClassVar[int] = 4
 
@@ -231,12 +233,21 @@ class HttpProvider:
                 valid.append(recipient)
                 positions.append(index)
         if valid:
-            sent = self._send(batch.content, valid, batch.idempotency_key)
-            if len(sent) != len(valid):
-                raise UncertainOutcomeError(
-                    f"{self.name} answered {len(sent)} results for {len(valid)} recipients")
+            sent = send_fitting(lambda rs: self._send(batch.content, rs, batch.idempotency_key),
+                                valid, self._failed, self.name)
             results.update(zip(positions, sent, strict=True))
         return [results[i] for i in range(len(batch.recipients))]
+
+    def measure(self, content: BatchContent, recipients: Sequence[Recipient]) -> BodySample:
+        """The request for two sample recipients, weighed (``batch_size_for``)."""
+        return weigh(self._prepare, content, recipients)
+
+    def _post_checked(self, request: PreparedRequest, count: int, **post: Any) -> httpx.Response:
+        """POST ``request`` once it is inside the provider's documented byte limits (``post``:
+        ``accept_status`` and more ``headers``, as ``_post`` takes them)."""
+        check(self.name, self.capabilities.byte_limits, request, count)
+        headers = {**request.headers, **(post.pop("headers", None) or {})}
+        return self._post(request.path, content=request.body, headers=headers, **post)
 
     def _send(self, content: BatchContent, recipients: Sequence[Recipient],
               idempotency_key: str | None) -> list[RecipientResult]:

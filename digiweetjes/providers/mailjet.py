@@ -30,8 +30,21 @@ import httpx
 
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
-from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
-from digiweetjes.providers.http import HttpProvider, basic_auth, option, secret_option
+from digiweetjes.providers.base import (
+    BatchContent,
+    ByteLimits,
+    Capabilities,
+    Recipient,
+    RecipientResult,
+)
+from digiweetjes.providers.http import (
+    HttpProvider,
+    basic_auth,
+    encode_json,
+    option,
+    secret_option,
+)
+from digiweetjes.providers.limits import PreparedRequest
 from digiweetjes.providers.messages import message_headers, transactional_headers
 from digiweetjes.render.placeholders import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
 
@@ -60,8 +73,11 @@ class MailjetProvider(HttpProvider):
         # "the limit is 50 messages per call" for v3.1 (dev.mailjet.com/reference/email/
         # send-emails/; /work/shared/providers.md marks it unverified).
         max_batch=50,
-        # No request-body ceiling documented.
-        max_request_bytes=None,
+        # 15 MB a message including attachments, approximate: only a third party's Mailjet
+        # guide says so ("the files' total size must not exceed 15MB", github.com/
+        # soixantecircuits/altruist docs/mailjet.md); no Mailjet page found. Each message is
+        # counted with the Globals it inherits. No request-body ceiling documented.
+        byte_limits=ByteLimits(message=15_000_000),
         # No idempotency key; the rate limit is per key per second but not published
         # (providers.md, "Errors, limits, idempotency").
         idempotency=None,
@@ -125,6 +141,10 @@ class MailjetProvider(HttpProvider):
             messages.append(message)
         return {"Globals": globals_, "Messages": messages}
 
+    def _prepare(self, content: BatchContent, recipients: Sequence[Recipient],
+                 idempotency_key: str | None) -> PreparedRequest:
+        return _prepared(self.build_body(content, recipients))
+
     def build_transactional_body(self, content: BatchContent,
                                  recipient: Recipient) -> dict[str, Any]:
         """One message, its headers without List-Unsubscribe."""
@@ -133,19 +153,19 @@ class MailjetProvider(HttpProvider):
         return body
 
     def _send_one(self, content: BatchContent, recipient: Recipient) -> RecipientResult:
-        (result,) = self._send_body(self.build_transactional_body(content, recipient),
-                                    [recipient])
+        (result,) = self._send_body(
+            _prepared(self.build_transactional_body(content, recipient)), [recipient])
         return result
 
     def _send(self, content: BatchContent, recipients: Sequence[Recipient],
               idempotency_key: str | None) -> list[RecipientResult]:
-        return self._send_body(self.build_body(content, recipients), recipients)
+        return self._send_body(self._prepare(content, recipients, idempotency_key), recipients)
 
-    def _send_body(self, body: dict[str, Any],
+    def _send_body(self, request: PreparedRequest,
                    recipients: Sequence[Recipient]) -> list[RecipientResult]:
         count = len(recipients)
-        response = self._post("/v3.1/send", json=body,
-                              accept_status=lambda resp: _per_message(resp, count) is not None)
+        response = self._post_checked(
+            request, count, accept_status=lambda resp: _per_message(resp, count) is not None)
         items = _per_message(response, count)
         if items is None:
             raise UncertainOutcomeError("mailjet accepted the request without per-message results")
@@ -166,6 +186,16 @@ class MailjetProvider(HttpProvider):
         if isinstance(payload, dict) and "ErrorMessage" in payload:
             return f"{payload.get('ErrorIdentifier', '')} {payload['ErrorMessage']}".strip()
         return None
+
+
+def _prepared(body: dict[str, Any]) -> PreparedRequest:
+    """The request of ``body``; each message is weighed with the Globals it inherits."""
+
+    def messages() -> list[int]:
+        shared = len(encode_json(body["Globals"]))
+        return [shared + len(encode_json(m)) for m in body["Messages"]]
+
+    return PreparedRequest("/v3.1/send", encode_json(body), messages=messages)
 
 
 def _render(content: BatchContent) -> tuple[bool, str, str]:

@@ -19,8 +19,15 @@ import httpx
 
 from digiweetjes.config import Secret, Settings
 from digiweetjes.errors import UncertainOutcomeError
-from digiweetjes.providers.base import BatchContent, Capabilities, Recipient, RecipientResult
-from digiweetjes.providers.http import HttpProvider, option, secret_option
+from digiweetjes.providers.base import (
+    BatchContent,
+    ByteLimits,
+    Capabilities,
+    Recipient,
+    RecipientResult,
+)
+from digiweetjes.providers.http import HttpProvider, encode_json, option, secret_option
+from digiweetjes.providers.limits import PreparedRequest
 from digiweetjes.providers.messages import (
     format_address,
     message_headers,
@@ -34,10 +41,13 @@ class PostmarkProvider(HttpProvider):
     name = "postmark"
     capabilities = Capabilities(
         server_side_personalization=False,
-        # ≤ 500 messages and ≤ 50 MB a batch request (/work/shared/providers.md, "Sending";
+        # ≤ 500 messages a batch request (/work/shared/providers.md, "Sending";
         # postmarkapp.com/developer/user-guide/send-email-with-api/batch-emails).
         max_batch=500,
-        max_request_bytes=50_000_000,
+        # "Batch endpoint total payload size, including attachments, cannot exceed 50 MB";
+        # "Total message size, including attachments, can be 10 MB" (postmarkapp.com/support/
+        # article/1056-what-are-the-attachment-and-email-size-limits; providers.md).
+        byte_limits=ByteLimits(request=50_000_000, message=10_000_000),
         # No idempotency key; rate limits not published (providers.md, "Errors, limits...").
         idempotency=None,
         # Not published: a cautious 10 a second (SendGrid's general 600/min, the one number
@@ -96,9 +106,16 @@ class PostmarkProvider(HttpProvider):
             messages.append(message)
         return messages
 
+    def _prepare(self, content: BatchContent, recipients: Sequence[Recipient],
+                 idempotency_key: str | None) -> PreparedRequest:
+        messages = self.build_body(content, recipients)
+        return PreparedRequest("/email/batch", encode_json(messages),
+                               messages=lambda: [len(encode_json(m)) for m in messages])
+
     def _send(self, content: BatchContent, recipients: Sequence[Recipient],
               idempotency_key: str | None) -> list[RecipientResult]:
-        data = self._post("/email/batch", json=self.build_body(content, recipients)).json()
+        data = self._post_checked(self._prepare(content, recipients, idempotency_key),
+                                  len(recipients)).json()
         if not isinstance(data, list) or len(data) != len(recipients):
             raise UncertainOutcomeError("postmark answered a batch with the wrong result count")
         results = []

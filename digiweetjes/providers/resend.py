@@ -24,12 +24,14 @@ import httpx
 from digiweetjes.errors import ProviderError, TransientProviderError, UncertainOutcomeError
 from digiweetjes.providers.base import (
     BatchContent,
+    ByteLimits,
     Capabilities,
     IdempotencySupport,
     Recipient,
     RecipientResult,
 )
-from digiweetjes.providers.http import ApiKeyProvider, retry_after_seconds
+from digiweetjes.providers.http import ApiKeyProvider, encode_json, retry_after_seconds
+from digiweetjes.providers.limits import PreparedRequest
 from digiweetjes.providers.messages import (
     format_address,
     message_headers,
@@ -52,8 +54,10 @@ class ResendProvider(ApiKeyProvider):
         # ≤ 100 emails a batch request (/work/shared/providers.md, "Sending";
         # resend.com/docs/dashboard/emails/batch-sending).
         max_batch=100,
-        # No request-body ceiling documented.
-        max_request_bytes=None,
+        # 40 MB an email including attachments, approximate: quoted as Resend's documented
+        # single-send limit (github.com/utopia-php/messaging pull 120); no Resend page found.
+        # No request-body ceiling documented for the batch endpoint.
+        byte_limits=ByteLimits(message=40_000_000),
         # The Idempotency-Key header (≤ 256 characters), honoured 24 hours (providers.md,
         # "Errors, limits, idempotency").
         idempotency=IdempotencySupport("header", "Idempotency-Key", timedelta(hours=24)),
@@ -87,12 +91,18 @@ class ResendProvider(ApiKeyProvider):
             emails.append(email)
         return emails
 
+    def _prepare(self, content: BatchContent, recipients: Sequence[Recipient],
+                 idempotency_key: str | None) -> PreparedRequest:
+        emails = self.build_body(content, recipients)
+        return PreparedRequest("/emails/batch", encode_json(emails),
+                               messages=lambda: [len(encode_json(e)) for e in emails])
+
     def _send(self, content: BatchContent, recipients: Sequence[Recipient],
               idempotency_key: str | None) -> list[RecipientResult]:
         headers = {"Idempotency-Key": idempotency_header(idempotency_key)} \
             if idempotency_key else None
-        data = self._post("/emails/batch", json=self.build_body(content, recipients),
-                          headers=headers).json()
+        data = self._post_checked(self._prepare(content, recipients, idempotency_key),
+                                  len(recipients), headers=headers).json()
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list) or len(items) != len(recipients):
             raise UncertainOutcomeError("resend answered a batch with the wrong result count")

@@ -34,6 +34,7 @@ from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.db import Database
 from digiweetjes.errors import (
+    BatchTooLargeError,
     PermanentProviderError,
     ProviderBlockedError,
     ProviderError,
@@ -43,11 +44,12 @@ from digiweetjes.errors import (
     UncertainOutcomeError,
 )
 from digiweetjes.models import CampaignState
-from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient, batch_size_for
+from digiweetjes.providers.base import Batch, BatchContent, Provider, Recipient
 from digiweetjes.providers.messages import display_name
 from digiweetjes.render import PLACEHOLDERS, CompiledIssue, RecipientData
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.backoff import Backoff
+from digiweetjes.sending.batch_sizing import planned_batch_size
 from digiweetjes.sending.campaigns import CampaignInfo
 from digiweetjes.sending.ledger import ClaimedBatch, ClaimedRow, Ledger
 from digiweetjes.sending.memory import tame_allocator
@@ -106,9 +108,8 @@ class SendEngine(BatchOutcomes):
         self.progress = progress
         self.engine_factory = engine_factory
         self.content = batch_content(compiled, settings)
-        self.batch_size = batch_size_for(provider.capabilities, self.content,
-                                         self.options.batch_size,
-                                         byte_budget=self.options.max_request_bytes)
+        self.batch_size = planned_batch_size(provider, self.content, compiled, settings,
+                                             self.options, clock.now())
         self.pacer = pacer_for(db, provider, self.options, share=share,
                                wall=lambda: clock.now().timestamp(), monotonic=monotonic,
                                sleep=sleep)
@@ -350,6 +351,8 @@ class SendEngine(BatchOutcomes):
             self._uncertain(batch, self.redact(str(exc)))
         except PermanentProviderError as exc:
             self._refused(batch, exc)
+        except BatchTooLargeError as exc:
+            self._too_large(batch, exc)
         except ProviderError as exc:
             self._uncertain(batch, self.redact(str(exc)))
         except BaseException as exc:

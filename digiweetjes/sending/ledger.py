@@ -313,6 +313,13 @@ class Ledger:
             batch.key, now, state=QUEUED, worker_id=None, next_attempt_at=due,
             reason=reason[:2000], attempts=attempts)
 
+    def release(self, batch: ClaimedBatch, now: datetime) -> int:
+        """Back to ``queued`` as fresh rows, the key dropped: nothing of the batch left (the
+        adapter's own byte check refused it), so its rows may go in other, smaller batches."""
+        return self._batch_update(batch.key, now, state=QUEUED, worker_id=None,
+                                  idempotency_key=None, key_first_used_at=None,
+                                  next_attempt_at=None)
+
     def fail(self, batch: ClaimedBatch, now: datetime, reason: str) -> int:
         """The provider refused the whole request: ``failed`` with its reason."""
         return self._batch_update(batch.key, now, state=FAILED, worker_id=None,

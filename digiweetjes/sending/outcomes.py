@@ -6,7 +6,10 @@ goes back to the queue and the send pauses (never accepted, so never the recipie
 blocked provider (``ProviderBlockedError``: a full outbox disk) requeues and pauses at once. An
 uncertain outcome is replayed under the key while the provider honours it, else ``uncertain``.
 A refusal of the account pauses with the batch queued; any other refusal fails the batch, and
-its key is kept so that a run which sent nothing can put it back (``SendEngine.run``).
+its key is kept so that a run which sent nothing can put it back (``SendEngine.run``). A batch
+the adapter refused itself, before it left, for a documented byte limit
+(``BatchTooLargeError``) goes back to the queue as fresh rows, and this engine's batches shrink
+to what fits.
 A 429 is none of these: the provider asks for a slower pace, so the pace is cut
 (``sending.pacing``) and the batch waits for the retry time, counting neither an attempt nor
 towards the brake; only when nothing but 429s came back for ``rate_limited_seconds`` (half an
@@ -20,6 +23,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from digiweetjes.errors import (
+    BatchTooLargeError,
     PermanentProviderError,
     ProviderBlockedError,
     TransientProviderError,
@@ -58,6 +62,7 @@ class BatchOutcomes:
         ledger: Ledger
         campaign: CampaignInfo
         report: WorkReport
+        batch_size: int
         _lock: threading.Lock
         _durable: Callable[..., Any]
         monotonic: Callable[[], float]
@@ -85,6 +90,24 @@ class BatchOutcomes:
         self._durable(self.ledger.requeue, batch, now, now + timedelta(seconds=delay), reason)
         log.warning("%s: %s (attempt %d)", self.campaign.issue_id, reason, attempt)
         self._failure(reason)
+
+    def _too_large(self, batch: ClaimedBatch, exc: BatchTooLargeError) -> None:
+        """Nothing left: later batches take at most ``exc.fits`` recipients, and these rows
+        go back to the queue to be claimed in such batches. A retry batch keeps its recipients
+        under its key (its first request may have been delivered), so it cannot be split: it
+        becomes ``uncertain`` rather than go out over the limit."""
+        now = self.clock.now()
+        reason = self.redact(str(exc))
+        with self._lock:
+            self.batch_size = max(1, min(self.batch_size, exc.fits))
+        self._count(requests=-1)  # counted as it was about to leave; it did not
+        if batch.retry:
+            moved = self._durable(self.ledger.uncertain, batch, now, reason)
+            self._count(uncertain=moved)
+        else:
+            self._durable(self.ledger.release, batch, now)
+        log.warning("%s: %s; batches of at most %d from now on", self.campaign.issue_id,
+                    reason, self.batch_size)
 
     def _rate_limited(self, batch: ClaimedBatch, exc: TransientProviderError,
                       sent_at: float) -> None:

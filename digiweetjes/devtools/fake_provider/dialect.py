@@ -45,6 +45,8 @@ class Parsed:
     idempotency_key: str | None = None
     #: Per delivery: a reason the provider itself refuses it (e.g. a Mailjet template error).
     own_rejections: list[str | None] | None = None
+    #: What the request weighed by the provider's own byte limits (name → bytes).
+    sizes: dict[str, int] = field(default_factory=dict)
     #: The provider's single-message form (Postmark ``/email``, Resend ``/emails``, Brevo
     #: without messageVersions), which answers one result instead of a list.
     single: bool = False
@@ -58,11 +60,19 @@ class Answer:
 
 
 class ApiError(Exception):
-    """An answer that refuses the request."""
+    """An answer that refuses the request (``over_limit``: for one of its byte limits)."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, *, sizes: dict[str, int] | None = None,
+                 over_limit: bool = False) -> None:
         super().__init__(answer.status)
         self.answer = answer
+        self.sizes = sizes or {}
+        self.over_limit = over_limit
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact UTF-8 JSON (how the byte limits are counted here)."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def json_body(body: bytes) -> Any:
@@ -109,6 +119,8 @@ class Api:
     #: Messages a request may carry at most.
     limit: int
     idempotency_ttl: float | None = None
+    #: The provider's documented ceiling of one request body (refused with 413), if any.
+    max_request_bytes: int | None = None
 
     def matches(self, path: str) -> bool:
         raise NotImplementedError
@@ -141,6 +153,16 @@ class Api:
 
     def bad(self, message: str, status: int = 400) -> ApiError:
         return ApiError(self.error(status, message))
+
+    def over_limit(self, message: str, sizes: dict[str, int], status: int = 400) -> ApiError:
+        return ApiError(self.error(status, message), sizes=sizes, over_limit=True)
+
+    def request_too_large(self, body: bytes) -> Answer | None:
+        """The provider's 413 for a body over its documented ceiling, or None."""
+        if self.max_request_bytes is None or len(body) <= self.max_request_bytes:
+            return None
+        return self.error(413, f"request body of {len(body)} bytes is over the limit of "
+                               f"{self.max_request_bytes}")
 
 
 def form_fields(content_type: str, body: bytes) -> list[tuple[str, str]] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from digiweetjes.devtools.fake_provider import engines
 from digiweetjes.devtools.fake_provider.dialect import (
@@ -21,13 +22,28 @@ from digiweetjes.devtools.fake_provider.dialect import (
     bare_address,
     basic_credentials,
     json_body,
+    json_size,
     message_numbers,
 )
+
+
+def _oversized(body: bytes, messages: list[Any], limit: int,
+               shared: Any = None) -> list[int | None]:
+    """Per message: its size where it is over ``limit`` (each counted with ``shared``)."""
+    if len(body) <= limit:
+        return [None] * len(messages)
+    base = json_size(shared) if shared else 0
+    return [size if size > limit else None
+            for size in (base + json_size(m) for m in messages)]
 
 
 class Postmark(Api):
     provider = "postmark"
     limit = 500
+    #: "Batch endpoint total payload size ... cannot exceed 50 MB"; "Total message size ...
+    #: can be 10 MB" (postmarkapp.com/support/article/1056).
+    max_request_bytes = 50_000_000
+    max_message_bytes = 10_000_000
 
     def matches(self, path: str) -> bool:
         return path in ("/email", "/email/batch")
@@ -49,11 +65,14 @@ class Postmark(Api):
         if len(messages) > self.limit:
             raise self.bad(f"A batch may contain at most {self.limit} messages.", 422)
         deliveries, own = [], []
-        for message in messages:
+        oversized = _oversized(body, messages, self.max_message_bytes)
+        for message, size in zip(messages, oversized, strict=True):
             problem = None
             to = str(message.get("To", "")) if isinstance(message, dict) else ""
             email = bare_address(to) if "," not in to else None
-            if not isinstance(message, dict) or not bare_address(str(message.get("From", ""))):
+            if size is not None:
+                problem = f"300: The message is {size} bytes, over the 10 MB a message may be."
+            elif not isinstance(message, dict) or not bare_address(str(message.get("From", ""))):
                 problem = "300: Invalid 'From' address."
             elif not email:
                 problem = "300: Invalid 'To' address."
@@ -99,6 +118,8 @@ class Postmark(Api):
 class Mailjet(Api):
     provider = "mailjet"
     limit = 50
+    #: A message with what it inherits from Globals (approximate: 15 MB).
+    max_message_bytes = 15_000_000
 
     def matches(self, path: str) -> bool:
         return path == "/v3.1/send"
@@ -124,12 +145,15 @@ class Mailjet(Api):
             raise self.bad(f"Too many messages: at most {self.limit} a call.")
         shared = data.get("Globals") or {}
         deliveries, own = [], []
-        for message in messages:
+        oversized = _oversized(body, messages, self.max_message_bytes, shared)
+        for message, size in zip(messages, oversized, strict=True):
             m = {**shared, **message} if isinstance(message, dict) else {}
             m["Headers"] = {**(shared.get("Headers") or {}), **(m.get("Headers") or {})}
             to = m.get("To") or []
             problem = None
-            if not bare_address(str((m.get("From") or {}).get("Email", ""))):
+            if size is not None:
+                problem = f"send-0012 The message is {size} bytes, over the 15 MB limit."
+            elif not bare_address(str((m.get("From") or {}).get("Email", ""))):
                 problem = "send-0001 The From email address is not valid."
             elif len(to) != 1 or not bare_address(str(to[0].get("Email", ""))):
                 problem = "send-0003 At least one of To, Cc or Bcc must be a valid address."

@@ -9,7 +9,7 @@ Control API (JSON, not subject to latency or faults):
 
 - ``GET  /_fake/health``                     ``{"ok": true}``
 - ``GET  /_fake/deliveries[?email=a@b]``      totals, distinct recipients, duplicates (address →
-  count, those above 1), per provider, requests, replays, rejections; with ``email`` its count
+  count, those above 1), per provider, requests, replays, rejections, sizes; ``email``: its count
 - ``GET  /_fake/messages[?provider=&email=&limit=]`` the last recorded messages (bounded ring;
   final subject/html/text/headers when ``keep_bodies`` is on)
 - ``GET  /_fake/faults``, ``POST /_fake/faults`` (JSON fields of ``Faults``, merged)
@@ -42,6 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 from digiweetjes.devtools.fake_provider.apis import api_for, search
 from digiweetjes.devtools.fake_provider.dialect import Answer, Api, ApiError, Delivery
 from digiweetjes.devtools.fake_provider.rate_window import RequestClock
+from digiweetjes.devtools.fake_provider.sizes import SizeLog
 from digiweetjes.devtools.fake_provider.suppression_lists import SuppressionLists
 
 log = logging.getLogger("digiweetjes.fake_provider")
@@ -114,6 +115,7 @@ class State:
             self.requests: Counter[str] = Counter()
             self.replays = 0
             self.rejected = 0
+            self.sizes = SizeLog()
             self.messages: deque[dict[str, Any]] = deque(maxlen=self.keep_messages)
             self.idempotency: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
             self.references = search.ReferenceIndex()
@@ -180,7 +182,7 @@ class State:
                 "duplicates": dict(list(duplicates.items())[:1000]),
                 "duplicate_count": len(duplicates),
                 "by_provider": dict(self.by_provider), "requests": dict(self.requests),
-                "replays": self.replays, "rejected": self.rejected,
+                "replays": self.replays, "rejected": self.rejected, **self.sizes.summary(),
             }
             if email is not None:
                 summary["count"] = self.counts.get(email, 0)
@@ -329,7 +331,7 @@ class FakeProviderApp:
         if fault == "429":
             return api.too_many(retry_after)
         try:
-            parsed = api.parse(path, headers, body, render)
+            parsed = state.sizes.parse(api, path, headers, body, render)
         except ApiError as exc:
             return exc.answer
         for delivery in parsed.deliveries:

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from digiweetjes.devtools.fake_provider import engines
 from digiweetjes.devtools.fake_provider.dialect import (
@@ -26,6 +27,7 @@ from digiweetjes.devtools.fake_provider.dialect import (
     bearer_token,
     form_fields,
     json_body,
+    json_size,
     message_numbers,
 )
 
@@ -34,6 +36,10 @@ class Brevo(Api):
     provider = "brevo"
     limit = 1000
     idempotency_ttl = 30 * 60.0
+    #: The params of all messageVersions of a call together, and of one version (Brevo's
+    #: "Send a transactional email": 1000 KB and 100 KB; read as 1,000,000 and 100,000).
+    params_total = 1_000_000
+    params_version = 100_000
 
     def matches(self, path: str) -> bool:
         return path == "/v3/smtp/email"
@@ -78,6 +84,7 @@ class Brevo(Api):
             raise self.bad(f"messageVersions: at most {self.limit} versions a request")
         if sum(len(v.get("to") or []) for v in versions if isinstance(v, dict)) > 2000:
             raise self.bad("at most 2000 recipients a request")
+        sizes = self._check_params(versions)
         top_headers = data.get("headers") or {}
         key = top_headers.get("idempotencyKey") if isinstance(top_headers, dict) else None
         deliveries = []
@@ -110,7 +117,19 @@ class Brevo(Api):
                         raise self.bad(f"Template error: {exc}") from exc
                     delivery.headers = vheaders
                 deliveries.append(delivery)
-        return Parsed(deliveries, key, single=single)
+        return Parsed(deliveries, key, single=single, sizes=sizes)
+
+    def _check_params(self, versions: list[Any]) -> dict[str, int]:
+        """The sizes of the versions' params; over a limit, the 400 Brevo answers."""
+        each = [json_size(v.get("params") or {}) for v in versions if isinstance(v, dict)]
+        sizes = {"params_total": sum(each), "params_version": max(each, default=0)}
+        if sizes["params_version"] > self.params_version:
+            raise self.over_limit(f"params of a messageVersion must not exceed 100 KB "
+                                  f"({sizes['params_version']} bytes)", sizes)
+        if sizes["params_total"] > self.params_total:
+            raise self.over_limit(f"the cumulative size of params of all messageVersions must "
+                                  f"not exceed 1000 KB ({sizes['params_total']} bytes)", sizes)
+        return sizes
 
     def accept(self, parsed: Parsed, rejections: list[str | None]) -> tuple[Answer, list[str]]:
         refused = [r for r in rejections if r]
@@ -126,6 +145,10 @@ class Brevo(Api):
 class SendGrid(Api):
     provider = "sendgrid"
     limit = 1000
+    #: "less than 30MB" a request; substitutions and custom_args ≤ 10,000 bytes a
+    #: personalization (docs.sendgrid.com/api-reference/mail-send/limitations).
+    max_request_bytes = 30_000_000
+    personalization_data = 10_000
 
     def matches(self, path: str) -> bool:
         return path == "/v3/mail/send"
@@ -171,6 +194,13 @@ class SendGrid(Api):
         if total > 1000:
             raise ApiError(self.error(400, "Too many recipients.", "personalizations"))
         parts = {c.get("type"): c.get("value") for c in content}
+        data_sizes = [json_size(p.get("substitutions") or {}) + json_size(
+            p.get("custom_args") or {}) for p in personalizations if isinstance(p, dict)]
+        sizes = {"personalization_data": max(data_sizes, default=0)}
+        if sizes["personalization_data"] > self.personalization_data:
+            raise ApiError(self.error(400, "The total size of substitutions and custom_args "
+                                      "must not exceed 10000 bytes per personalization.",
+                                      "personalizations"), sizes=sizes, over_limit=True)
         deliveries = []
         for p in personalizations:
             subject = p.get("subject") or data.get("subject")
@@ -193,7 +223,7 @@ class SendGrid(Api):
                         delivery.text = engines.render_sendgrid(parts["text/plain"], subs)
                     delivery.headers = {**(data.get("headers") or {}), **(p.get("headers") or {})}
                 deliveries.append(delivery)
-        return Parsed(deliveries)
+        return Parsed(deliveries, sizes=sizes)
 
     def accept(self, parsed: Parsed, rejections: list[str | None]) -> tuple[Answer, list[str]]:
         refused = [r for r in rejections if r]
@@ -207,6 +237,8 @@ class SendGrid(Api):
 class Mailgun(Api):
     provider = "mailgun"
     limit = 1000
+    #: "The maximum message size Mailgun supports is 25MB" (send-http guide): the one message.
+    max_request_bytes = 25_000_000
     _path = re.compile(r"^/v3/([A-Za-z0-9.-]+)/messages$")
 
     def matches(self, path: str) -> bool:
@@ -277,6 +309,8 @@ class Resend(Api):
     provider = "resend"
     limit = 100
     idempotency_ttl = 24 * 3600.0
+    #: An email, attachments included (approximate: no Resend page found).
+    max_email_bytes = 40_000_000
 
     def matches(self, path: str) -> bool:
         return path in ("/emails", "/emails/batch")
@@ -311,6 +345,13 @@ class Resend(Api):
         key = headers.get("idempotency-key")
         if key is not None and not 1 <= len(key) <= 256:
             raise self.bad("Idempotency-Key must be 1 to 256 characters", 400)
+        if len(body) > self.max_email_bytes:
+            for index, item in enumerate(emails):
+                size = json_size(item)
+                if size > self.max_email_bytes:
+                    raise self.over_limit(f"[{index}]: the email is {size} bytes, over the "
+                                          f"{self.max_email_bytes} an email may be",
+                                          {"email": size}, 422)
         deliveries = []
         for index, item in enumerate(emails):
             where = f"[{index}]" if batch else ""
