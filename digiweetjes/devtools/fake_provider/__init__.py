@@ -33,13 +33,8 @@ from typing import Any
 
 import httpx
 
-from digiweetjes.devtools.fake_provider.server import (
-    FAULT_KINDS,
-    FakeHTTPServer,
-    FakeProviderApp,
-    Faults,
-    State,
-)
+from digiweetjes.devtools.fake_provider.faults import FAULT_KINDS, Faults
+from digiweetjes.devtools.fake_provider.server import FakeHTTPServer, FakeProviderApp, State
 
 __all__ = ["FAULT_KINDS", "FakeProviderControl", "FakeProviderServer", "Faults",
            "fake_provider_subprocess"]
