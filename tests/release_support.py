@@ -32,3 +32,28 @@ def approved(db: Database, settings: Settings, issue_id: str = SAMPLE_ID, *,
     """Approve an issue in ``db`` (as the editors would with `digiweetjes approve`)."""
     approve(db, settings, clock or FixedClock(EARLY), issue_id, by=by)
 
+
+
+def record_sent(db: Database, issue_id: str, *, web_html: str | None = None,
+                at: datetime = EARLY) -> None:
+    """A campaign row for ``issue_id``, as a send leaves it (no deliveries): "it was sent"."""
+    from sqlalchemy import insert
+
+    from digiweetjes.models import Campaign
+
+    with db.session() as session:
+        session.execute(insert(Campaign).values(
+            issue_id=issue_id, subject=issue_id, tag="digiweetje-x", provider="outbox",
+            state="done", audience_size=0, audience_frozen_at=at, created_at=at,
+            updated_at=at, finished_at=at, web_html=web_html))
+
+
+def sent_in(settings: Settings, *issue_ids: str) -> None:
+    """Migrate ``settings``' database and record ``issue_ids`` as sent in it."""
+    database = Database(settings.database_url)
+    try:
+        database.upgrade()
+        for issue_id in issue_ids:
+            record_sent(database, issue_id)
+    finally:
+        database.dispose()
