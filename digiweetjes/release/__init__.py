@@ -6,7 +6,14 @@
   and ``approval_problem`` (why an issue may not go out now);
 - ``plan``: ``schedule_issue``, ``unschedule``, ``cancel``, ``upcoming`` (the ``jobs`` list),
   ``due_sends`` and ``mark`` (the state moves the send door and the scheduler make);
-- ``records``: the ``issue_releases`` rows read and written (one place for the SQL).
+- ``lifecycle``: the send door's moves (sending, then sent or paused);
+- ``sent_copy``: what a campaign sends, stored with it when its audience is frozen;
+- ``localtime``: Brussels times as editors type them, DST gaps and repeats refused;
+- ``records``: the ``issue_releases`` rows read and written (one place for the SQL);
+- ``wording``: moments and states in Dutch.
+
+The scheduler decides *when* with ``due_sends`` and ``mark``, and sends through the one door,
+``sending.service.send_issue``, which checks ``approval_problem`` itself.
 """
 
 from __future__ import annotations

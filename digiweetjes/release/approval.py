@@ -110,8 +110,9 @@ def approve(db: Database, settings: Settings, clock: Clock, issue_id: str, *,
     wanted = draft.meta.send_at
     with db.session() as session:
         if session.scalar(select(Campaign.id).where(Campaign.issue_id == draft.issue_id)):
-            raise ReleaseError(f"{draft.issue_id} werd al (deels) verstuurd: wat verstuurd is, "
-                               "kan niet meer goedgekeurd worden")
+            raise ReleaseError(f"{draft.issue_id} werd al (deels) verstuurd: wie de rest nog "
+                               "krijgt, krijgt dezelfde inhoud; zet een wijziging dus terug in "
+                               "plaats van opnieuw goed te keuren")
         current = records.get_row(session, draft.issue_id)
         state = IssueState(current.state) if current else IssueState.DRAFT
         if state in UNDER_WAY:
