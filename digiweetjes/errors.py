@@ -23,6 +23,7 @@ Dutch page. Messages never contain secrets.
     │   ├── PermanentProviderError  do not retry (validation, auth, invalid recipient)
     │   ├── BatchTooLargeError      refused locally over a byte limit: send in smaller batches
     │   └── UncertainOutcomeError   the request may have been delivered (timeout after send)
+    ├── ReleaseError                approving or scheduling an issue was refused
     └── SendingError                the sending engine stopped
         ├── SendingPaused           the brake engaged after consecutive failures
         └── SendingIncomplete       the send ended with failed or uncertain deliveries
@@ -129,6 +130,10 @@ class CsvImportError(SubscriberError):
         self.problems = list(problems)
         self.report = report
         super().__init__("\n".join(self.problems))
+
+
+class ReleaseError(DigiweetjesError):
+    """Approving, scheduling or releasing an issue was refused; the message says why (Dutch)."""
 
 
 class ProviderError(DigiweetjesError):

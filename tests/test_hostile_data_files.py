@@ -13,6 +13,7 @@ from digiweetjes.cli import main
 from digiweetjes.config import Settings
 from digiweetjes.content import display_path
 from tests.helpers_content import SAMPLE, issues_copy
+from tests.release_support import sent_in
 
 URL_POLICY = "moet een https://-adres of een mailto:-adres zijn (geen javascript:, data: of http:)"
 
@@ -77,6 +78,9 @@ def env(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("DIGIWEETJES_ROOT", str(tmp_path))
     monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(settings.issues_dir))
     monkeypatch.setenv("DIGIWEETJES_TEMPLATES_DIR", str(settings.templates_dir))
+    settings = settings.with_(database_url=f"sqlite:///{tmp_path / 'subscribers.db'}")
+    monkeypatch.setenv("DIGIWEETJES_DATABASE_URL", settings.database_url)
+    sent_in(settings, SAMPLE.stem)  # so that build publishes (and reads) the sample
     return settings
 
 

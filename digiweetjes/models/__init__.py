@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from digiweetjes.db import Base
 from digiweetjes.models.delivery import Campaign, CampaignState, Delivery, DeliveryState
+from digiweetjes.models.release import IssueRelease, IssueState
 from digiweetjes.models.send_rate import SendRate
 from digiweetjes.models.subscribers import (
     ConsentEvent,
@@ -26,6 +27,8 @@ __all__ = [
     "ConsentEventType",
     "Delivery",
     "DeliveryState",
+    "IssueRelease",
+    "IssueState",
     "MailThrottle",
     "SendRate",
     "Source",
