@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from digiweetjes.db import Base
 from digiweetjes.models.delivery import Campaign, CampaignState, Delivery, DeliveryState
+from digiweetjes.models.scheduler_lease import SchedulerLease
 from digiweetjes.models.send_rate import SendRate
 from digiweetjes.models.subscribers import (
     ConsentEvent,
@@ -27,6 +28,7 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "MailThrottle",
+    "SchedulerLease",
     "SendRate",
     "Source",
     "Subscriber",
