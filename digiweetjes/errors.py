@@ -22,6 +22,7 @@ Dutch page. Messages never contain secrets.
     │   │   └── ProviderBlockedError  nothing can be sent until someone fixes it (full disk)
     │   ├── PermanentProviderError  do not retry (validation, auth, invalid recipient)
     │   └── UncertainOutcomeError   the request may have been delivered (timeout after send)
+    ├── ReleaseError                approving or scheduling an issue was refused
     └── SendingError                the sending engine stopped
         ├── SendingPaused           the brake engaged after consecutive failures
         └── SendingIncomplete       the send ended with failed or uncertain deliveries
@@ -128,6 +129,10 @@ class CsvImportError(SubscriberError):
         self.problems = list(problems)
         self.report = report
         super().__init__("\n".join(self.problems))
+
+
+class ReleaseError(DigiweetjesError):
+    """Approving, scheduling or releasing an issue was refused; the message says why (Dutch)."""
 
 
 class ProviderError(DigiweetjesError):

@@ -40,6 +40,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     db.upgrade()
     insert_subscribers(db, Settings(secret_key=Secret(SECRET_KEY)), 12, SystemClock().now())
     db.dispose()
+    assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
     return values
 
 
@@ -108,17 +109,39 @@ def test_status_of_an_unsent_issue_and_an_unknown_one(env, capsys) -> None:
     assert err.startswith("Error: ") and "Traceback" not in err
 
 
-def test_an_unapproved_draft_is_refused(env, tmp_path, monkeypatch, capsys) -> None:
+def test_an_edit_after_approval_is_refused_and_jobs_says_why(env, tmp_path, monkeypatch,
+                                                              capsys) -> None:
     issues = tmp_path / "issues"
     issues.mkdir()
     (issues / "projects.yaml").write_text((PROJECT_ROOT / "issues" / "projects.yaml")
                                           .read_text(encoding="utf-8"), encoding="utf-8")
     source = (PROJECT_ROOT / "issues" / f"{ISSUE}.md").read_text(encoding="utf-8")
-    (issues / f"{ISSUE}.md").write_text(source.replace("status: approved", "status: draft"),
-                                        encoding="utf-8")
+    (issues / f"{ISSUE}.md").write_text(source, encoding="utf-8")
     monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(issues))
+    capsys.readouterr()
+    assert main(["jobs"]) == 0
+    assert "klaar om te versturen" in capsys.readouterr().out
+    (issues / f"{ISSUE}.md").write_text(source.replace("Waarom deze", "Waarom nu deze"),
+                                        encoding="utf-8")
     assert main(["send", ISSUE, "--yes"]) == 1
-    assert "is not approved (status: draft)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "wordt niet verstuurd: gewijzigd na goedkeuring door Test Nalezer op " in err
+    assert "Traceback" not in err
+    assert _campaigns(env) == 0
+    assert main(["jobs"]) == 0
+    out = capsys.readouterr().out
+    assert f"{ISSUE}" in out and "12 ontvangers" in out
+    assert "wordt NIET verstuurd: gewijzigd na goedkeuring door Test Nalezer" in out
+    # Approved again, it goes.
+    assert main(["approve", ISSUE, "--by", "Tweede Nalezer"]) == 0
+    assert main(["send", ISSUE, "--yes"]) == 0
+    assert _campaigns(env) == 1
+
+
+def test_a_cancelled_issue_is_refused(env, capsys) -> None:
+    assert main(["unschedule", ISSUE, "--cancel"]) == 0
+    assert main(["send", ISSUE, "--yes"]) == 1
+    assert "wordt niet verstuurd: geannuleerd" in capsys.readouterr().err
     assert _campaigns(env) == 0
 
 

@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from digiweetjes.cli import cli
 from digiweetjes.config import PROJECT_ROOT, Settings
+from digiweetjes.db import Database
 from digiweetjes.errors import ContentError, RenderError
 from digiweetjes.site import build_site
+from tests.release_support import record_sent, sent_in
 
 SAMPLE_ID = "2026-12-05-overzicht-projectoproepen"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -41,7 +43,18 @@ def issues(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def site_settings(settings: Settings, issues: Path) -> Settings:
-    return settings.with_(issues_dir=issues)
+    """The sample issue was sent (the archive publishes sent issues only)."""
+    mine = settings.with_(issues_dir=issues)
+    sent_in(mine, SAMPLE_ID)
+    return mine
+
+
+def _sent(settings: Settings, issue_id: str = "2027-02-06-digibanken") -> None:
+    database = Database(settings.database_url)
+    try:
+        record_sent(database, issue_id)
+    finally:
+        database.dispose()
 
 
 def _add_draft(issues: Path, status: str = "draft", body: str = "digipunten") -> Path:
@@ -147,6 +160,7 @@ def test_no_personal_links_on_any_page(site_settings: Settings) -> None:
 
 def test_feed_is_valid_atom_with_the_published_issues(site_settings: Settings) -> None:
     _add_draft(site_settings.issues_dir, status="approved", body="digipunten <& \"co\">")
+    _sent(site_settings)
     build_site(site_settings)
     root = ET.parse(site_settings.site_dir / "feed.xml").getroot()
     assert root.tag == f"{ATOM}feed"
@@ -171,7 +185,7 @@ def test_drafts_are_left_out_unless_asked(site_settings: Settings) -> None:
     _add_draft(site_settings.issues_dir, status="draft")
     report = build_site(site_settings)
     site = site_settings.site_dir
-    assert report.skipped == [("2027-02-06-digibanken.md", "status: draft (niet goedgekeurd)")]
+    assert report.skipped == [("2027-02-06-digibanken.md", "nog niet verstuurd")]
     assert not (site / "archief/2027-02-06-digibanken.html").exists()
     assert "Digibanken deze winter" not in (site / "index.html").read_text(encoding="utf-8")
 
@@ -189,8 +203,7 @@ def test_drafts_are_left_out_unless_asked(site_settings: Settings) -> None:
 def test_an_unfinished_draft_does_not_block_publishing(site_settings: Settings) -> None:
     path = site_settings.issues_dir / "2027-02-06-digibanken.md"
     path.write_text("---\ntitle: [half\nstatus: draft\n---\n", encoding="utf-8")
-    with pytest.raises(ContentError):
-        build_site(site_settings)  # the front matter is unreadable: its status is unknown
+    assert build_site(site_settings).published == [SAMPLE_ID]  # not sent: not even read
     path.write_text(DRAFT.format(status="draft", body="").replace("number: 2", "number: x"),
                     encoding="utf-8")
     assert build_site(site_settings).published == [SAMPLE_ID]
@@ -203,6 +216,7 @@ def test_a_bad_draft_leaves_the_old_site_intact(site_settings: Settings) -> None
     (site / "extra.txt").write_text("van de vorige build", encoding="utf-8")
     _add_draft(site_settings.issues_dir, status="approved",
                body="[link](javascript:alert(1)) digipunten")
+    _sent(site_settings)
     with pytest.raises(ContentError) as caught:
         build_site(site_settings)
     assert "2027-02-06-digibanken.md" in str(caught.value)
@@ -267,6 +281,7 @@ def test_cli_build_reports_where_to_look(site_settings: Settings, monkeypatch) -
     monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(site_settings.issues_dir))
     monkeypatch.setenv("DIGIWEETJES_SITE_DIR", str(site_settings.site_dir))
     monkeypatch.setenv("DIGIWEETJES_TEMPLATES_DIR", str(site_settings.templates_dir))
+    monkeypatch.setenv("DIGIWEETJES_DATABASE_URL", site_settings.database_url)
     result = CliRunner().invoke(cli, ["build"])
     assert result.exit_code == 0, result.output
     assert str(site_settings.site_dir / "index.html") in result.output
@@ -307,3 +322,27 @@ def test_the_archive_writes_its_pages_where_the_links_point(site_settings: Setti
     for url in (web_url(site_settings, SAMPLE_ID), projects_url(site_settings)):
         assert url.startswith(base)
         assert (site_settings.site_dir / url.removeprefix(base)).is_file(), url
+
+
+def test_only_sent_issues_are_published_from_what_was_stored(site_settings: Settings) -> None:
+    _add_draft(site_settings.issues_dir, status="approved")
+    report = build_site(site_settings)
+    assert report.published == [SAMPLE_ID]   # approved in its front matter, but not sent
+    assert report.skipped == [("2027-02-06-digibanken.md", "nog niet verstuurd")]
+    database = Database(site_settings.database_url)
+    try:
+        record_sent(database, "2027-02-06-digibanken", web_html="<p>zoals verstuurd</p>")
+    finally:
+        database.dispose()
+    assert build_site(site_settings).published == ["2027-02-06-digibanken", SAMPLE_ID]
+    page = site_settings.site_dir / "archief" / "2027-02-06-digibanken.html"
+    assert page.read_text(encoding="utf-8") == "<p>zoals verstuurd</p>"
+
+
+def test_the_build_needs_a_database_that_knows_what_was_sent(settings: Settings,
+                                                             issues: Path) -> None:
+    from digiweetjes.errors import SchemaOutdatedError
+
+    with pytest.raises(SchemaOutdatedError, match="digiweetjes init"):
+        build_site(settings.with_(issues_dir=issues))
+    assert not settings.site_dir.exists()

@@ -1,9 +1,9 @@
 """The ``digiweetjes`` command: thin commands that load settings and call one domain function.
 
 Each area registers its commands from its own module, so the areas stay apart:
-``editor`` (new, render, check), ``site`` (build, preview), ``admin`` (init, subscribers ...),
-``sending`` (send, status, fake-provider), ``providers`` (sync-suppressions), ``bench`` and
-``demo``.
+``editor`` (new, render, check), ``release`` (approve, schedule, unschedule, jobs), ``site``
+(build, preview), ``admin`` (init, subscribers ...), ``sending`` (send, status,
+fake-provider), ``providers`` (sync-suppressions), ``bench`` and ``demo``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,17 @@ import sys
 
 import click
 
-from digiweetjes.cli import admin, bench, demo, editor, providers, sending, site
+from digiweetjes.cli import (
+    admin,
+    bench,
+    demo,
+    editor,
+    providers,
+    release,
+    scheduler,
+    sending,
+    site,
+)
 from digiweetjes.cli.common import run_cli
 
 
@@ -22,7 +32,7 @@ def cli() -> None:
     """Digi-weetjes: write, check, publish and mail Werkkracht10's e-inclusie newsletter."""
 
 
-for _area in (editor, site, admin, sending, providers, bench, demo):
+for _area in (editor, release, site, admin, sending, providers, scheduler, bench, demo):
     _area.register(cli)
 
 

@@ -82,6 +82,18 @@ def _step_demo_subscribers(settings: Settings) -> str:
     return f"{added} fictional demo subscribers added (@example.org, consent source 'demo')"
 
 
+def _step_approve_sample_issue(settings: Settings) -> str:
+    from digiweetjes.clock import SystemClock
+    from digiweetjes.db import open_database
+    from digiweetjes.devtools.demo_send import approve_demo_issue
+
+    database = open_database(settings.database_url)
+    try:
+        return approve_demo_issue(database, settings, SystemClock())
+    finally:
+        database.dispose()
+
+
 def _step_send_sample_issue(settings: Settings) -> str:
     from digiweetjes.clock import SystemClock
     from digiweetjes.devtools.demo_send import send_demo_issue
@@ -93,10 +105,12 @@ def _step_send_sample_issue(settings: Settings) -> str:
 DEMO_STEPS: list[tuple[str, Callable[[Settings], str]]] = [
     ("check the sample issue", _step_check_sample_issue),
     ("render the sample issue", _step_render_sample_issue),
-    ("build the web archive", _step_build_site),
     ("subscriber database", _step_database),
     ("demo subscribers", _step_demo_subscribers),
+    ("approve the sample issue", _step_approve_sample_issue),
     ("send the sample issue through the outbox", _step_send_sample_issue),
+    # After the send: the archive publishes only what was sent.
+    ("build the web archive", _step_build_site),
 ]
 
 

@@ -15,9 +15,9 @@ def register(cli: click.Group) -> None:
 
 @click.command()
 @click.option("--drafts", "include_drafts", is_flag=True,
-              help="Also publish drafts that are not approved, marked as concept.")
+              help="Also publish the issues not sent yet, marked as concept.")
 def build(include_drafts: bool) -> None:
-    """Build the static web archive into site/ (issue pages, index, feed, project calls)."""
+    """Build the static web archive into site/ (sent issues, index, feed, project calls)."""
     from digiweetjes.site import build_site
 
     settings = load_settings()

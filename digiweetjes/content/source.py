@@ -8,7 +8,7 @@ Compiling (``render.compile_issue``) then touches no file but the templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -141,8 +141,13 @@ def read_issue(issues_dir: Path, ref: str | Path) -> IssueSource:
     return IssueSource(draft, projects, previous_issue_date(drafts, path))
 
 
-def read_all_issues(issues_dir: Path, *, include_unapproved: bool = True) -> IssueFolder:
-    """Every draft of the folder with projects.yaml read once; unapproved ones on request."""
+def read_all_issues(issues_dir: Path, *, include_unapproved: bool = True,
+                    only: Collection[str] | None = None) -> IssueFolder:
+    """Every draft of the folder with projects.yaml read once; unapproved ones on request.
+
+    ``only`` (issue ids) replaces the front matter's status as the filter: the drafts not in it
+    are left unread (the archive reads only the issues that were sent).
+    """
     projects = read_projects(issues_dir)
     drafts = list_drafts(issues_dir)
     duplicates = duplicate_numbers(drafts)
@@ -152,7 +157,10 @@ def read_all_issues(issues_dir: Path, *, include_unapproved: bool = True) -> Iss
     issues: list[IssueSource] = []
     unapproved: list[tuple[str, str]] = []
     for path in drafts:
-        if not include_unapproved:
+        if only is not None and path.stem not in only:
+            unapproved.append((path.name, peek_status(path)))
+            continue
+        if only is None and not include_unapproved:
             status = peek_status(path)
             if status != APPROVED:
                 # A draft still being written must not block the approved issues, so it is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from digiweetjes.db import Base
 from digiweetjes.models.delivery import Campaign, CampaignState, Delivery, DeliveryState
+from digiweetjes.models.release import IssueRelease, IssueState
 from digiweetjes.models.scheduler_lease import SchedulerLease
 from digiweetjes.models.send_rate import SendRate
 from digiweetjes.models.subscribers import (
@@ -27,6 +28,8 @@ __all__ = [
     "ConsentEventType",
     "Delivery",
     "DeliveryState",
+    "IssueRelease",
+    "IssueState",
     "MailThrottle",
     "SchedulerLease",
     "SendRate",

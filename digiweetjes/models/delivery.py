@@ -60,6 +60,12 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What was sent, stored when the audience is frozen, with the non-personal values in the
+    #: placeholders (``CompiledIssue.web_version``): the mail's HTML and text parts.
+    html: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    #: The archive's page of the issue, rendered from the same content at the same moment.
+    web_html: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"<Campaign id={self.id} issue={self.issue_id} state={self.state}>"

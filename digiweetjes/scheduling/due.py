@@ -132,17 +132,19 @@ class DueSends:
             self._mark(issue_id, IssueState.PAUSED, reason)
             log.error("%s", reason)
             return Decision(issue_id, FAILED, reason)
+        # The send door itself moves the release to sent or paused (a run stopped by a signal
+        # stays `sending`, resumed at the next start); the scheduler only says what happened.
         summary = outcome.summary
         if summary is not None and not summary.done:
             if summary.paused_reason:
-                reason = f"gepauzeerd: {issue_id}: {summary.paused_reason}"
+                message = f"gepauzeerd: {issue_id}: {summary.paused_reason}"
+                action = PAUSED
             else:
-                reason = (f"onderbroken: {issue_id}: de planner stopte tussen twee batches; "
-                          "ze gaat verder waar ze stopte bij de volgende start")
-            self._mark(issue_id, IssueState.PAUSED, reason)
-            log.warning("%s", reason)
-            return Decision(issue_id, PAUSED, reason)
-        self._mark(issue_id, IssueState.SENT, None)
+                message = (f"onderbroken: {issue_id}: de planner stopte tussen twee batches; "
+                           "ze gaat verder waar ze stopte bij de volgende start")
+                action = WAITING
+            log.warning("%s", message)
+            return Decision(issue_id, action, message)
         counts = outcome.counts
         message = (f"verstuurd: {issue_id} naar {counts.get('sent', 0)} abonnees"
                    f" ({counts.get('failed', 0)} mislukt, {counts.get('uncertain', 0)} onzeker)")

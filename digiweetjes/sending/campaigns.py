@@ -118,15 +118,31 @@ def get_campaign(db: Database, issue_id: str) -> CampaignInfo | None:
         return _info(row) if row else None
 
 
+class CampaignCopy(Protocol):
+    """What a campaign sends, stored with it (``release.sent_copy.SentCopy``)."""
+
+    @property
+    def html(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def web_html(self) -> str | None: ...
+
+
 def freeze_audience(db: Database, *, issue_id: str, subject: str, tag: str, provider: str,
-                    audience: AudienceSpec, now: datetime) -> tuple[CampaignInfo, bool]:
+                    audience: AudienceSpec, now: datetime,
+                    copy: CampaignCopy | None = None) -> tuple[CampaignInfo, bool]:
     """The issue's campaign, created with its audience frozen if it did not exist yet.
 
     One transaction: the campaign row, then one ``INSERT … SELECT`` of a queued delivery per
     matching subscriber, each with its reference (``sending.references``). Returns
     ``(campaign, created)``; an existing campaign is left as it is (a subscriber who joined
-    since is not half-included).
+    since is not half-included). ``copy``, what the campaign sends, is stored with it.
     """
+    stored = ({"html": copy.html, "text": copy.text, "web_html": copy.web_html} if copy
+              else {})
     try:
         with db.session() as session:
             # The INSERT comes first so a SQLite transaction takes the write lock at once.
@@ -134,7 +150,7 @@ def freeze_audience(db: Database, *, issue_id: str, subject: str, tag: str, prov
                 insert(C).values(issue_id=issue_id, subject=subject[:300], tag=tag[:100],
                                  provider=provider, state=CampaignState.SENDING.value,
                                  audience_size=0, audience_frozen_at=now, created_at=now,
-                                 updated_at=now).returning(C.c.id)).scalar_one()
+                                 updated_at=now, **stored).returning(C.c.id)).scalar_one()
             stamp = literal(now, UTCDateTime())
             reference = reference_expression(db.backend, Subscriber.id, *campaign_salt())
             rows = select(literal(campaign_id), Subscriber.id, literal(QUEUED), literal(0),

@@ -29,6 +29,9 @@ from digiweetjes.errors import (
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.providers.base import Batch, Provider, Recipient, RecipientResult
 from digiweetjes.providers.messages import HeaderFault, content_faults
+from digiweetjes.release import lifecycle
+from digiweetjes.release.approval import approval_problem_of
+from digiweetjes.release.sent_copy import SentCopy, sent_copy
 from digiweetjes.render import CompiledIssue, RecipientData, compile_issue
 from digiweetjes.render.gate import check_compiled
 from digiweetjes.sending import campaigns
@@ -57,11 +60,13 @@ def issue_id_of(settings: Settings, issue: str) -> str:
     return Path(resolve_draft(settings.issues_dir, issue)).stem
 
 
-def require_sendable(draft: Draft, compiled: CompiledIssue) -> None:
-    """SendingError unless the issue is approved and passes the release gate."""
-    if draft.meta.status != "approved":
-        raise SendingError(f"{draft.display_path} is not approved (status: {draft.meta.status}); "
-                           "set `status: approved` in its front matter after review")
+def require_sendable(db: Database, draft: Draft, compiled: CompiledIssue) -> None:
+    """SendingError unless the issue is approved in the database for exactly this content
+    (``release.approval``) and passes the release gate. Front matter ``status`` is the
+    editor's own note and approves nothing."""
+    problem = approval_problem_of(db, compiled)
+    if problem:
+        raise SendingError(f"{draft.display_path} wordt niet verstuurd: {problem}")
     found = check_compiled(compiled)
     if found:
         raise SendingError(f"{draft.display_path} does not pass `digiweetjes check`:\n"
@@ -195,15 +200,19 @@ def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings:
     try:
         current = plan(db, compiled, provider, batch_size=options.batch_size,
                        retry_failed=retry_failed, include_uncertain=include_uncertain)
-        require_sendable(draft, compiled)
+        require_sendable(db, draft, compiled)
         require_safe_headers(compiled, settings, draft=draft)
         if current.finished:
+            lifecycle.settle(db, clock, compiled.issue_id, done=True)
             return SendOutcome(current)
         if not confirm(current):
             return SendOutcome(current, declined=True)
+        # What goes out is stored with the campaign when its audience is frozen (first run).
+        copy = sent_copy(settings, draft, compiled) if current.campaign is None else None
+        lifecycle.start(db, clock, compiled.issue_id)
         campaign, created = start_or_resume(db, compiled, provider, clock,
                                             retry_failed=retry_failed,
-                                            include_uncertain=include_uncertain)
+                                            include_uncertain=include_uncertain, copy=copy)
 
         def engine_of_another_process(*, stop: StopFlag, share: int) -> SendEngine:
             return SendEngine(Database(db.url), provider_factory(), compiled, settings, clock,
@@ -211,7 +220,10 @@ def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings:
 
         engine = SendEngine(db, provider, compiled, settings, clock, options, progress=progress,
                             engine_factory=engine_of_another_process, stop=stop)
-        return SendOutcome(current, engine.run(campaign), created=created)
+        summary = engine.run(campaign)
+        lifecycle.settle(db, clock, compiled.issue_id, done=summary.done,
+                         paused_reason=summary.paused_reason)
+        return SendOutcome(current, summary, created=created)
     finally:
         provider.close()
 
@@ -235,13 +247,14 @@ def plan(db: Database, compiled: CompiledIssue, provider: Provider, *,
 
 
 def start_or_resume(db: Database, compiled: CompiledIssue, provider: Provider, clock: Clock, *,
-                    retry_failed: bool = False,
-                    include_uncertain: bool = False) -> tuple[CampaignInfo, bool]:
-    """The campaign to run: frozen now if new, reopened for explicit retries; (it, created)."""
+                    retry_failed: bool = False, include_uncertain: bool = False,
+                    copy: SentCopy | None = None) -> tuple[CampaignInfo, bool]:
+    """The campaign to run: frozen now if new (with ``copy``, what it sends, stored with it),
+    reopened for explicit retries; (it, created)."""
     now = clock.now()
     campaign, created = campaigns.freeze_audience(
         db, issue_id=compiled.issue_id, subject=compiled.subject, tag=compiled.tag,
-        provider=provider.name, audience=compiled.audience, now=now)
+        provider=provider.name, audience=compiled.audience, now=now, copy=copy)
     states = [s for s, wanted in ((FAILED, retry_failed), (UNCERTAIN, include_uncertain))
               if wanted]
     if not created and states and campaigns.reopen(db, campaign.id, states, now):

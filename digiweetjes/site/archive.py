@@ -1,5 +1,11 @@
 """The static web archive: read the drafts → render the pages → write ``site/`` atomically.
 
+An issue is published once it was sent: its campaign exists in the database (its audience was
+frozen at its send time). Its page is the one stored with the campaign (``release.sent_copy``),
+so the archive shows what went out even if the draft changed afterwards; a campaign from before
+pages were stored gets its page rendered from the draft. ``--drafts`` adds the issues not sent
+yet, marked as concept.
+
 The three steps stay apart (as in Pelican): ``read_site`` loads and validates everything
 (through the content read step, ``content.source.read_all_issues``) and compiles each issue,
 ``render_site`` turns it into a mapping of relative path → file content without touching the
@@ -20,7 +26,8 @@ from pathlib import Path
 from digiweetjes.config import BRUSSELS, Settings
 from digiweetjes.content.drafts import Draft
 from digiweetjes.content.projects import ProjectData
-from digiweetjes.content.source import APPROVED, IssueSource, read_all_issues
+from digiweetjes.content.source import IssueSource, read_all_issues
+from digiweetjes.db import Database, open_database
 from digiweetjes.errors import RenderError
 from digiweetjes.links import PROJECTS_PAGE, issue_page, subscribe_url, web_url
 from digiweetjes.render import CompiledIssue, compile_issue, issue_context
@@ -35,7 +42,9 @@ class SiteIssue:
 
     source: IssueSource
     compiled: CompiledIssue
-    concept: bool   # not approved: only built with --drafts, and marked so
+    concept: bool   # not sent: only built with --drafts, and marked so
+    #: The page stored when it was sent (None: render it from the draft).
+    stored_page: str | None = None
 
     @property
     def draft(self) -> Draft:
@@ -74,9 +83,19 @@ class BuildReport:
         return self.site_dir / "index.html"
 
 
-def build_site(settings: Settings, *, include_drafts: bool = False) -> BuildReport:
-    """Build the whole archive into ``settings.site_dir`` (all or nothing)."""
-    source = read_site(settings, include_drafts=include_drafts)
+def build_site(settings: Settings, *, include_drafts: bool = False,
+               db: Database | None = None) -> BuildReport:
+    """Build the whole archive into ``settings.site_dir`` (all or nothing); which issues were
+    sent is read from ``db`` (default: the database of ``settings.database_url``)."""
+    if db is None:
+        database = open_database(settings.database_url)
+        try:
+            sent = sent_pages(database)
+        finally:
+            database.dispose()
+    else:
+        sent = sent_pages(db)
+    source = read_site(settings, sent, include_drafts=include_drafts)
     files = render_site(source, settings)
     write_site(files, settings.site_dir)
     return BuildReport(
@@ -90,35 +109,60 @@ def build_site(settings: Settings, *, include_drafts: bool = False) -> BuildRepo
 
 # --- read ---------------------------------------------------------------------------------------
 
-def read_site(settings: Settings, *, include_drafts: bool = False) -> SiteSource:
-    """Read projects.yaml and every draft to publish, compiling each issue once."""
-    folder = read_all_issues(settings.issues_dir, include_unapproved=include_drafts)
+def sent_pages(db: Database) -> dict[str, str | None]:
+    """Issue id → its stored page (None if none was stored), of every issue sent or being sent."""
+    from sqlalchemy import select
+
+    from digiweetjes.models import Campaign
+
+    with db.session() as session:
+        return {issue_id: page for issue_id, page in session.execute(
+            select(Campaign.issue_id, Campaign.web_html))}
+
+
+def read_site(settings: Settings, sent: Mapping[str, str | None], *,
+              include_drafts: bool = False) -> SiteSource:
+    """Read projects.yaml and every sent draft (all of them with ``include_drafts``), compiling
+    each issue once."""
+    folder = read_all_issues(settings.issues_dir, include_unapproved=include_drafts,
+                             only=None if include_drafts else set(sent))
     issues = [SiteIssue(source, compile_issue(source, settings),
-                        concept=source.draft.meta.status != APPROVED)
+                        concept=source.issue_id not in sent,
+                        stored_page=sent.get(source.issue_id))
               for source in folder.issues]
     issues.sort(key=lambda i: (i.draft.meta.date, i.draft.meta.number), reverse=True)
-    skipped = [(name, f"status: {status} (niet goedgekeurd)")
-               for name, status in folder.unapproved]
+    skipped = [(name, "nog niet verstuurd") for name, _status in folder.unapproved]
     return SiteSource(projects=folder.projects, issues=issues, skipped=skipped)
 
 
 # --- render -------------------------------------------------------------------------------------
 
-def render_site(source: SiteSource, settings: Settings) -> dict[str, str]:
-    """Every file of the site as relative path → text; nothing is written here."""
-    templates = settings.templates_dir
-    common = {
+def _common(settings: Settings, projects: ProjectData) -> dict[str, object]:
+    """What every page of the site is rendered with."""
+    return {
         "base_url": settings.base_url,
         "subscribe_url": subscribe_url(settings),
         "reply_to": settings.reply_to,
-        "region": source.projects.region,
+        "region": projects.region,
     }
+
+
+def render_issue_page(source: IssueSource, settings: Settings, *, concept: bool = False) -> str:
+    """The archive's page of one issue (also stored with its campaign when it is sent)."""
+    context = {**issue_context(source, settings), **_common(settings, source.projects)}
+    return render_template(settings.templates_dir, "web/issue.html.j2", **context, root="../",
+                           page="issue", concept=concept)
+
+
+def render_site(source: SiteSource, settings: Settings) -> dict[str, str]:
+    """Every file of the site as relative path → text; nothing is written here."""
+    templates = settings.templates_dir
+    common = _common(settings, source.projects)
     files: dict[str, str] = {}
     for issue in source.issues:
-        context = {**issue_context(issue.source, settings), **common}
-        files[issue.path] = render_template(
-            templates, "web/issue.html.j2", **context, root="../", page="issue",
-            concept=issue.concept)
+        files[issue.path] = (issue.stored_page if issue.stored_page is not None
+                             else render_issue_page(issue.source, settings,
+                                                    concept=issue.concept))
     files["index.html"] = render_template(
         templates, "web/index.html.j2", **common, root="", page="index", issues=source.issues)
     files[PROJECTS_PAGE] = render_template(

@@ -1,7 +1,7 @@
 """The lease that keeps exactly one scheduler active (scheduling.lease).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-# TODO(merge): "0005" once the release gate's migration is merged in.
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
