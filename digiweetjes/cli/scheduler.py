@@ -26,9 +26,10 @@ def scheduler_command() -> None:
 
     settings = load_settings()
     settings.require_secret_key()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
-    # APScheduler's own lines are English and repeat ours; only its errors are shown.
+    # Our decisions, one Dutch line each; APScheduler's own lines are English and repeat ours.
+    logging.getLogger("digiweetjes.scheduler").setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     stop = threading.Event()
 

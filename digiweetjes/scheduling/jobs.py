@@ -42,21 +42,17 @@ class Runtime:
     due: DueSends
     regular: RegularCadence
     provider_factory: Callable[[], Provider]
-    #: The APScheduler instance, to keep one date job per scheduled issue (None in tests).
-    scheduler: Any = None
     #: One decision step at a time, whichever job started it.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def check(self) -> list[Decision]:
-        """The cadence, then every due send; then the issues' own jobs brought in line."""
+        """The cadence, then every due send."""
         with self.lock:
             decisions: list[Decision] = []
             found = self.regular.run()
             if found is not None:
                 decisions.append(found)
             decisions += self.due.run()
-            if self.scheduler is not None:
-                sync_send_jobs(self.scheduler, self.db)
             return decisions
 
 
@@ -100,7 +96,11 @@ def _guarded(work: Callable[[Runtime], object]) -> None:
 
 
 def sync_send_jobs(scheduler: Any, db: Database) -> None:
-    """One date job per scheduled issue at its ``send_at``; jobs of others removed."""
+    """One date job per scheduled issue at its ``send_at``; jobs of others removed.
+
+    Called by the runner's own thread, never from a job: APScheduler's shutdown holds the job
+    store lock while it waits for the running job, which would then wait for that lock.
+    """
     wanted = {f"{SEND_JOB_PREFIX}{r.issue_id}": r for r in releases_in(db, {IssueState.SCHEDULED})
               if r.send_at is not None}
     for job in scheduler.get_jobs():

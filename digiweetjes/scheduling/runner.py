@@ -25,7 +25,6 @@ from digiweetjes.config import Settings
 from digiweetjes.db import Database, open_database
 from digiweetjes.errors import StorageError
 from digiweetjes.providers.base import Provider
-from digiweetjes.release.wording import moment
 from digiweetjes.scheduling import jobs
 from digiweetjes.scheduling.due import DueSends
 from digiweetjes.scheduling.housekeeping import rebuild_archive
@@ -64,7 +63,6 @@ class ActiveScheduler:
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": int(settings.schedule.grace.total_seconds())},
             timezone=ZoneInfo(settings.timezone))
-        runtime.scheduler = self.scheduler
         self.runtime = runtime
 
     def start(self) -> None:
@@ -78,6 +76,13 @@ class ActiveScheduler:
         self.scheduler.add_job(f"{jobs.__name__}:run_housekeeping", "interval",
                                hours=options.housekeeping_hours, id=jobs.HOUSEKEEPING_JOB,
                                replace_existing=True, next_run_time=now)
+
+    def sync(self) -> None:
+        """The issues' own date jobs brought in line with the schedule in the database."""
+        try:
+            jobs.sync_send_jobs(self.scheduler, self.runtime.db)
+        except StorageError as exc:
+            log.error("taken niet bijgewerkt: %s", exc)
 
     def stop(self) -> None:
         """Stop the running send between batches, wait for the job, drop the runtime."""
@@ -109,6 +114,7 @@ def run_scheduler(settings: Settings, clock: Clock, stop: threading.Event, *,
                     told = None
                     log.info("actief: deze planner heeft de lease (%s) en voert de taken uit",
                              lease.holder)
+                active.sync()
             else:
                 if active is not None:
                     active.stop()
@@ -117,8 +123,9 @@ def run_scheduler(settings: Settings, clock: Clock, stop: threading.Event, *,
                 holder = state.holder if state is not None else "?"
                 if state is not None and told != holder:
                     told = holder
+                    until = state.expires_at.astimezone(ZoneInfo(settings.timezone))
                     log.info("stand-by: planner %s is actief (lease tot %s); deze neemt over "
-                             "als die stopt", holder, moment(state.expires_at, settings.timezone))
+                             "als die stopt", holder, f"{until:%H:%M:%S}")
             stop.wait(settings.schedule.renew_seconds)
     finally:
         if active is not None:
