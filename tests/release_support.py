@@ -57,3 +57,14 @@ def sent_in(settings: Settings, *issue_ids: str) -> None:
             record_sent(database, issue_id)
     finally:
         database.dispose()
+
+
+def approve_with_cli(env: dict[str, str], cwd: Path, issue_id: str = SAMPLE_ID) -> None:
+    """`digiweetjes approve` in a subprocess with ``env``: the settings the sends will use."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "digiweetjes", "approve", issue_id, "--by",
+                             "Test Nalezer"], env=env, cwd=cwd, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr

@@ -35,6 +35,7 @@ from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.errors import SendingIncomplete
 from digiweetjes.models import Delivery, Subscriber
 from tests.figures import report_figure
+from tests.release_support import approve_with_cli
 
 N = 4000
 KILLS = 5
@@ -89,6 +90,7 @@ def test_chaos_kills_and_faults_then_the_same_command_finishes(
             FakeProviderControl(fake.url) as control:
         control.set_faults(seed=7, **FAULTS)
         env = _env(tmp_path, provider, fake.url, database_url)
+        approve_with_cli(env, tmp_path)
         # Random moments while sending: after a random share of the audience has arrived
         # (a clock would race the machine's speed), and always after this run's first delivery.
         thresholds = sorted(draw.sample(range(N // 20, N * 17 // 20), KILLS))

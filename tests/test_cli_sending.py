@@ -159,6 +159,9 @@ def test_a_refused_key_pauses_and_never_shows_the_key(env, monkeypatch, capsys,
     assert code != 0 and status_code == 0
     assert "Error: sending" in out.err and "paused" in out.err and "HTTP 401" in out.err
     assert "Paused:" in status.out and "queued            12" in status.out
+    assert main(["jobs"]) == 0
+    jobs = capsys.readouterr().out
+    assert f"{ISSUE}  (gepauzeerd)" in jobs and "wordt NIET verstuurd: " in jobs
     for text in (out.out, out.err, status.out, status.err, caplog.text):
         assert API_KEY not in text
     # Once the key is right, send resumes the paused campaign and finishes it.

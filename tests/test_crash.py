@@ -26,6 +26,7 @@ from digiweetjes.devtools.fake_provider import FakeProviderControl, fake_provide
 from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.errors import SendingIncomplete
 from digiweetjes.models import Delivery, Subscriber
+from tests.release_support import approve_with_cli
 
 N = 3000
 KILL_AT = (250, 1100, 2100)
@@ -71,6 +72,7 @@ def test_sigkill_and_resume_sends_everyone_once(tmp_path: Path, provider: str) -
     with fake_provider_subprocess(latency_ms=30, record=record) as fake, \
             FakeProviderControl(fake.url) as control:
         env = _env(tmp_path, provider, fake.url)
+        approve_with_cli(env, tmp_path)
         kills = 0
         code = None
         for run, threshold in enumerate((*KILL_AT, None)):

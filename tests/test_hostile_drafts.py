@@ -179,6 +179,7 @@ def test_two_drafts_with_one_number_are_refused_naming_both(env, capsys, tmp_pat
     code, _, err = _run(capsys, "render", "7")
     assert code == 65
     assert f"nummer 7 staat in meer dan één bestand ({first.name}, {second.name})" in err
+    assert main(["init"]) == 0  # the archive reads what was sent from the database
     code, _, err = _run(capsys, "build")
     assert code == 65
     assert f"{display_path(first)}:3: number: nummer 7 staat ook in {second.name}" in err

@@ -66,6 +66,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     db.upgrade()
     insert_subscribers(db, Settings(secret_key=Secret(SECRET_KEY)), N, SystemClock().now())
     db.dispose()
+    assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
     return values
 
 

@@ -64,13 +64,13 @@ def require_sendable(db: Database, draft: Draft, compiled: CompiledIssue) -> Non
     """SendingError unless the issue is approved in the database for exactly this content
     (``release.approval``) and passes the release gate. Front matter ``status`` is the
     editor's own note and approves nothing."""
-    problem = approval_problem_of(db, compiled)
-    if problem:
-        raise SendingError(f"{draft.display_path} wordt niet verstuurd: {problem}")
     found = check_compiled(compiled)
     if found:
         raise SendingError(f"{draft.display_path} does not pass `digiweetjes check`:\n"
                            + "\n".join(found))
+    problem = approval_problem_of(db, compiled)
+    if problem:
+        raise SendingError(f"{draft.display_path} wordt niet verstuurd: {problem}")
 
 
 #: Where each header value of a batch comes from: the setting a person changes to fix it.
@@ -200,8 +200,9 @@ def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings:
     try:
         current = plan(db, compiled, provider, batch_size=options.batch_size,
                        retry_failed=retry_failed, include_uncertain=include_uncertain)
-        require_sendable(db, draft, compiled)
+        # What is wrong with the mail itself first: it is what the person must fix.
         require_safe_headers(compiled, settings, draft=draft)
+        require_sendable(db, draft, compiled)
         if current.finished:
             lifecycle.settle(db, clock, compiled.issue_id, done=True)
             return SendOutcome(current)
