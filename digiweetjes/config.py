@@ -55,6 +55,9 @@ SEND_VARIABLES: dict[str, tuple[str, type, str]] = {
         "database_attempts", int, "database errors in a row after which the send stops"),
     "DIGIWEETJES_SEND_STALL_SECONDS": (
         "stall_seconds", float, "seconds without progress on due work before the send pauses"),
+    "DIGIWEETJES_SEND_RECONCILE_SETTLE_SECONDS": (
+        "reconcile_settle_seconds", float,
+        "seconds an uncertain delivery waits before 'not found at the provider' means resend"),
 }
 
 
@@ -207,8 +210,10 @@ def send_options(environ: Mapping[str, str]) -> SendOptions:
     return SendOptions(**values)
 
 
-#: The DIGIWEETJES_SEND_* values where 0 means something: no request rate at all.
-ZERO_ALLOWED = frozenset({"DIGIWEETJES_SEND_REQUESTS_PER_SECOND"})
+#: The DIGIWEETJES_SEND_* values where 0 means something: no request rate at all; no wait
+#: before "not found at the provider" sends an uncertain delivery again.
+ZERO_ALLOWED = frozenset({"DIGIWEETJES_SEND_REQUESTS_PER_SECOND",
+                          "DIGIWEETJES_SEND_RECONCILE_SETTLE_SECONDS"})
 
 #: Ceiling on every DIGIWEETJES_SEND_* value: far above any real use, below every overflow.
 MAX_SEND_VALUE = 1_000_000_000

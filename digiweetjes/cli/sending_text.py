@@ -47,6 +47,11 @@ def summary_lines(summary: SendSummary) -> list[str]:
     if summary.recovered != (0, 0):
         lines.append(f"Recovered from a stopped worker: {summary.recovered[0]} resent under "
                      f"their idempotency key, {summary.recovered[1]} marked uncertain.")
+    if summary.reconciled != (0, 0, 0):
+        found, requeued, still = summary.reconciled
+        lines.append(f"Afgestemd met {summary.provider}: {found} onzekere berichten toch "
+                     f"verstuurd, {requeued} niet aangekomen en opnieuw verstuurd, {still} nog "
+                     "onzeker.")
     if c.get("uncertain"):
         lines.append(f"{c['uncertain']} deliveries are uncertain (they may have arrived); "
                      "see `digiweetjes status`, resend only with --include-uncertain.")

@@ -57,6 +57,7 @@ from digiweetjes.sending.pacing import pacer_for
 from digiweetjes.sending.processes import StopFlag, WorkerFactory, run_in_processes
 from digiweetjes.sending.progress import Progress
 from digiweetjes.sending.recipient_links import LinkSigner
+from digiweetjes.sending.reconcile import run_reconciled
 from digiweetjes.sending.redaction import Redactor
 from digiweetjes.sending.summary import SendSummary, WorkReport
 from digiweetjes.sending.workers import new_worker_id, worker_is_dead
@@ -66,7 +67,6 @@ log = logging.getLogger("digiweetjes.sending")
 _T = TypeVar("_T")
 #: Waits between attempts while the database refuses (a lock, a deadlock, a restart).
 DATABASE_BACKOFF = Backoff(base=0.05, cap=2.0)
-
 
 
 def batch_content(compiled: CompiledIssue, settings: Settings) -> BatchContent:
@@ -143,12 +143,10 @@ class SendEngine(BatchOutcomes):
             stopped=lambda worker: worker_is_dead(worker, self.worker_id))
         # Failures of an earlier run (the ones that paused it) do not count towards this one's.
         self.pacer.clear_failures()
-        if self.options.processes > 1 and self.engine_factory is not None:
-            report = run_in_processes(
-                self.engine_factory, campaign, self.options.processes, db=self.db,
-                progress=self.progress, redact=self.redact)
-        else:
-            report = self._work_with_progress(campaign)
+        # Uncertain deliveries looked up before and after the work (``sending.reconcile``).
+        report, reconciled = run_reconciled(
+            lambda: self._work_everywhere(campaign), self.db, self.provider, campaign,
+            self.clock, self.options, sleep=self.sleep, rng=self.rng)
         now = self.clock.now()
         if report.sent == 0 and report.refused_keys:
             self._requeue_refused(campaign, report, now)
@@ -161,9 +159,17 @@ class SendEngine(BatchOutcomes):
         summary = SendSummary(
             issue_id=campaign.issue_id, provider=self.provider.name,
             counts=campaigns.counts(self.db, campaign.id),
-            elapsed=self.monotonic() - started, recovered=recovered, done=done)
+            elapsed=self.monotonic() - started, recovered=recovered, done=done,
+            reconciled=reconciled)
         summary.add(report)
         return summary
+
+    def _work_everywhere(self, campaign: CampaignInfo) -> WorkReport:
+        if self.options.processes > 1 and self.engine_factory is not None:
+            return run_in_processes(
+                self.engine_factory, campaign, self.options.processes, db=self.db,
+                progress=self.progress, redact=self.redact)
+        return self._work_with_progress(campaign)
 
     def _requeue_refused(self, campaign: CampaignInfo, report: WorkReport,
                          now: datetime) -> None:

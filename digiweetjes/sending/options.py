@@ -40,3 +40,6 @@ class SendOptions:
     #: Seconds without a batch claimed or an outcome recorded, while work is due, before the
     #: send pauses itself rather than looping on.
     stall_seconds: float = 300.0
+    #: Seconds an uncertain delivery must have been uncertain before "not found at the
+    #: provider" counts as "not accepted" (search indexes lag; ``sending.reconcile``).
+    reconcile_settle_seconds: float = 120.0

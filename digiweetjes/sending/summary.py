@@ -48,6 +48,9 @@ class SendSummary(WorkReport):
     elapsed: float = 0.0
     #: Batches of stopped workers: (resent under their idempotency key, marked uncertain).
     recovered: tuple[int, int] = (0, 0)
+    #: Uncertain deliveries reconciled (``sending.reconcile``): (found sent, back in the
+    #: queue, still uncertain after the last look).
+    reconciled: tuple[int, int, int] = (0, 0, 0)
     done: bool = False
 
     @property

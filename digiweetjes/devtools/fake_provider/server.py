@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from digiweetjes.devtools.fake_provider.apis import api_for
+from digiweetjes.devtools.fake_provider.apis import api_for, search
 from digiweetjes.devtools.fake_provider.dialect import Answer, Api, ApiError, Delivery
 from digiweetjes.devtools.fake_provider.rate_window import RequestClock
 from digiweetjes.devtools.fake_provider.suppression_lists import SuppressionLists
@@ -116,6 +116,7 @@ class State:
             self.rejected = 0
             self.messages: deque[dict[str, Any]] = deque(maxlen=self.keep_messages)
             self.idempotency: dict[tuple[str, str], tuple[float, str, Answer | None]] = {}
+            self.references = search.ReferenceIndex()
             self.suppressions = SuppressionLists()
             self.request_clock = RequestClock()
             if faults:
@@ -156,6 +157,7 @@ class State:
                 self.total += 1
                 self.by_provider[provider] += 1
                 self.counts[delivery.email] = self.counts.get(delivery.email, 0) + 1
+                self.references.remember(provider, delivery.reference, delivery.email, message_id)
                 entry = {"provider": provider, "email": delivery.email,
                          "reference": delivery.reference, "message_id": message_id,
                          "idempotency_key": key, "tag": delivery.tag, "path": delivery.path,
@@ -245,6 +247,8 @@ class FakeProviderApp:
             elif method == "GET" and (listed := self.state.suppressions.answer(
                     url.path, parse_qs(url.query), headers, self.state)) is not None:
                 answer = listed
+            elif (searched := search.answer(self, h, method, url, headers)) is not None:
+                answer = searched
             else:
                 api = api_for(url.path)
                 if api is None or method != "POST":
