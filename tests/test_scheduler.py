@@ -219,3 +219,25 @@ def test_the_cadence_warns_ahead_once_when_nothing_is_approved(
                                       "januari 2027 om 09:00")
     clock.advance(hours=1)
     assert runtime.check() == []
+
+
+def test_housekeeping_purges_stale_signups_and_resumes_interrupted_sends(
+        db: Database, mine: Settings) -> None:
+    from digiweetjes.scheduling.housekeeping import housekeeping
+    from tests.sending_support import add_subscriber
+
+    add_subscriber(db, mine, "vergeten@example.org", status="pending",
+                   now=SENDS_AT - timedelta(days=40))
+    clock = FixedClock(SENDS_AT)
+    stop = threading.Event()
+    runtime = runtime_for(db, mine, clock, send_stop=stop)
+    runtime.due.send = _door(db, mine, clock, stop)
+    runtime.check()
+    assert _state(db) is IssueState.SENDING  # stopped after the first batch
+    fresh = runtime_for(db, mine, clock)  # the next start of the scheduler
+    chores = housekeeping(db, mine, clock, fresh.due, provider_factory=fresh.provider_factory)
+    assert chores.done["opruimen"].startswith("1 onbevestigde inschrijvingen")
+    assert chores.done["afstemmen"] == "geen onzekere berichten"
+    assert chores.done["hervatten"].startswith("1 onderbroken")
+    assert len(mails(mine)) == READERS
+    assert _state(db) is IssueState.SENT

@@ -95,6 +95,10 @@ class DueSends:
             decisions.append(self._send(release.issue_id, resumed=True))
         return decisions
 
+    def send_again(self, issue_id: str) -> Decision:
+        """Send what went back to the queue of an issue already sent (after a reconcile)."""
+        return self._send(issue_id, resumed=True)
+
     # -- one issue --
 
     def _due(self, issue_id: str, send_at: datetime, problem: str | None,

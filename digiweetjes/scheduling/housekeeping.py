@@ -36,6 +36,8 @@ def housekeeping(db: Database, settings: Settings, clock: Clock, due: DueSends, 
         ("opruimen", lambda: purge_pending(db, settings, clock)),
         ("provider-suppressies", lambda: sync_suppressions(db, settings, clock,
                                                            provider_factory)),
+        ("afstemmen", lambda: reconcile_uncertain(db, settings, clock, due,
+                                                  provider_factory)),
         ("hervatten", lambda: resume_paused(due)),
     ]
     for name, step in steps:
@@ -74,6 +76,44 @@ def sync_suppressions(db: Database, settings: Settings, clock: Clock,
     with db.session() as session:
         report = apply_provider_suppressions(session, clock, settings, listing)
     return f"{report.new} nieuwe, {report.opted_out} abonnees van de lijst gehaald"
+
+
+def reconcile_uncertain(db: Database, settings: Settings, clock: Clock, due: DueSends,
+                        provider_factory: Callable[[], Provider]) -> str:
+    """Uncertain deliveries looked up at the provider (as `digiweetjes reconcile`); those that
+    never arrived are back in the queue and sent again through the door."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from digiweetjes.models import Campaign, Delivery
+    from digiweetjes.sending import campaigns
+    from digiweetjes.sending.reconcile import reconcile
+
+    with db.session() as session:
+        issue_ids = list(session.scalars(
+            select(Campaign.issue_id).where(Campaign.id.in_(
+                select(Delivery.campaign_id).where(Delivery.state == "uncertain")))
+            .order_by(Campaign.issue_id)))
+    if not issue_ids:
+        return "geen onzekere berichten"
+    settle = timedelta(seconds=settings.send.reconcile_settle_seconds)
+    lines = []
+    provider = provider_factory()
+    try:
+        for issue_id in issue_ids:
+            campaign = campaigns.get_campaign(db, issue_id)
+            if campaign is None or campaign.provider != provider.name:
+                lines.append(f"{issue_id}: verstuurd met een andere provider, overgeslagen")
+                continue
+            report = reconcile(db, provider, campaign, clock, settle=settle)
+            lines.append(f"{issue_id}: {report.sent} toch verstuurd, {report.requeued} terug "
+                         f"in de wachtrij, {report.uncertain} nog onzeker")
+            if report.requeued:
+                due.send_again(issue_id)
+    finally:
+        provider.close()
+    return "; ".join(lines)
 
 
 def resume_paused(due: DueSends) -> str:
