@@ -13,6 +13,7 @@ from digiweetjes.content.source import read_issue
 from digiweetjes.render import RecipientData, compile_issue, personalize
 from digiweetjes.site import build_site
 from tests.conftest import skip_or_fail
+from tests.release_support import SAMPLE_ID, sent_in
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +66,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
     root = tmp_path_factory.mktemp("browser-site")
     settings = Settings(root=root, issues_dir=PROJECT_ROOT / "issues",
                         templates_dir=PROJECT_ROOT / "templates", site_dir=root / "site",
-                        base_url="https://digiweetjes.example.be")
+                        base_url="https://digiweetjes.example.be",
+                        database_url=f"sqlite:///{root / 'subscribers.db'}")
+    sent_in(settings, SAMPLE_ID)  # the archive publishes sent issues only
     build_site(settings)
     return settings, settings.site_dir
 

@@ -75,6 +75,7 @@ def _child(args: dict[str, Any]) -> dict[str, Any]:
     from digiweetjes.clock import SystemClock
     from digiweetjes.content.source import read_issue
     from digiweetjes.db import Database
+    from digiweetjes.release import approve
     from digiweetjes.render import compile_issue
     from digiweetjes.sending import service
     from digiweetjes.sending.options import SendOptions
@@ -82,6 +83,8 @@ def _child(args: dict[str, Any]) -> dict[str, Any]:
     settings = _settings(args["db_url"])
     db = Database(settings.database_url)
     clock = SystemClock()
+    # The send door needs the sample approved (as an editor would, not timed).
+    approve(db, settings, clock, str(SAMPLE), by="Benchmark")
     started = time.perf_counter()
     source = read_issue(settings.issues_dir, SAMPLE)
     compiled = compile_issue(source, settings)
