@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digiweetjes.errors import ConfigError
 from digiweetjes.files import write_atomically
+from digiweetjes.scheduling.options import ScheduleOptions, schedule_options
 from digiweetjes.sending.options import SendOptions
 
 #: The repository root: defaults for issues/, templates/, site/, outbox/ and subscribers.db.
@@ -111,6 +112,8 @@ class Settings:
     timezone: str = TIMEZONE
     # How hard to push the provider (DIGIWEETJES_SEND_*, see SEND_VARIABLES).
     send: SendOptions = field(default_factory=SendOptions)
+    # When and how the scheduler runs (DIGIWEETJES_SCHEDULE_*, see scheduling.options).
+    schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
 
     @property
     def projects_path(self) -> Path:
@@ -148,6 +151,7 @@ class Settings:
             value = Path(get(name, default))
             return value if value.is_absolute() else (root / value)
 
+        zone = _timezone(get("DIGIWEETJES_TIMEZONE") or cls.timezone)
         secret = get("DIGIWEETJES_SECRET_KEY", "")
         if not secret and allow_local_secret:
             secret = _local_secret(root / LOCAL_SECRET_FILE)
@@ -176,8 +180,9 @@ class Settings:
             provider=provider,
             provider_options=options,
             webhook_secret=Secret(get("DIGIWEETJES_WEBHOOK_SECRET", "")),
-            timezone=_timezone(get("DIGIWEETJES_TIMEZONE") or cls.timezone),
+            timezone=zone,
             send=send_options(env),
+            schedule=schedule_options(env, ZoneInfo(zone)),
         )
 
 

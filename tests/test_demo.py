@@ -35,6 +35,11 @@ def test_demo_checks_renders_builds_seeds_and_sends_once(tmp_path):
     secret = (tmp_path / ".digiweetjes-secret").read_text().strip()
     assert secret not in first.stdout + first.stderr
 
+    # The schedule step: scheduled, and the scheduler's due job sent it (its Dutch log line).
+    assert "ingepland voor zaterdag 5 december 2026 om 09:00" in first.stdout
+    assert "verstuurd: 2026-12-05-overzicht-projectoproepen naar 40 abonnees" in first.stdout
+
     second = run_demo(tmp_path)
     assert second.returncode == 0, second.stderr
+    assert "is al verstuurd: de planner verstuurt het niet opnieuw" in second.stdout
     assert len(list((tmp_path / "outbox" / issue).glob("*.eml"))) == 40  # nothing sent twice

@@ -3,7 +3,8 @@
 Each area registers its commands from its own module, so the areas stay apart:
 ``editor`` (new, render, check), ``release`` (approve, schedule, unschedule, jobs), ``site``
 (build, preview), ``admin`` (init, subscribers ...), ``sending`` (send, status,
-fake-provider), ``providers`` (sync-suppressions), ``reconcile``, ``bench`` and ``demo``.
+fake-provider), ``providers`` (sync-suppressions), ``reconcile``, ``scheduler``, ``bench`` and
+``demo``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,18 @@ import sys
 
 import click
 
-from digiweetjes.cli import admin, bench, demo, editor, providers, reconcile, release, sending, site
+from digiweetjes.cli import (
+    admin,
+    bench,
+    demo,
+    editor,
+    providers,
+    reconcile,
+    release,
+    scheduler,
+    sending,
+    site,
+)
 from digiweetjes.cli.common import run_cli
 
 
@@ -22,7 +34,8 @@ def cli() -> None:
     """Digi-weetjes: write, check, publish and mail Werkkracht10's e-inclusie newsletter."""
 
 
-for _area in (editor, release, site, admin, sending, providers, reconcile, bench, demo):
+for _area in (editor, release, site, admin, sending, providers, reconcile, scheduler, bench,
+              demo):
     _area.register(cli)
 
 

@@ -94,11 +94,11 @@ def _step_approve_sample_issue(settings: Settings) -> str:
         database.dispose()
 
 
-def _step_send_sample_issue(settings: Settings) -> str:
+def _step_schedule_sample_issue(settings: Settings) -> str:
     from digiweetjes.clock import SystemClock
-    from digiweetjes.devtools.demo_send import send_demo_issue
+    from digiweetjes.devtools.demo_schedule import schedule_and_run_due_job
 
-    return send_demo_issue(settings, SystemClock())
+    return schedule_and_run_due_job(settings, SystemClock())
 
 
 #: (title, step) in the order they run.
@@ -108,7 +108,8 @@ DEMO_STEPS: list[tuple[str, Callable[[Settings], str]]] = [
     ("subscriber database", _step_database),
     ("demo subscribers", _step_demo_subscribers),
     ("approve the sample issue", _step_approve_sample_issue),
-    ("send the sample issue through the outbox", _step_send_sample_issue),
+    ("schedule the sample issue and run the scheduler's due job (outbox)",
+     _step_schedule_sample_issue),
     # After the send: the archive publishes only what was sent.
     ("build the web archive", _step_build_site),
 ]

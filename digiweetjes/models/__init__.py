@@ -5,6 +5,7 @@ from __future__ import annotations
 from digiweetjes.db import Base
 from digiweetjes.models.delivery import Campaign, CampaignState, Delivery, DeliveryState
 from digiweetjes.models.release import IssueRelease, IssueState
+from digiweetjes.models.scheduler_lease import SchedulerLease
 from digiweetjes.models.send_rate import SendRate
 from digiweetjes.models.subscribers import (
     ConsentEvent,
@@ -30,6 +31,7 @@ __all__ = [
     "IssueRelease",
     "IssueState",
     "MailThrottle",
+    "SchedulerLease",
     "SendRate",
     "Source",
     "Subscriber",

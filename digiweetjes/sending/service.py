@@ -188,11 +188,12 @@ def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings:
                clock: Clock, provider_factory: Callable[[], Provider],
                confirm: Callable[[Plan], bool], progress: Progress | None = None,
                options: SendOptions | None = None, retry_failed: bool = False,
-               include_uncertain: bool = False) -> SendOutcome:
+               include_uncertain: bool = False, stop: StopFlag | None = None) -> SendOutcome:
     """Send an approved issue to its audience, or resume its interrupted or paused send.
 
     ``confirm`` sees the plan and may say no; ``provider_factory`` makes a provider for this
-    process and one for each further sending process (``options.processes``).
+    process and one for each further sending process (``options.processes``). Setting
+    ``stop`` (the scheduler's SIGTERM) ends the run between batches; the same call resumes it.
     """
     options = options or SendOptions()
     provider = provider_factory()
@@ -219,7 +220,7 @@ def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings:
                               options, stop=stop, share=share)
 
         engine = SendEngine(db, provider, compiled, settings, clock, options, progress=progress,
-                            engine_factory=engine_of_another_process)
+                            engine_factory=engine_of_another_process, stop=stop)
         summary = engine.run(campaign)
         lifecycle.settle(db, clock, compiled.issue_id, done=summary.done,
                          paused_reason=summary.paused_reason)
