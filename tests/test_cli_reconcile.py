@@ -22,6 +22,7 @@ def test_too_recent_then_reconciled_in_dutch(env, monkeypatch, capsys) -> None: 
         monkeypatch.setenv("DIGIWEETJES_SEND_CONCURRENCY", "1")
         # The send looks its timed-out batch up at once: found, though the default settle
         # time would have kept a "not found" uncertain.
+        assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
         assert main(["send", ISSUE, "--yes"]) == 0
         out = capsys.readouterr().out
         assert "Afgestemd met postmark: 5 onzekere berichten toch verstuurd" in out
@@ -42,6 +43,7 @@ def test_not_found_stays_uncertain_until_the_settle_time(env, monkeypatch,  # no
         monkeypatch.setenv("DIGIWEETJES_SEND_BATCH_SIZE", "5")
         monkeypatch.setenv("DIGIWEETJES_SEND_CONCURRENCY", "1")
         # A request that never arrived, yet timed out: uncertain, and too recent to resend.
+        assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
         assert main(["send", ISSUE, "--yes"]) == 3
         capsys.readouterr()
         assert main(["reconcile", ISSUE]) == 3
