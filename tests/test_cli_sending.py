@@ -170,3 +170,44 @@ def test_a_refused_key_pauses_and_never_shows_the_key(env, monkeypatch, capsys,
         assert main(["send", ISSUE, "--yes"]) == 0
         assert fake.state.deliveries()["total"] == 12
     assert "12 sent" in capsys.readouterr().out
+
+
+def _release_state(env: dict[str, str]) -> str | None:
+    from digiweetjes.models.release import IssueRelease
+
+    db = Database(env["DIGIWEETJES_DATABASE_URL"])
+    try:
+        with db.session() as session:
+            return session.scalar(select(IssueRelease.state).where(IssueRelease.issue_id == ISSUE))
+    finally:
+        db.dispose()
+
+
+def test_an_empty_audience_is_refused_before_anything_is_recorded(env, tmp_path, monkeypatch,
+                                                                   capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("DIGIWEETJES_DATABASE_URL", url)
+    Database(url).upgrade()
+    assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
+    empty = {**env, "DIGIWEETJES_DATABASE_URL": url}
+    before = _release_state(empty)
+    capsys.readouterr()
+    assert main(["send", ISSUE, "--yes"]) != 0
+    err = capsys.readouterr().err
+    assert "0 actieve abonnees" in err and "Traceback" not in err
+    assert _campaigns(empty) == 0 and _release_state(empty) == before == "scheduled"
+
+
+def test_a_missing_secret_key_stops_an_http_send_before_the_audience_is_frozen(
+        env, monkeypatch, capsys) -> None:
+    with FakeProviderServer() as fake:
+        monkeypatch.setenv("DIGIWEETJES_PROVIDER", "brevo")
+        monkeypatch.setenv("DIGIWEETJES_PROVIDER_API_KEY", API_KEY)
+        monkeypatch.setenv("DIGIWEETJES_PROVIDER_BASE_URL", fake.url)
+        monkeypatch.delenv("DIGIWEETJES_SECRET_KEY")
+        before = _release_state(env)
+        capsys.readouterr()
+        assert main(["send", ISSUE, "--yes"]) != 0
+        err = capsys.readouterr().err
+        assert "DIGIWEETJES_SECRET_KEY" in err and "Traceback" not in err
+    assert _campaigns(env) == 0 and _release_state(env) == before == "scheduled"

@@ -206,21 +206,27 @@ def send_issue(draft: Draft, compiled: CompiledIssue, *, db: Database, settings:
         if current.finished:
             lifecycle.settle(db, clock, compiled.issue_id, done=True)
             return SendOutcome(current)
+        if current.campaign is None and current.audience == 0:
+            raise SendingError(
+                f"{compiled.issue_id} wordt niet verstuurd: het publiek telt 0 actieve "
+                "abonnees; er is niets vastgelegd")
         if not confirm(current):
             return SendOutcome(current, declined=True)
+
+        def engine_of_another_process(*, stop: StopFlag, share: int) -> SendEngine:
+            return SendEngine(Database(db.url), provider_factory(), compiled, settings, clock,
+                              options, stop=stop, share=share)
+
+        # Built before anything is written: what it needs (the secret key that signs links,
+        # the provider's limits) fails here with the database untouched.
+        engine = SendEngine(db, provider, compiled, settings, clock, options, progress=progress,
+                            engine_factory=engine_of_another_process, stop=stop)
         # What goes out is stored with the campaign when its audience is frozen (first run).
         copy = sent_copy(settings, draft, compiled) if current.campaign is None else None
         lifecycle.start(db, clock, compiled.issue_id)
         campaign, created = start_or_resume(db, compiled, provider, clock,
                                             retry_failed=retry_failed,
                                             include_uncertain=include_uncertain, copy=copy)
-
-        def engine_of_another_process(*, stop: StopFlag, share: int) -> SendEngine:
-            return SendEngine(Database(db.url), provider_factory(), compiled, settings, clock,
-                              options, stop=stop, share=share)
-
-        engine = SendEngine(db, provider, compiled, settings, clock, options, progress=progress,
-                            engine_factory=engine_of_another_process, stop=stop)
         summary = engine.run(campaign)
         lifecycle.settle(db, clock, compiled.issue_id, done=summary.done,
                          paused_reason=summary.paused_reason)
