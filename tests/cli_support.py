@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,31 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = run_cli(cli, list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def sending_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, secret: str,
+                subscribers: int) -> dict[str, str]:
+    """A clean ``DIGIWEETJES_*`` environment over a fresh SQLite list of ``subscribers`` active
+    synthetic people (the project's own issues and templates): what send and release tests share.
+    """
+    from digiweetjes.clock import SystemClock
+    from digiweetjes.config import Secret, Settings
+    from digiweetjes.db import Database
+    from digiweetjes.devtools.synthetic import insert_subscribers
+
+    for name in [k for k in os.environ if k.startswith("DIGIWEETJES_")]:
+        monkeypatch.delenv(name)
+    values = {
+        "DIGIWEETJES_ROOT": str(tmp_path),
+        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
+        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
+        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
+        "DIGIWEETJES_SECRET_KEY": secret,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    db = Database(values["DIGIWEETJES_DATABASE_URL"])
+    db.upgrade()
+    insert_subscribers(db, Settings(secret_key=Secret(secret)), subscribers, SystemClock().now())
+    db.dispose()
+    return values

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.message
-import os
 import re
 from email import policy
 from pathlib import Path
@@ -14,10 +13,10 @@ from sqlalchemy import select
 
 from digiweetjes.cli import main
 from digiweetjes.clock import SystemClock
-from digiweetjes.config import PROJECT_ROOT, Secret, Settings
+from digiweetjes.config import Secret, Settings
 from digiweetjes.db import Database
-from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.models import Campaign, IssueRelease, IssueState
+from tests.cli_support import sending_env
 from tests.release_support import SAMPLE_ID
 from tests.sending_support import add_subscriber
 
@@ -26,21 +25,7 @@ SECRET_KEY = "release-cli-secret-key-abcdefghij"
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in [k for k in os.environ if k.startswith("DIGIWEETJES_")]:
-        monkeypatch.delenv(name)
-    values = {
-        "DIGIWEETJES_ROOT": str(tmp_path),
-        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
-        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
-        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_SECRET_KEY": SECRET_KEY,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    db = Database(values["DIGIWEETJES_DATABASE_URL"])
-    db.upgrade()
-    insert_subscribers(db, Settings(secret_key=Secret(SECRET_KEY)), 5, SystemClock().now())
-    db.dispose()
+    values = sending_env(monkeypatch, tmp_path, secret=SECRET_KEY, subscribers=5)
     return values
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from digiweetjes.cli import cli, main
-from digiweetjes.clock import SystemClock
-from digiweetjes.config import PROJECT_ROOT, Secret, Settings
+from digiweetjes.config import PROJECT_ROOT
 from digiweetjes.db import Database
 from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
-from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.models import Campaign
+from tests.cli_support import sending_env
 
 ISSUE = "2026-12-05-overzicht-projectoproepen"
 SECRET_KEY = "cli-test-secret-key-abcdefghijkl"
@@ -25,21 +23,7 @@ API_KEY = "xkeysib-CLI-TEST-4b9d2e7a1c-must-not-leak"
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in [k for k in os.environ if k.startswith("DIGIWEETJES_")]:
-        monkeypatch.delenv(name)
-    values = {
-        "DIGIWEETJES_ROOT": str(tmp_path),
-        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
-        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
-        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_SECRET_KEY": SECRET_KEY,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    db = Database(values["DIGIWEETJES_DATABASE_URL"])
-    db.upgrade()
-    insert_subscribers(db, Settings(secret_key=Secret(SECRET_KEY)), 12, SystemClock().now())
-    db.dispose()
+    values = sending_env(monkeypatch, tmp_path, secret=SECRET_KEY, subscribers=12)
     assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
     return values
 
