@@ -40,9 +40,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def sending_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, secret: str,
-                subscribers: int) -> dict[str, str]:
+                subscribers: int, issues_dir: Path | None = None,
+                outbox_dir: Path | None = None) -> dict[str, str]:
     """A clean ``DIGIWEETJES_*`` environment over a fresh SQLite list of ``subscribers`` active
-    synthetic people (the project's own issues and templates): what send and release tests share.
+    synthetic people (the project's own issues, or ``issues_dir``, and templates): what send and
+    release tests share.
     """
     from digiweetjes.clock import SystemClock
     from digiweetjes.config import Secret, Settings
@@ -54,10 +56,12 @@ def sending_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, secret: str,
     values = {
         "DIGIWEETJES_ROOT": str(tmp_path),
         "DIGIWEETJES_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
-        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
+        "DIGIWEETJES_ISSUES_DIR": str(issues_dir or PROJECT_ROOT / "issues"),
         "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
         "DIGIWEETJES_SECRET_KEY": secret,
     }
+    if outbox_dir is not None:
+        values["DIGIWEETJES_OUTBOX_DIR"] = str(outbox_dir)
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     db = Database(values["DIGIWEETJES_DATABASE_URL"])

@@ -13,16 +13,22 @@ from tests.test_cli_sending import ISSUE, env  # noqa: F401  (the fixture)
 TOKEN = "postmark-CLI-TEST-7c1d-must-not-leak"
 
 
+def _postmark_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Send through the Postmark adapter to the fake at ``url``, one batch of 5 at a time (the
+    ``env`` fixture has approved the issue already)."""
+    for name, value in (("DIGIWEETJES_PROVIDER", "postmark"),
+                        ("DIGIWEETJES_PROVIDER_SERVER_TOKEN", TOKEN),
+                        ("DIGIWEETJES_PROVIDER_BASE_URL", url),
+                        ("DIGIWEETJES_SEND_BATCH_SIZE", "5"),
+                        ("DIGIWEETJES_SEND_CONCURRENCY", "1")):
+        monkeypatch.setenv(name, value)
+
+
 def test_too_recent_then_reconciled_in_dutch(env, monkeypatch, capsys) -> None:  # noqa: F811
     with FakeProviderServer(faults=Faults(script=["timeout_after"], hang_s=0.2)) as fake:
-        monkeypatch.setenv("DIGIWEETJES_PROVIDER", "postmark")
-        monkeypatch.setenv("DIGIWEETJES_PROVIDER_SERVER_TOKEN", TOKEN)
-        monkeypatch.setenv("DIGIWEETJES_PROVIDER_BASE_URL", fake.url)
-        monkeypatch.setenv("DIGIWEETJES_SEND_BATCH_SIZE", "5")
-        monkeypatch.setenv("DIGIWEETJES_SEND_CONCURRENCY", "1")
+        _postmark_at(monkeypatch, fake.url)
         # The send looks its timed-out batch up at once: found, though the default settle
         # time would have kept a "not found" uncertain.
-        assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
         assert main(["send", ISSUE, "--yes"]) == 0
         out = capsys.readouterr().out
         assert "Afgestemd met postmark: 5 onzekere berichten toch verstuurd" in out
@@ -37,13 +43,8 @@ def test_too_recent_then_reconciled_in_dutch(env, monkeypatch, capsys) -> None: 
 def test_not_found_stays_uncertain_until_the_settle_time(env, monkeypatch,  # noqa: F811
                                                          capsys) -> None:
     with FakeProviderServer(faults=Faults(script=["timeout_before"], hang_s=0.2)) as fake:
-        monkeypatch.setenv("DIGIWEETJES_PROVIDER", "postmark")
-        monkeypatch.setenv("DIGIWEETJES_PROVIDER_SERVER_TOKEN", TOKEN)
-        monkeypatch.setenv("DIGIWEETJES_PROVIDER_BASE_URL", fake.url)
-        monkeypatch.setenv("DIGIWEETJES_SEND_BATCH_SIZE", "5")
-        monkeypatch.setenv("DIGIWEETJES_SEND_CONCURRENCY", "1")
+        _postmark_at(monkeypatch, fake.url)
         # A request that never arrived, yet timed out: uncertain, and too recent to resend.
-        assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
         assert main(["send", ISSUE, "--yes"]) == 3
         capsys.readouterr()
         assert main(["reconcile", ISSUE]) == 3

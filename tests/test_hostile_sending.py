@@ -29,9 +29,9 @@ from digiweetjes.clock import SystemClock
 from digiweetjes.config import PROJECT_ROOT, Secret, Settings
 from digiweetjes.db import Database
 from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
-from digiweetjes.devtools.synthetic import insert_subscribers
 from digiweetjes.models import Campaign, Delivery
 from digiweetjes.providers import outbox as outbox_module
+from tests.cli_support import sending_env
 from tests.sending_support import add_subscriber
 
 _REAL_FDOPEN = os.fdopen
@@ -46,26 +46,12 @@ DONE_SENTENCE = "los de oorzaak op en start hetzelfde commando opnieuw om verder
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in [k for k in os.environ if k.startswith("DIGIWEETJES_")]:
-        monkeypatch.delenv(name)
     issues = tmp_path / "issues"
     issues.mkdir()
     for name in ("projects.yaml", f"{ISSUE}.md"):
         (issues / name).write_bytes((PROJECT_ROOT / "issues" / name).read_bytes())
-    values = {
-        "DIGIWEETJES_ROOT": str(tmp_path),
-        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
-        "DIGIWEETJES_ISSUES_DIR": str(issues),
-        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "DIGIWEETJES_SECRET_KEY": SECRET_KEY,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    db = Database(values["DIGIWEETJES_DATABASE_URL"])
-    db.upgrade()
-    insert_subscribers(db, Settings(secret_key=Secret(SECRET_KEY)), N, SystemClock().now())
-    db.dispose()
+    values = sending_env(monkeypatch, tmp_path, secret=SECRET_KEY, subscribers=N,
+                         issues_dir=issues, outbox_dir=tmp_path / "outbox")
     assert main(["approve", ISSUE, "--by", "Test Nalezer"]) == 0
     return values
 
