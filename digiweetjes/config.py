@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from digiweetjes.errors import ConfigError
 from digiweetjes.files import write_atomically
 from digiweetjes.scheduling.options import ScheduleOptions, schedule_options
+from digiweetjes.secret import Secret
 from digiweetjes.sending.options import SendOptions
+from digiweetjes.web.options import WebOptions, web_options
 
 #: The repository root: defaults for issues/, templates/, site/, outbox/ and subscribers.db.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,32 +63,6 @@ SEND_VARIABLES: dict[str, tuple[str, type, str]] = {
 }
 
 
-class Secret:
-    """A string that never shows itself in ``repr``, ``str``, logs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Paths are absolute."""
@@ -114,6 +90,8 @@ class Settings:
     send: SendOptions = field(default_factory=SendOptions)
     # When and how the scheduler runs (DIGIWEETJES_SCHEDULE_*, see scheduling.options).
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+    # The web app: rate limits, body sizes, webhook checks (DIGIWEETJES_WEB*, see web.options).
+    web: WebOptions = field(default_factory=WebOptions)
 
     @property
     def projects_path(self) -> Path:
@@ -183,6 +161,7 @@ class Settings:
             timezone=zone,
             send=send_options(env),
             schedule=schedule_options(env, ZoneInfo(zone)),
+            web=web_options(env),
         )
 
 

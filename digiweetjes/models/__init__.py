@@ -19,6 +19,7 @@ from digiweetjes.models.subscribers import (
     TopicList,
     UTCDateTime,
 )
+from digiweetjes.models.webhook_event import WebhookEvent, WebhookEventKind
 
 __all__ = [
     "Base",
@@ -40,4 +41,6 @@ __all__ = [
     "SuppressionReason",
     "TopicList",
     "UTCDateTime",
+    "WebhookEvent",
+    "WebhookEventKind",
 ]

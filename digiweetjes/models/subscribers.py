@@ -122,6 +122,8 @@ class Subscriber(Base):
                         name="subregion"),
         Index("ix_subscribers_status_municipality", "status", "municipality"),
         Index("ix_subscribers_status_subregion", "status", "subregion"),
+        # Links carry a prefix of this hash, not the row id (``subscribers.tokens``).
+        Index("ix_subscribers_email_hash", "email_hash"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,45 @@
+"""What every route is handed: settings, database, provider, clock, and page rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from digiweetjes.clock import Clock
+from digiweetjes.config import Settings
+from digiweetjes.db import Database
+from digiweetjes.links import archive_url, privacy_url, projects_url, subscribe_url
+from digiweetjes.providers.base import Provider
+from digiweetjes.render.templating import render_template
+from digiweetjes.subscribers.places import region
+
+
+@dataclass
+class WebContext:
+    """The web app's collaborators; ``create_app`` makes one, routes read it from app.state."""
+
+    settings: Settings
+    db: Database
+    provider: Provider
+    clock: Clock
+
+    def page_context(self) -> dict[str, Any]:
+        """What every page of the web app is rendered with (the archive's frame needs it too)."""
+        settings = self.settings
+        return {
+            "base_url": settings.base_url,
+            "archive_url": archive_url(settings),
+            "projects_url": projects_url(settings),
+            "subscribe_url": subscribe_url(settings),
+            "privacy_url": privacy_url(settings),
+            "reply_to": settings.reply_to,
+            "region": region(settings),
+            # The app's pages live at the site root, beside the archive's files.
+            "root": "/",
+            "page": "app",
+        }
+
+    def render(self, name: str, **context: Any) -> str:
+        """A page of ``templates/web/``, with the common context."""
+        return render_template(self.settings.templates_dir, name,
+                               **{**self.page_context(), **context})
