@@ -116,7 +116,21 @@ class SubscriberError(DigiweetjesError):
 
 
 class TokenError(SubscriberError):
-    """A forged, tampered, expired or wrong-purpose token."""
+    """A forged, tampered, expired or wrong-purpose token; ``reason`` says which (the web app
+    shows a different Dutch page for each):
+
+    - ``forged``: not signed by us, altered or truncated, or of the wrong purpose;
+    - ``expired``: a confirm link past its lifetime, or older than a later unsubscription;
+    - ``gone``: the subscription it named was erased or its address changed.
+    """
+
+    REASONS = ("forged", "expired", "gone")
+
+    def __init__(self, message: str, *, reason: str = "forged") -> None:
+        if reason not in self.REASONS:
+            raise ValueError(f"unknown token error reason {reason!r}")
+        self.reason = reason
+        super().__init__(message)
 
 
 class SuppressedError(SubscriberError):

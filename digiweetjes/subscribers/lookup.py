@@ -46,7 +46,7 @@ def subscriber_for_claims(session: Session, claims: TokenClaims, what: str) -> S
     subscriber = session.get(Subscriber, claims.subscriber_id)
     if subscriber is None or not claims.matches_email_hash(subscriber.email_hash):
         raise TokenError(f"this {what} link no longer belongs to a subscription "
-                         "(the address was erased, expired or changed)")
+                         "(the address was erased, expired or changed)", reason="gone")
     return subscriber
 
 

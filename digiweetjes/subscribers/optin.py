@@ -177,7 +177,7 @@ def confirm(session: Session, clock: Clock, settings: Settings, token: str, *,
     if subscriber.status in OPTED_OUT and opted_out and claims.issued_at <= opted_out:
         # An old link must not undo a later unsubscribe; only a fresh request can.
         raise TokenError("this confirmation link is older than the unsubscription: "
-                         "subscribe again to receive a new link")
+                         "subscribe again to receive a new link", reason="expired")
     now = clock.now()
     hasher = Hasher(settings)
     subscriber.status = SubscriberStatus.ACTIVE

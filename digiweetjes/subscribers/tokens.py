@@ -140,8 +140,8 @@ def read_token(settings: Settings, clock: Clock, token: str, purpose: Purpose) -
     if lifetime is not None and clock.now() > claims.issued_at + lifetime:
         raise TokenError(
             f"expired {purpose.value} token: issued {claims.issued_at:%Y-%m-%d %H:%M} UTC, "
-            f"valid for {lifetime.days} days; subscribe again to get a new link"
-        )
+            f"valid for {lifetime.days} days; subscribe again to get a new link",
+            reason="expired")
     return claims
 
 
