@@ -37,8 +37,8 @@ def client_ip(request: Request) -> str | None:
 
 
 def page(request: Request, template: str, *, status: int = 200, **values: object) -> HTMLResponse:
-    """A page of ``templates/web/`` with the common context; never cached."""
-    body = context_of(request).render(f"web/{template}", **values)
+    """A page of ``templates/web/`` with the common context (and ``status``); never cached."""
+    body = context_of(request).render(f"web/{template}", status=status, **values)
     return HTMLResponse(body, status_code=status, headers=NO_STORE)
 
 
