@@ -1,10 +1,11 @@
 """Per-IP rate limits of the public pages, with the maintained ``limits`` package.
 
 Two limits (``Settings.web``; 0 turns one off): ``requests_per_ip_per_minute`` for every public
-page, and ``signups_per_ip_per_hour`` for the sign-up form's POST on top of it. A moving window
-in memory, per process: behind several web processes each keeps its own count, so the effective
-limit is that many times higher; good enough against a script hammering one process, and the
-sign-up is further guarded by the honeypot, the per-address mail throttle and double opt-in.
+page (not the unsubscribe POST, see ``UNLIMITED_POSTS``), and ``signups_per_ip_per_hour`` for
+the sign-up form's POST on top of it. A moving window in memory, per process: behind several
+web processes each keeps its own count, so the effective limit is that many times higher; good
+enough against a script hammering one process, and the sign-up is further guarded by the
+honeypot, the per-address mail throttle and double opt-in.
 
 The client is ``scope["client"]``: behind a reverse proxy, uvicorn's ``--proxy-headers`` (with
 ``--forwarded-allow-ips``) puts the visitor's address there from X-Forwarded-For.
@@ -27,6 +28,10 @@ from digiweetjes.web.public.pages import SIGNUP_PATH
 #: Paths no visitor reads as a page: machines (webhooks, health checks) and the stylesheet
 #: every page loads (counting it would halve the page budget).
 UNLIMITED_PREFIXES = ("/webhooks/", "/healthz", "/style.css")
+#: RFC 8058 one-click posts come from the mail providers' servers, for many recipients from a
+#: few addresses (a send's worth of Gmail unsubscribes): never refused for their number. The
+#: signed token in the path is what they need; a forged one costs a signature check.
+UNLIMITED_POSTS = ("/uitschrijven/",)
 
 SIGNUP_TEXT = ErrorText("Even geduld", (
     "Vanaf jouw internetverbinding kwamen het afgelopen uur te veel inschrijvingen binnen.",
@@ -63,7 +68,8 @@ class RateLimit:
 
     def _exceeded(self, scope: Scope) -> _Limit | None:
         path: str = scope["path"]
-        if path.startswith(UNLIMITED_PREFIXES):
+        if path.startswith(UNLIMITED_PREFIXES) or (
+                scope["method"] == "POST" and path.startswith(UNLIMITED_POSTS)):
             return None
         client = scope.get("client")
         ip = client[0] if client else "unknown"
