@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import PROJECT_ROOT, Secret, Settings
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.figures import FIGURES
 
 REQUIRE_SYSTEM_PARTS = os.environ.get("DIGIWEETJES_REQUIRE_SYSTEM_PARTS") == "1"
@@ -104,3 +106,33 @@ def db(database_url: str):
 def db_settings(settings: Settings, db) -> Settings:
     """The ``settings`` fixture pointing at the ``db`` fixture's database."""
     return settings.with_(database_url=db.url)
+
+
+# ---------------------------------------------------------------- browser (Chromium, axe-core)
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("Playwright for Python is not installed")
+    manager = sync_playwright().start()
+    try:
+        browser = manager.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                          args=CHROMIUM_ARGS)
+    except Exception as exc:  # Playwright raises its own Error for a browser that won't start
+        manager.stop()
+        skip_or_fail(f"Chromium could not be launched through Playwright: {exc}")
+    yield browser
+    browser.close()
+    manager.stop()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(
+        encoding="utf-8")

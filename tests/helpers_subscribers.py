@@ -13,6 +13,7 @@ from digiweetjes.providers.base import (
     Recipient,
     RecipientResult,
 )
+from digiweetjes.subscribers.tokens import Purpose
 from tests.sending_support import fake_capabilities
 
 
@@ -75,3 +76,17 @@ def link_token(text: str, path: str) -> str:
     match = re.search(rf"/{path}/([A-Za-z0-9_.\-]+)", text)
     assert match, f"no /{path}/ link in:\n{text}"
     return match.group(1)
+
+
+# Made by the first token format (subscriber id 987654, the address oud.lid@voorbeeld.be,
+# the test key, 2026-12-01 09:00 UTC): links like these are in mails already sent.
+OLD_ADDRESS = "oud.lid@voorbeeld.be"
+OLD_ID = 987654
+OLD_TOKENS = {
+    Purpose.CONFIRM: "WyJjb25maXJtIiw5ODc2NTQsIjRkYjhmZDE2YWYzNWE5M2MiLDE3OTYxMTU2MDBd"
+                     ".OjVVtzTt2m5OmGVvDEopsxCFhQaODQRN5z9_XTCblQE",
+    Purpose.UNSUBSCRIBE: "WyJ1bnN1YnNjcmliZSIsOTg3NjU0LCI0ZGI4ZmQxNmFmMzVhOTNjIiwxNzk2MTE1NjAwXQ"
+                         ".irjZfQzE9mP-SYsdlfhR8OAPfMk26_eq5EErfLgH-0A",
+    Purpose.PREFERENCES: "WyJwcmVmZXJlbmNlcyIsOTg3NjU0LCI0ZGI4ZmQxNmFmMzVhOTNjIiwxNzk2MTE1NjAwXQ"
+                         ".lrntRCbOzMC_zmwxBONFVfBYIgczv7P6OBBHsgXXi3s",
+}

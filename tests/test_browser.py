@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,15 @@ from digiweetjes.config import PROJECT_ROOT, Settings
 from digiweetjes.content.source import read_issue
 from digiweetjes.render import RecipientData, compile_issue, personalize
 from digiweetjes.site import build_site
-from tests.conftest import skip_or_fail
+from tests.browser_support import describe as _describe
+from tests.browser_support import horizontal_overflow as _horizontal_overflow
+from tests.browser_support import run_axe as _axe
 from tests.release_support import SAMPLE_ID, sent_in
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 WIDTHS = (375, 800)
 SAMPLE = PROJECT_ROOT / "issues" / "2026-12-05-overzicht-projectoproepen.md"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # An email is shown inside the mail client's own page, which provides the landmarks, the main
 # region and the page heading; the email body cannot (and should not) declare them itself.
 EMAIL_DISABLED_RULES = {
@@ -31,34 +27,6 @@ EMAIL_DISABLED_RULES = {
     "landmark-one-main": {"enabled": False},  # the client's page has the <main>, not the email
 }
 SCREENSHOTS = Path(os.environ.get("DIGIWEETJES_SCREENSHOT_DIR", "/tmp/digiweetjes-screenshots"))
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("Playwright for Python is not installed")
-    manager = sync_playwright().start()
-    try:
-        browser = manager.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                          args=CHROMIUM_ARGS)
-    except Exception as exc:  # Playwright raises its own Error for a browser that won't start
-        manager.stop()
-        skip_or_fail(f"Chromium could not be launched through Playwright: {exc}")
-    yield browser
-    browser.close()
-    manager.stop()
-
-
-@pytest.fixture(scope="session")
-def axe_source() -> str:
-    import axe_playwright_python
-
-    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(
-        encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
@@ -89,32 +57,6 @@ def _page(browser, width: int):
     # No network beyond the files under test: anything remote is refused.
     context.route("http*://**/*", lambda route: route.abort())
     return context, context.new_page()
-
-
-def _axe(page, axe_source: str, rules: dict[str, dict[str, bool]] | None = None) -> list[dict]:
-    page.evaluate(axe_source)
-    options: dict[str, object] = {"runOnly": {"type": "tag", "values": WCAG_TAGS},
-                                  "resultTypes": ["violations"]}
-    if rules:
-        options["rules"] = rules
-    result = page.evaluate("options => axe.run(document, options)", options)
-    # Guard against a silently empty run (axe not injected, wrong tags): rules must have passed.
-    assert len(result["passes"]) >= 10, "axe ran almost no rules"
-    return result["violations"]
-
-
-def _describe(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"][:8]:
-            lines.append(f"    {node['target']}: {node.get('failureSummary', '')[:300]}")
-    return "\n".join(lines)
-
-
-def _horizontal_overflow(page) -> tuple[int, int]:
-    return page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

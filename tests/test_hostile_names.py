@@ -138,7 +138,7 @@ def test_name_through_the_form_and_the_preferences_page(db: Database, db_setting
         add_subscriber(session, provider, clock, db_settings, email="pref@voorbeeld.be",
                        name="Eerst", consent_source="formulier")
     person = _subscriber(db)
-    token = make_token(db_settings, clock, Purpose.PREFERENCES, person.id, person.email_hash)
+    token = make_token(db_settings, clock, Purpose.PREFERENCES, person.email_hash)
 
     def preferences() -> None:
         with db.session() as session:

@@ -86,7 +86,7 @@ def active_subscriber(db: Database, settings: Settings, clock: Clock, provider: 
     with db.session() as session:
         found = find_subscriber(session, address)
         assert found is not None
-        token = make_token(settings, clock, Purpose.CONFIRM, found.id, found.email_hash or "")
+        token = make_token(settings, clock, Purpose.CONFIRM, found.email_hash or "")
         return confirm(session, clock, settings, token).id
 
 
@@ -96,4 +96,4 @@ def token_for(db: Database, settings: Settings, clock: Clock, purpose: Purpose,
     with db.session() as session:
         found = find_subscriber(session, address)
         assert found is not None
-        return make_token(settings, clock, purpose, found.id, found.email_hash or "")
+        return make_token(settings, clock, purpose, found.email_hash or "")

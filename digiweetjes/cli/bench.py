@@ -67,6 +67,26 @@ def bench_send(recipients: int, million: bool, concurrency: int, processes: int)
         click.echo(line)
 
 
+@bench.command("web")
+@click.option("--signups", default=3000, show_default=True, help="Sign-up form posts.")
+@click.option("--unsubscribes", default=5000, show_default=True,
+              help="One-click unsubscribe posts.")
+@click.option("--webhook-events", default=1000, show_default=True,
+              help="Events in the one webhook batch.")
+@click.option("--concurrency", default=8, show_default=True, help="Connections in flight.")
+@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes.")
+def bench_web(signups: int, unsubscribes: int, webhook_events: int, concurrency: int,
+              workers: int) -> None:
+    """The web app under uvicorn on loopback: sign-ups/s, one-click unsubscribes/s, p99, and
+    one webhook batch."""
+    from digiweetjes.devtools.bench_web import run_web_benchmark
+
+    for line in run_web_benchmark(signups=signups, unsubscribes=unsubscribes,
+                                  webhook_events=webhook_events, concurrency=concurrency,
+                                  workers=workers):
+        click.echo(line)
+
+
 def register(cli: click.Group) -> None:
     """Add the bench group (other areas add their own subcommands to ``bench``)."""
     cli.add_command(bench)

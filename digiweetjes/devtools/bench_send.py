@@ -194,7 +194,7 @@ def _bare_loop(provider_name: str, url: str, recipients: int, concurrency: int) 
         for i in range(b * size, (b + 1) * size):
             email = synthetic_email(i)
             name = f"Lezer {i}" if i % 3 else None
-            unsubscribe, preferences = signer.links(i + 1, hasher.email(email))
+            unsubscribe, preferences = signer.links(hasher.email(email))
             html, text = compiled.values_for(RecipientData(
                 email, name, where[i % len(where)][1], unsubscribe, preferences))
             # As long as a delivery reference (sending.references), so bodies weigh the same.

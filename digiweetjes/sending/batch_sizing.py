@@ -1,8 +1,9 @@
 """How many recipients a batch: the provider's count limit and its documented byte limits.
 
 Every value the engine fills in has a bounded shape: an address is at most 254 characters, a
-name at most ``NAME_MAX``, the links are signed tokens of one shape (longest for the largest
-subscriber id), the Digibank block is one of the compiled blocks, the reference of one length.
+name at most ``NAME_MAX``, the links are signed tokens of one length (a fixed-width prefix of
+the address hash and the freeze time), the Digibank block is one of the compiled blocks, the
+reference of one length.
 The adapter builds and weighs the request for two recipients of the longest such values
 (``MeasurableProvider.measure``), and ``batch_size_for`` keeps batches within ``BYTE_MARGIN`` of
 the provider's request and cumulative personalization limits.
@@ -34,8 +35,6 @@ from digiweetjes.subscribers.cleaning import NAME_MAX
 
 #: The longest address SMTP allows (RFC 5321: a 254-character path without its brackets).
 LONGEST_EMAIL = 254
-#: The largest subscriber id (a signed 64-bit key): the longest token.
-LARGEST_ID = 2**63 - 1
 #: A delivery reference has one length (``sending.references``).
 SAMPLE_REFERENCE = "f" * 31
 
@@ -52,7 +51,7 @@ def longest_recipients(compiled: CompiledIssue, settings: Settings,
         email = first * 64 + "@" + domain
         name = (first.upper() + "n" * NAME_MAX)[:NAME_MAX]
         email_hash = hashlib.sha256(email.encode()).hexdigest()
-        unsubscribe, preferences = links.links(LARGEST_ID, email_hash)
+        unsubscribe, preferences = links.links(email_hash)
         html_values, text_values = compiled.values_for(RecipientData(
             email, name, subregion, unsubscribe, preferences))
         recipients.append(Recipient(SAMPLE_REFERENCE, email, display_name(name), html_values,

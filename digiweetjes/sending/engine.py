@@ -319,7 +319,7 @@ class SendEngine(BatchOutcomes):
     # -- one batch --
 
     def _recipient(self, row: ClaimedRow) -> Recipient:
-        unsubscribe, preferences = self.links.links(row.subscriber_id, row.email_hash)
+        unsubscribe, preferences = self.links.links(row.email_hash)
         html_values, text_values = self.compiled.values_for(RecipientData(
             row.email, row.name, row.subregion, unsubscribe, preferences))
         # The header shows a name only where it can be one (no line breaks, no encoded words);

@@ -40,11 +40,10 @@ from digiweetjes.sending.engine import SendEngine, batch_content
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.sending.processes import StopFlag
 from digiweetjes.sending.progress import Progress
-from digiweetjes.sending.recipient_links import LinkSigner
+from digiweetjes.sending.recipient_links import LinkSigner, unowned_email_hash
 from digiweetjes.sending.redaction import Redactor
 from digiweetjes.sending.summary import SendSummary
 from digiweetjes.subscribers.emails import email_key, normalize_email
-from digiweetjes.subscribers.hashing import Hasher
 
 TEST_SUBJECT_PREFIX = "[TEST] "
 
@@ -274,9 +273,6 @@ def start_or_resume(db: Database, compiled: CompiledIssue, provider: Provider, c
 
 #: Addresses one test send may go to (``send --to``, repeatable): a check, not a mailing.
 MAX_TEST_ADDRESSES = 5
-#: The subscriber id in a test mail's personal links: no subscriber has it, so the links are
-#: personal in shape (signed for that address) but unsubscribe or change nobody.
-TEST_SUBSCRIBER_ID = 0
 
 
 def test_addresses(addresses: Sequence[str]) -> list[str]:
@@ -315,19 +311,19 @@ def test_send_many(provider: Provider, compiled: CompiledIssue, settings: Settin
     batch (the path a real send takes, so per-recipient headers and values are exercised);
     the ledger is never touched. Every address is checked before anything is sent.
 
-    The links are signed per address for ``TEST_SUBSCRIBER_ID`` (with ``clock``; without it,
-    the pages themselves), so they differ between the addresses as a subscriber's would.
+    The links are signed per address (with ``clock``; without it, the pages themselves), so
+    they differ between the addresses as a subscriber's would, but for a hash no subscriber has
+    (``unowned_email_hash``): they unsubscribe or change nobody, not even a tester on the list.
     """
     require_safe_headers(compiled, settings, draft=draft)
     emails = test_addresses(addresses)
     content = replace(batch_content(compiled, settings),
                       subject=TEST_SUBJECT_PREFIX + compiled.subject)
     signer = LinkSigner(settings, clock.now()) if clock is not None else None
-    hasher = Hasher(settings)
     recipients = []
     for email in emails:
         unsubscribe, preferences = (
-            signer.links(TEST_SUBSCRIBER_ID, hasher.email(email_key(email))) if signer
+            signer.links(unowned_email_hash(settings, email_key(email))) if signer
             else (unsubscribe_url(settings), preferences_url(settings)))
         html_values, text_values = compiled.values_for(
             RecipientData(email, None, None, unsubscribe, preferences))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.errors import SubscriberError, TokenError
-from digiweetjes.models import Subscriber, Suppression
+from digiweetjes.models import ConsentEvent, ConsentEventType, Subscriber, Suppression
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.tokens import Purpose, TokenClaims, read_token
@@ -41,9 +44,44 @@ def suppression_of(session: Session, settings: Settings, email: str) -> Suppress
     return session.get(Suppression, Hasher(settings).email(key))
 
 
+def by_hash_prefix(prefix: str) -> Select[tuple[Subscriber]]:
+    """The subscribers whose address hash starts with ``prefix`` (lowercase hex), at most two.
+
+    A range on the indexed column rather than LIKE: ``prefix <= hash < prefix + "g"`` holds for
+    exactly the lowercase-hex hashes that start with the prefix in any collation (every hex
+    digit sorts below "g"), and both SQLite and PostgreSQL search ``ix_subscribers_email_hash``
+    for it, where LIKE needs a "C" collation or a pattern operator class on PostgreSQL.
+    """
+    return (select(Subscriber)
+            .where(Subscriber.email_hash >= prefix, Subscriber.email_hash < prefix + "g")
+            .limit(2))
+
+
+def _erased_since(session: Session, email_hash: str, issued_at: datetime) -> bool:
+    """True when the address was erased at or after ``issued_at`` (the ledger keeps the hash)."""
+    return session.scalar(
+        select(ConsentEvent.id).where(ConsentEvent.email_hash == email_hash,
+                                      ConsentEvent.event == ConsentEventType.ERASED,
+                                      ConsentEvent.occurred_at >= issued_at).limit(1)
+    ) is not None
+
+
 def subscriber_for_claims(session: Session, claims: TokenClaims, what: str) -> Subscriber:
-    """The subscriber a read token names; TokenError when it no longer belongs to one."""
-    subscriber = session.get(Subscriber, claims.subscriber_id)
+    """The subscriber a read token names; TokenError when it no longer belongs to one.
+
+    New tokens name an address by its hash prefix; old ones a row id, checked against the
+    prefix they also carry. Never a guess: two matches (a 128-bit coincidence, or a bug) name
+    nobody, and a link issued before its address was erased stays dead even when the same
+    address subscribes again, as the row-bound old links do.
+    """
+    if claims.subscriber_id is not None:
+        subscriber = session.get(Subscriber, claims.subscriber_id)
+    else:
+        found = session.scalars(by_hash_prefix(claims.email_hash_prefix)).all()
+        subscriber = found[0] if len(found) == 1 else None
+        if subscriber is not None and _erased_since(session, subscriber.email_hash or "",
+                                                    claims.issued_at):
+            subscriber = None
     if subscriber is None or not claims.matches_email_hash(subscriber.email_hash):
         raise TokenError(f"this {what} link no longer belongs to a subscription "
                          "(the address was erased, expired or changed)", reason="gone")

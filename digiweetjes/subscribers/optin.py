@@ -77,8 +77,7 @@ def _throttle_allows(session: Session, email_hash: str, kind: MailKind, now: dat
 
 def _confirmation_mail(settings: Settings, clock: Clock, subscriber: Subscriber) -> ServiceMail:
     """The double opt-in mail of one subscriber, with a fresh confirmation link."""
-    token = make_token(settings, clock, Purpose.CONFIRM, subscriber.id,
-                       subscriber.email_hash or "")
+    token = make_token(settings, clock, Purpose.CONFIRM, subscriber.email_hash or "")
     return ServiceMail(
         reference=f"confirm-{subscriber.id}-{int(clock.now().timestamp())}",
         email=subscriber.email or "", name=subscriber.name,
@@ -96,7 +95,7 @@ def _send_confirmation(provider: Provider, settings: Settings, clock: Clock,
 def _send_already_subscribed(provider: Provider, settings: Settings, clock: Clock,
                              subscriber: Subscriber) -> None:
     assert subscriber.email and subscriber.email_hash
-    urls = subscriber_links(settings, clock, subscriber.id, subscriber.email_hash)
+    urls = subscriber_links(settings, clock, subscriber.email_hash)
     send_service_mail(provider, settings, MailKind.ALREADY_SUBSCRIBED, ServiceMail(
         reference=f"already-{subscriber.id}-{int(clock.now().timestamp())}",
         email=subscriber.email, name=subscriber.name, urls=urls))

@@ -1,16 +1,24 @@
 """Signed, purpose-bound tokens for the confirm, unsubscribe and preferences links.
 
-A token carries the purpose, the subscriber id, a short prefix of the address's keyed hash (so a
-token dies with an erasure or a changed address) and the issue time from the injected clock. It is
-signed with itsdangerous (HMAC-SHA256, a key derived from ``DIGIWEETJES_SECRET_KEY``). Confirm
-tokens expire after 7 days; unsubscribe and preferences tokens do not (they travel in every
-newsletter), but are still bound to one subscriber and one purpose.
+A token carries the purpose, a prefix of the address's keyed hash and the issue time from the
+injected clock: ``["unsubscribe", "<32 hex>", 1796115600]``. It is signed with itsdangerous
+(HMAC-SHA256, a key derived from ``DIGIWEETJES_SECRET_KEY``) but not encrypted: anyone can read
+the payload, so it holds no database id. Confirm tokens expire after 7 days; unsubscribe and
+preferences tokens do not (they travel in every newsletter), but are still bound to one address
+and one purpose.
+
+The subscriber is found by the prefix (``lookup.subscriber_for_claims``). The prefix is 128 bits,
+not 64, because a link must never reach the wrong person: at 64 bits that is merely improbable
+(the link of an erased or changed address meets a later address with the same prefix, about one
+chance in 2**64 for each later address); at 128 bits it is as likely as guessing a 128-bit key.
+The whole 256-bit hash would make every token another 43 characters longer for nothing
+measurable. Tokens made before this format, ``[purpose, subscriber id, "<16 hex>", issued]``,
+are still read: they are in mails already sent, and two of the three kinds never expire.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +33,11 @@ from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.subscribers.hashing import derive_key
 
 CONFIRM_LIFETIME = timedelta(days=7)
-_HASH_PREFIX = 16
+#: Hex characters of the address hash in a token (128 bits); the hash itself has 64.
+HASH_PREFIX = 32
+#: The prefix in tokens of the first format, which also carried the subscriber id.
+OLD_HASH_PREFIX = 16
+_HEX = "0123456789abcdef"
 
 
 class Purpose(StrEnum):
@@ -46,17 +58,24 @@ _DUTCH = {
 }
 
 
+def is_hash_prefix(text: str, length: int = HASH_PREFIX) -> bool:
+    """True for ``length`` lowercase hex characters: the only prefixes a lookup may use (an
+    empty or short one would match other people's addresses)."""
+    return len(text) == length and not text.strip(_HEX)
+
+
 @dataclass(frozen=True)
 class TokenClaims:
-    """What a valid token says."""
+    """What a valid token says: the address hash prefix, and in old tokens the row id too."""
 
     purpose: Purpose
-    subscriber_id: int
     email_hash_prefix: str
     issued_at: datetime
+    subscriber_id: int | None = None
 
     def matches_email_hash(self, email_hash: str | None) -> bool:
-        return email_hash is not None and email_hash[:_HASH_PREFIX] == self.email_hash_prefix
+        return (email_hash is not None and bool(self.email_hash_prefix)
+                and email_hash.startswith(self.email_hash_prefix))
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
@@ -73,8 +92,8 @@ class TokenSigner:
     The one definition of the token format: ``URLSafeSerializer.dumps`` of the compact JSON
     payload, which ``read_token`` reads. Unlike ``dumps`` it never tries zlib (``dumps`` keeps
     the compressed form when it saves two bytes, as it does for a few payloads with repetitive
-    digits; ``read_token`` accepts either form, so tokens made before stay valid), and it signs
-    with HMAC-SHA256 from pre-keyed inner and outer hash states instead of re-keying each call.
+    characters; ``read_token`` accepts either form), and it signs with HMAC-SHA256 from
+    pre-keyed inner and outer hash states instead of re-keying each call.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -91,16 +110,15 @@ class TokenSigner:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
         self._sep = signer.sep
 
-    def make(self, purpose: Purpose, subscriber_id: int, email_hash: str,
-             issued_at: datetime | int) -> str:
-        """The signed token for one subscriber and purpose, issued at ``issued_at``."""
+    def make(self, purpose: Purpose, email_hash: str, issued_at: datetime | int) -> str:
+        """The signed token for one address and purpose, issued at ``issued_at``."""
         issued = issued_at if isinstance(issued_at, int) else int(issued_at.timestamp())
-        prefix = email_hash[:_HASH_PREFIX]
-        if prefix.isascii() and prefix.isalnum():
-            payload = f'["{purpose.value}",{int(subscriber_id)},"{prefix}",{issued}]'
-        else:  # anything JSON would escape: let json write it, exactly as dumps would
-            payload = json.dumps([purpose.value, int(subscriber_id), prefix, issued],
-                                 ensure_ascii=False, separators=(",", ":"))
+        prefix = email_hash[:HASH_PREFIX]
+        if not is_hash_prefix(prefix):
+            # A link that names no address (or a short, matching-many one) must never leave.
+            raise ValueError("a token needs the 64-hex keyed hash of an address")
+        # Hex needs no JSON escaping: this is the payload json.dumps would write, compact.
+        payload = f'["{purpose.value}","{prefix}",{issued}]'
         # itsdangerous' base64_encode: URL-safe alphabet, padding stripped.
         value = urlsafe_b64encode(payload.encode()).rstrip(b"=")
         inner = self._inner.copy()
@@ -111,25 +129,38 @@ class TokenSigner:
         return (value + self._sep + signature).decode()
 
 
-def make_token(settings: Settings, clock: Clock, purpose: Purpose, subscriber_id: int,
-               email_hash: str) -> str:
-    """A signed token for one subscriber and one purpose."""
-    return TokenSigner(settings).make(purpose, subscriber_id, email_hash, clock.now())
+def make_token(settings: Settings, clock: Clock, purpose: Purpose, email_hash: str) -> str:
+    """A signed token for one address (its keyed hash) and one purpose."""
+    return TokenSigner(settings).make(purpose, email_hash, clock.now())
+
+
+def _claims(payload: object) -> TokenClaims:
+    """The claims of a decoded payload of either format; ValueError or TypeError if malformed."""
+    if not isinstance(payload, list):
+        raise TypeError("the payload is not a list")
+    subscriber_id = None
+    if len(payload) == 4:  # the first format, with the row id
+        raw_purpose, raw_id, prefix, issued = payload
+        subscriber_id, width = int(raw_id), OLD_HASH_PREFIX
+    else:
+        raw_purpose, prefix, issued = payload
+        width = HASH_PREFIX
+    if not isinstance(prefix, str) or not is_hash_prefix(prefix, width):
+        raise ValueError("the address hash prefix is malformed")
+    return TokenClaims(Purpose(raw_purpose), prefix, datetime.fromtimestamp(int(issued), UTC),
+                       subscriber_id)
 
 
 def read_token(settings: Settings, clock: Clock, token: str, purpose: Purpose) -> TokenClaims:
     """The claims of a valid token for ``purpose``; TokenError when forged, expired or misused."""
     try:
-        payload = _serializer(settings).loads(token)
-        raw_purpose, subscriber_id, prefix, issued = payload
-        claims = TokenClaims(Purpose(raw_purpose), int(subscriber_id), str(prefix),
-                             datetime.fromtimestamp(int(issued), UTC))
+        claims = _claims(_serializer(settings).loads(token))
     except BadSignature as exc:
         raise TokenError(
             f"invalid {purpose.value} token: the signature does not match "
             "(the link was altered, truncated or not made by this service)"
         ) from exc
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise TokenError(f"invalid {purpose.value} token: malformed payload") from exc
     if claims.purpose is not purpose:
         raise TokenError(
@@ -145,12 +176,11 @@ def read_token(settings: Settings, clock: Clock, token: str, purpose: Purpose) -
     return claims
 
 
-def subscriber_links(settings: Settings, clock: Clock, subscriber_id: int,
-                     email_hash: str) -> dict[str, str]:
-    """Unsubscribe and preferences URLs of one subscriber, with fresh tokens."""
+def subscriber_links(settings: Settings, clock: Clock, email_hash: str) -> dict[str, str]:
+    """Unsubscribe and preferences URLs of one address, with fresh tokens."""
     return {
         "unsubscribe_url": unsubscribe_url(
-            settings, make_token(settings, clock, Purpose.UNSUBSCRIBE, subscriber_id, email_hash)),
+            settings, make_token(settings, clock, Purpose.UNSUBSCRIBE, email_hash)),
         "preferences_url": preferences_url(
-            settings, make_token(settings, clock, Purpose.PREFERENCES, subscriber_id, email_hash)),
+            settings, make_token(settings, clock, Purpose.PREFERENCES, email_hash)),
     }

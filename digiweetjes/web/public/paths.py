@@ -18,7 +18,7 @@ UNSUBSCRIBE = "/uitschrijven"
 
 
 def _token(settings: Settings, clock: Clock, purpose: Purpose, subscriber: Subscriber) -> str:
-    return make_token(settings, clock, purpose, subscriber.id, subscriber.email_hash or "")
+    return make_token(settings, clock, purpose, subscriber.email_hash or "")
 
 
 def preferences_path(settings: Settings, clock: Clock, subscriber: Subscriber) -> str:

@@ -1,0 +1,171 @@
+"""The web benchmark: sign-ups, one-click unsubscribes and a webhook batch under uvicorn.
+
+The app runs as ``digiweetjes serve`` would (uvicorn, the app factory, a fresh SQLite database,
+the outbox provider writing each confirmation mail to disk) in a child process on loopback; the
+bounded load generator (``devtools.loadgen``) runs here, on the same two cores. The per-IP rate
+limits are switched off for the run (all requests come from 127.0.0.1). Every figure is checked
+against the database afterwards: a fast answer that changed nothing does not count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from sqlalchemy import func, select
+
+from digiweetjes.config import PROJECT_ROOT, Secret, Settings
+from digiweetjes.db import Database
+from digiweetjes.devtools.loadgen import LoadResult, form_post, run_load
+from digiweetjes.devtools.synthetic import insert_subscribers, synthetic_email
+from digiweetjes.models import Subscriber, SubscriberStatus
+
+TARGETS = {"signup_per_second": 300.0, "oneclick_per_second": 1000.0, "p99_ms": 100.0,
+           "webhook_seconds": 2.0}
+BENCH_KEY = "bench-web-secret-key-0123456789abcdef"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _environment(root: Path, port: int, extra: dict[str, str]) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("DIGIWEETJES_")}
+    env.update({
+        "DIGIWEETJES_ROOT": str(root),
+        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
+        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
+        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{root / 'subscribers.db'}",
+        "DIGIWEETJES_SECRET_KEY": BENCH_KEY,
+        "DIGIWEETJES_PROVIDER": "outbox",
+        "DIGIWEETJES_BASE_URL": f"http://127.0.0.1:{port}",
+        # Every request of the run comes from 127.0.0.1: the per-IP limits would stop it.
+        "DIGIWEETJES_WEB_SIGNUPS_PER_IP_PER_HOUR": "0",
+        "DIGIWEETJES_WEB_REQUESTS_PER_IP_PER_MINUTE": "0",
+        **extra,
+    })
+    return env
+
+
+@contextlib.contextmanager
+def _server(env: dict[str, str], port: int, workers: int) -> Iterator[None]:
+    command = [sys.executable, "-m", "uvicorn", "digiweetjes.web.entry:app_from_env",
+               "--factory", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the web app did not start (see its output above)")
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _line(what: str, result: LoadResult, target: float) -> str:
+    p99 = result.percentile(0.99)
+    verdict = ("OK" if result.per_second >= target and p99 <= TARGETS["p99_ms"]
+               and not result.unexpected else "BELOW TARGET")
+    wrong = (", unexpected answers " + ", ".join(f"{k}×{v}" for k, v in
+                                                 sorted(result.unexpected.items()))
+             if result.unexpected else "")
+    return (f"{what}: {result.requests} in {result.seconds:.2f} s = {result.per_second:,.0f}/s "
+            f"(target ≥ {target:,.0f}/s), p50 {result.percentile(0.5):.1f} ms, "
+            f"p99 {p99:.1f} ms (target ≤ {TARGETS['p99_ms']:.0f} ms){wrong} — {verdict}")
+
+
+def _count(db: Database, status: str, like: str) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(Subscriber).where(
+            Subscriber.status == status, Subscriber.email.like(like))) or 0)
+
+
+def run_web_benchmark(*, signups: int = 3000, unsubscribes: int = 5000,
+                      webhook_events: int = 1000, concurrency: int = 8,
+                      workers: int = 1) -> list[str]:
+    """Run the three measurements; one printed line each (and the set-up)."""
+    from digiweetjes.devtools.bench_webhooks import webhook_batch
+    from digiweetjes.sending.recipient_links import LinkSigner
+    from digiweetjes.subscribers.hashing import Hasher
+    from digiweetjes.subscribers.places import region
+    from digiweetjes.subscribers.tokens import Purpose
+
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="digiweetjes-bench-web-") as tmp:
+        root = Path(tmp)
+        port = _free_port()
+        hook = webhook_batch(webhook_events, domain="bounce.test")
+        env = _environment(root, port, hook.environment)
+        settings = Settings.from_env(env)
+        db = Database(settings.database_url)
+        db.upgrade()
+        now = datetime.now(UTC)
+        insert_subscribers(db, settings, unsubscribes, now, domain="leaving.test")
+        insert_subscribers(db, settings, webhook_events, now, domain="bounce.test")
+        hasher = Hasher(settings)
+        signer = LinkSigner(settings.with_(secret_key=Secret(BENCH_KEY)), now)
+        host = f"127.0.0.1:{port}"
+        towns = region(settings).municipalities
+        signup_requests = [form_post(host, "/inschrijven", urlencode({
+            "email": f"nieuw{i:07d}@joining.test", "naam": f"Nieuwe lezer {i}",
+            "gemeente": towns[i % len(towns)], "toestemming": "ja"}).encode())
+            for i in range(signups)]
+        oneclick_requests = [form_post(
+            host, "/uitschrijven/" + signer.token(
+                Purpose.UNSUBSCRIBE, hasher.email(synthetic_email(i, "leaving.test"))),
+            b"List-Unsubscribe=One-Click") for i in range(unsubscribes)]
+        lines.append(f"set-up: uvicorn with {workers} worker(s) on 127.0.0.1:{port}, SQLite, "
+                     f"outbox provider; {concurrency} connections in flight; "
+                     f"{os.cpu_count()} cores shared with the load generator")
+        with _server(env, port, workers):
+            signup = run_load("127.0.0.1", port, signup_requests, concurrency=concurrency,
+                              expect=303)
+            oneclick = run_load("127.0.0.1", port, oneclick_requests, concurrency=concurrency,
+                                expect=200)
+            started = time.perf_counter()
+            answer = httpx.post(f"http://{host}/webhooks/{hook.provider}", content=hook.body,
+                                headers=hook.headers, timeout=60)
+            webhook_seconds = time.perf_counter() - started
+        pending = _count(db, SubscriberStatus.PENDING, "%@joining.test")
+        left = _count(db, SubscriberStatus.UNSUBSCRIBED, "%@leaving.test")
+        bounced = _count(db, SubscriberStatus.BOUNCED, "%@bounce.test")
+        db.dispose()
+        lines.append(_line("sign-ups (POST /inschrijven)", signup,
+                           TARGETS["signup_per_second"])
+                     + f"; {pending} pending subscribers and "
+                       f"{len(list((root / 'outbox').glob('**/*.eml')))} confirmation mails")
+        lines.append(_line("one-click unsubscribes (RFC 8058 POST)", oneclick,
+                           TARGETS["oneclick_per_second"])
+                     + f"; {left} of {unsubscribes} unsubscribed")
+        verdict = ("OK" if webhook_seconds <= TARGETS["webhook_seconds"]
+                   and answer.status_code == 200 and bounced == webhook_events
+                   else "BELOW TARGET")
+        lines.append(f"webhook batch: {webhook_events} {hook.provider} bounce events in "
+                     f"{webhook_seconds:.2f} s (target ≤ {TARGETS['webhook_seconds']:.0f} s), "
+                     f"HTTP {answer.status_code}, {bounced} subscribers bounced — {verdict}")
+    return lines
