@@ -151,3 +151,21 @@ def record_complaint(session: Session, clock: Clock, settings: Settings, email: 
     return _webhook_opt_out(session, clock, settings, email, SubscriberStatus.COMPLAINED,
                             SuppressionReason.COMPLAINED, detail)
 
+
+def record_unsubscribe(session: Session, clock: Clock, settings: Settings, email: str, *,
+                       detail: str | None = None) -> Subscriber | None:
+    """A provider reported an unsubscribe (its own link, List-Unsubscribe it handled): as
+    ``remove_subscriber``, but an address we hold no subscriber for is suppressed by its hash,
+    as ``record_bounce`` does, instead of refused. Leaves one already off the list as it is."""
+    try:
+        normalized, subscriber = lookup_email(session, email)
+    except SubscriberError:
+        return None
+    if subscriber is None:
+        suppress(session, Hasher(settings).email(email_key(normalized)),
+                 SuppressionReason.UNSUBSCRIBED, Source.WEBHOOK, clock.now())
+        session.flush()
+    elif subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+        _opt_out(session, clock, settings, subscriber, SubscriberStatus.UNSUBSCRIBED,
+                 Source.WEBHOOK, detail=detail)
+    return subscriber
