@@ -2,11 +2,13 @@
 
 Every new event is stored (``webhook_events``: the address only as its keyed hash, the reason
 without addresses), linked to its delivery (by our reference, else by the provider's message id
-and the address), and applied through the subscriber operations the rest of the package uses:
+and the address), and applied through the subscriber operations
+(``subscribers.choices.record_opt_outs``, the batch form of ``record_bounce``,
+``record_complaint`` and ``record_unsubscribe``):
 
-- hard bounce → ``record_bounce``; complaint → ``record_complaint``; unsubscribe →
-  ``record_unsubscribe``; each writes the status, a consent-ledger line and the suppression
-  entry, and suppresses an address we hold no subscriber for by its hash only;
+- hard bounce, complaint, unsubscribe → the subscriber's status, a consent-ledger line and the
+  suppression entry; an address we hold no subscriber for is suppressed by its hash only; one
+  already off the list (or suppressed) keeps its first reason;
 - soft bounce → counted: once an address has soft-bounced on ``soft_bounce_limit`` different
   mails (different deliveries, or different events where no delivery was found) since it last
   became active, it is treated as a hard bounce ("3 tijdelijke bounces");
@@ -19,7 +21,7 @@ An event stored before changes nothing, however often it comes back. Flushes, ne
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,18 +31,21 @@ from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.feedback import store
 from digiweetjes.feedback.events import FeedbackReport, Outcome, ProviderEvent, clean_detail
-from digiweetjes.models import Subscriber, SubscriberStatus, WebhookEventKind
-from digiweetjes.subscribers.choices import record_bounce, record_complaint, record_unsubscribe
+from digiweetjes.models import SubscriberStatus, WebhookEventKind
+from digiweetjes.subscribers.choices import OptOutResult, ReportedOptOut, record_opt_outs
 from digiweetjes.subscribers.emails import InvalidEmailError, email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
 
 KEY_LENGTH = 200
-_MAILED = (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING)
-_OPT_OUTS: dict[WebhookEventKind, tuple[Callable[..., Subscriber | None], Outcome]] = {
-    WebhookEventKind.HARD_BOUNCE: (record_bounce, Outcome.BOUNCED),
-    WebhookEventKind.COMPLAINT: (record_complaint, Outcome.COMPLAINED),
-    WebhookEventKind.UNSUBSCRIBE: (record_unsubscribe, Outcome.UNSUBSCRIBED),
+#: The kinds that take an address off the list: the status it gets, the event's outcome.
+_LEAVING: dict[WebhookEventKind, tuple[SubscriberStatus, Outcome]] = {
+    WebhookEventKind.HARD_BOUNCE: (SubscriberStatus.BOUNCED, Outcome.BOUNCED),
+    WebhookEventKind.COMPLAINT: (SubscriberStatus.COMPLAINED, Outcome.COMPLAINED),
+    WebhookEventKind.UNSUBSCRIBE: (SubscriberStatus.UNSUBSCRIBED, Outcome.UNSUBSCRIBED),
+    WebhookEventKind.SOFT_BOUNCE: (SubscriberStatus.BOUNCED, Outcome.BOUNCED),
 }
+_RESULTS = {OptOutResult.SUPPRESSED: Outcome.SUPPRESSED,
+            OptOutResult.UNCHANGED: Outcome.UNCHANGED, OptOutResult.INVALID: Outcome.IGNORED}
 
 
 @dataclass
@@ -78,28 +83,33 @@ def apply_events(session: Session, clock: Clock, settings: Settings,
 
     deliveries = _deliveries(session, new)
     report.linked = sum(1 for delivery_id in deliveries if delivery_id is not None)
-    subscribers = store.subscribers_by_key(session, [a.key for _, a, _ in new if a.key])
-    suppressed = store.suppressed_hashes(session, [a.hash for _, a, _ in new if a.hash])
-    soft = _soft_counts(session, new, subscribers, claimed)
+    soft = _soft_counts(session, new, claimed)
     limit = max(1, int(settings.web.soft_bounce_limit))
 
-    results = []
-    for (event, address, row_id), delivery_id in zip(new, deliveries, strict=True):
-        subscriber = subscribers.get(address.key or "")
-        if address.hash is None or event.kind == WebhookEventKind.OTHER:
-            outcome = Outcome.IGNORED
-        elif event.kind == WebhookEventKind.SOFT_BOUNCE:
-            count = soft[address.hash]
+    # Decided in the batch's order; the opt-outs are then written together, in that order.
+    decided: list[Outcome | tuple[ReportedOptOut, Outcome]] = []
+    for (event, address, _), delivery_id in zip(new, deliveries, strict=True):
+        if address.normalized is None or event.kind not in _LEAVING:
+            decided.append(Outcome.IGNORED)
+            continue
+        kind, detail = event.kind, _ledger_detail(event)
+        if kind == WebhookEventKind.SOFT_BOUNCE:
+            count = soft[address.hash or ""]
             count.mails.add(("d", delivery_id) if delivery_id else ("e", event.event_key))
             if len(count.mails) < limit:
-                outcome = Outcome.COUNTED
-            else:
-                detail = f"{event.provider} webhook: {len(count.mails)} tijdelijke bounces"
-                outcome = _opt_out(session, clock, settings, WebhookEventKind.HARD_BOUNCE,
-                                   address, subscriber, suppressed, detail)
-        else:
-            outcome = _opt_out(session, clock, settings, event.kind, address, subscriber,
-                               suppressed, _ledger_detail(event))
+                decided.append(Outcome.COUNTED)
+                continue
+            kind = WebhookEventKind.HARD_BOUNCE
+            detail = f"{event.provider} webhook: {len(count.mails)} tijdelijke bounces"
+        status, outcome = _LEAVING[kind]
+        decided.append((ReportedOptOut(address.normalized, status, detail), outcome))
+    applied = iter(record_opt_outs(session, clock, settings,
+                                   [d[0] for d in decided if isinstance(d, tuple)]))
+
+    results = []
+    for (_, _, row_id), delivery_id, decision in zip(new, deliveries, decided, strict=True):
+        outcome = decision if isinstance(decision, Outcome) else _RESULTS.get(
+            next(applied), decision[1])
         report.outcomes[outcome] += 1
         results.append({"id": row_id, "outcome": outcome, "delivery_id": delivery_id})
     store.finish(session, results)
@@ -153,11 +163,13 @@ def _deliveries(session: Session, new: list[tuple[ProviderEvent, _Address, int]]
 
 
 def _soft_counts(session: Session, new: list[tuple[ProviderEvent, _Address, int]],
-                 subscribers: dict[str, Subscriber], claimed: dict[tuple[str, str], int]
-                 ) -> dict[str, _SoftCount]:
+                 claimed: dict[tuple[str, str], int]) -> dict[str, _SoftCount]:
     """The soft bounces stored before this batch, per address, since it became active."""
-    bouncing = {a.hash: subscribers.get(a.key or "") for e, a, _ in new
-                if a.hash and e.kind == WebhookEventKind.SOFT_BOUNCE}
+    soft = [a for e, a, _ in new if a.key and e.kind == WebhookEventKind.SOFT_BOUNCE]
+    if not soft:
+        return {}
+    subscribers = store.subscribers_by_key(session, [a.key for a in soft if a.key])
+    bouncing = {a.hash: subscribers.get(a.key or "") for a in soft if a.hash}
     counts: dict[str, _SoftCount] = {}
     for email_hash, subscriber in bouncing.items():
         since = (subscriber.confirmed_at or subscriber.created_at) if subscriber else None
@@ -171,26 +183,6 @@ def _soft_counts(session: Session, new: list[tuple[ProviderEvent, _Address, int]
                 continue
             count.mails.add(("d", delivery_id) if delivery_id else ("e", event_key))
     return counts
-
-
-def _opt_out(session: Session, clock: Clock, settings: Settings, kind: WebhookEventKind,
-             address: _Address, subscriber: Subscriber | None, suppressed: set[str],
-             detail: str | None) -> Outcome:
-    """Apply an opt-out through the subscriber operations; what it changed."""
-    operation, changed = _OPT_OUTS[kind]
-    assert address.normalized is not None and address.hash is not None
-    if subscriber is None:
-        # Someone we hold nothing on (never subscribed, erased, purged): their hash only.
-        if address.hash in suppressed:
-            return Outcome.UNCHANGED
-        operation(session, clock, settings, address.normalized, detail=detail)
-        suppressed.add(address.hash)
-        return Outcome.SUPPRESSED
-    if subscriber.status not in _MAILED:
-        return Outcome.UNCHANGED  # already off the list: the first reason stays
-    operation(session, clock, settings, address.normalized, detail=detail)
-    suppressed.add(address.hash)
-    return changed
 
 
 def _ledger_detail(event: ProviderEvent) -> str:

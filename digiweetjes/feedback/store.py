@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from digiweetjes.feedback.events import Outcome, ProviderEvent, clean_detail
-from digiweetjes.models import Delivery, Subscriber, Suppression, WebhookEvent
+from digiweetjes.models import Delivery, Subscriber, WebhookEvent
 
 #: Rows an INSERT (11 values each) or values an IN list; well under SQLite's variable limit.
 CHUNK = 400
@@ -49,12 +49,15 @@ def claim(session: Session, events: Sequence[ProviderEvent],
         "detail": clean_detail(event.detail), "occurred_at": event.occurred_at,
         "received_at": now,
     } for event, email_hash in zip(events, email_hashes, strict=True)]
-    for part in chunks(rows):
-        statement = (insert(WebhookEvent).values(list(part))
-                     .on_conflict_do_nothing(index_elements=["provider", "event_key"])
-                     .returning(WebhookEvent.id, WebhookEvent.provider, WebhookEvent.event_key))
-        for event_id, provider, event_key in session.execute(statement):
-            claimed[(provider, event_key)] = event_id
+    if not rows:
+        return claimed
+    # One statement, executed for many rows: SQLAlchemy sends them as multi-row INSERTs
+    # ("insertmanyvalues") and gathers RETURNING; a conflicting row returns nothing.
+    statement = (insert(WebhookEvent)
+                 .on_conflict_do_nothing(index_elements=["provider", "event_key"])
+                 .returning(WebhookEvent.id, WebhookEvent.provider, WebhookEvent.event_key))
+    for event_id, provider, event_key in session.connection().execute(statement, rows):
+        claimed[(provider, event_key)] = event_id
     return claimed
 
 
@@ -92,13 +95,6 @@ def subscribers_by_key(session: Session, keys: Iterable[str]) -> dict[str, Subsc
                                           .where(Subscriber.email_key.in_(part))):
             found[subscriber.email_key or ""] = subscriber
     return found
-
-
-def suppressed_hashes(session: Session, email_hashes: Iterable[str]) -> set[str]:
-    """Those of these address hashes that are on the suppression list."""
-    wanted = sorted(set(email_hashes))
-    return {email_hash for part in chunks(wanted) for email_hash in session.scalars(
-        select(Suppression.email_hash).where(Suppression.email_hash.in_(part)))}
 
 
 def earlier_soft_bounces(session: Session, email_hashes: Iterable[str]
