@@ -17,6 +17,9 @@ def routes() -> list[BaseRoute]:
     """The webhook routes."""
     from digiweetjes.web.webhooks.route import endpoint
 
-    # Every method reaches the endpoint: a GET must be a 405 here, not fall through to the
-    # archive mounted at "/".
-    return [Route("/webhooks/{provider}", endpoint(), methods=None, name="webhook")]
+    # Every method reaches the endpoint, which answers 405 to all but POST: a GET must not
+    # fall through to the archive mounted at "/".
+    return [Route("/webhooks/{provider}", endpoint(), methods=ALL_METHODS, name="webhook")]
+
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

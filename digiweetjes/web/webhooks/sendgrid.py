@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,7 @@ TIMESTAMP_HEADER = "x-twilio-email-event-webhook-timestamp"
 
 _DROPPED = {"bounced address": Kind.HARD_BOUNCE, "spam reporting address": Kind.COMPLAINT,
             "unsubscribed address": Kind.UNSUBSCRIBE}
+_SUFFIX = re.compile(r"\.(?:filter|recvd)")
 _KINDS = {"spamreport": Kind.COMPLAINT, "unsubscribe": Kind.UNSUBSCRIBE,
           "group_unsubscribe": Kind.UNSUBSCRIBE}
 
@@ -90,6 +92,14 @@ def parse(body: bytes, content_type: str, headers: Mapping[str, str]) -> list[Pr
     return [_event(item) for item in objects(load_json(body), "sendgrid events")]
 
 
+def _request_id(sg_message_id: str | None) -> str | None:
+    """The request's X-Message-Id: ``sg_message_id`` up to its ".filter…"/".recvd…" part
+    (the id itself may hold dots, as in SendGrid's older samples)."""
+    if not sg_message_id:
+        return None
+    return _SUFFIX.split(sg_message_id, maxsplit=1)[0] or None
+
+
 def _kind(item: Mapping[str, Any]) -> Kind:
     name = item.get("event")
     if name == "bounce":
@@ -108,7 +118,6 @@ def _event(item: Mapping[str, Any]) -> ProviderEvent:
         provider=NAME, event_key=key, kind=_kind(item), provider_event=name,
         email=text(item.get("email")),
         reference=reference_from_event(NAME, item),
-        # The X-Message-Id of the request is the part of sg_message_id before ".filter…".
-        message_id=sg_message_id.split(".", 1)[0] if sg_message_id else None,
+        message_id=_request_id(sg_message_id),
         occurred_at=epoch(item.get("timestamp")),
         detail=text(item.get("reason"), 1000) or text(item.get("response"), 1000))
