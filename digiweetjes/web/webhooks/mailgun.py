@@ -3,7 +3,8 @@
 Signature (Mailgun "Securing Webhooks"): ``{"signature": {"timestamp", "token", "signature"},
 "event-data": {…}}`` where ``signature`` is the hex HMAC-SHA256, keyed with the account's
 HTTP webhook signing key (``DIGIWEETJES_WEBHOOK_MAILGUN_SIGNING_KEY``), of ``timestamp`` +
-``token``. As Mailgun advises, a timestamp older than ``DIGIWEETJES_WEBHOOK_MAX_AGE_SECONDS``
+``token``. The body itself is not signed: a captured signature could carry another body, so, as
+Mailgun advises, a timestamp older than ``DIGIWEETJES_WEBHOOK_MAX_AGE_SECONDS``
 is refused, and so is a token seen before (``route`` remembers them for that long, per
 process; the stored event id makes a replay to another process harmless all the same).
 
