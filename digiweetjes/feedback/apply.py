@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -125,7 +125,7 @@ def _unique(events: Sequence[ProviderEvent]) -> list[ProviderEvent]:
         key = event.event_key
         if len(key) > KEY_LENGTH or not key:
             key = "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
-            event = ProviderEvent(**{**event.__dict__, "event_key": key})
+            event = replace(event, event_key=key)
         if (event.provider, key) not in seen:
             seen.add((event.provider, key))
             unique.append(event)
