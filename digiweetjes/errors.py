@@ -24,6 +24,9 @@ Dutch page. Messages never contain secrets.
     │   ├── BatchTooLargeError      refused locally over a byte limit: send in smaller batches
     │   └── UncertainOutcomeError   the request may have been delivered (timeout after send)
     ├── ReleaseError                approving or scheduling an issue was refused
+    ├── WebhookError                a provider's webhook request was refused
+    │   ├── WebhookAuthError        no, a wrong or an outdated signature or secret (401)
+    │   └── WebhookPayloadError     the body is not the provider's payload (400)
     └── SendingError                the sending engine stopped
         ├── SendingPaused           the brake engaged after consecutive failures
         └── SendingIncomplete       the send ended with failed or uncertain deliveries
@@ -148,6 +151,20 @@ class CsvImportError(SubscriberError):
 
 class ReleaseError(DigiweetjesError):
     """Approving, scheduling or releasing an issue was refused; the message says why (Dutch)."""
+
+
+class WebhookError(DigiweetjesError):
+    """A provider's webhook request was refused; the message says why (for the log, English;
+    it never contains a secret)."""
+
+
+class WebhookAuthError(WebhookError):
+    """The request is not proven to come from the provider: no signature or secret, a wrong
+    one, a timestamp too old (a replay), or the provider's secret is not configured here."""
+
+
+class WebhookPayloadError(WebhookError):
+    """An authentic request whose body is not the provider's webhook payload."""
 
 
 class ProviderError(DigiweetjesError):

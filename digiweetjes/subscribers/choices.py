@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Any, Final
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
@@ -14,11 +19,12 @@ from digiweetjes.models import (
     Source,
     Subscriber,
     SubscriberStatus,
+    Suppression,
     SuppressionReason,
 )
 from digiweetjes.subscribers.cleaning import clean_name
 from digiweetjes.subscribers.consent import record_consent, suppress
-from digiweetjes.subscribers.emails import email_key
+from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.lookup import (
     find_subscriber,
@@ -38,6 +44,7 @@ class _Unchanged:
 
 #: Default of ``update_preferences`` arguments: leave this field as it is.
 UNCHANGED: Final[Any] = _Unchanged()
+_STILL_MAILED = (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING)
 
 
 def update_preferences(session: Session, clock: Clock, settings: Settings, token: str, *,
@@ -75,24 +82,36 @@ def update_preferences(session: Session, clock: Clock, settings: Settings, token
     return subscriber
 
 
-def _opt_out(session: Session, clock: Clock, settings: Settings, subscriber: Subscriber,
-             status: SubscriberStatus, source: Source, *, ip: str | None = None,
-             detail: str | None = None) -> None:
-    events = {
-        SubscriberStatus.UNSUBSCRIBED: (ConsentEventType.UNSUBSCRIBED,
-                                        SuppressionReason.UNSUBSCRIBED, "unsubscribed_at"),
-        SubscriberStatus.BOUNCED: (ConsentEventType.BOUNCED, SuppressionReason.BOUNCED,
-                                   "bounced_at"),
-        SubscriberStatus.COMPLAINED: (ConsentEventType.COMPLAINED,
-                                      SuppressionReason.COMPLAINED, "complained_at"),
-    }
-    event, reason, stamp = events[status]
-    now = clock.now()
+#: What leaving the list as ``status`` writes: the ledger event, suppression reason, stamp.
+_LEAVING = {
+    SubscriberStatus.UNSUBSCRIBED: (ConsentEventType.UNSUBSCRIBED,
+                                    SuppressionReason.UNSUBSCRIBED, "unsubscribed_at"),
+    SubscriberStatus.BOUNCED: (ConsentEventType.BOUNCED, SuppressionReason.BOUNCED,
+                               "bounced_at"),
+    SubscriberStatus.COMPLAINED: (ConsentEventType.COMPLAINED,
+                                  SuppressionReason.COMPLAINED, "complained_at"),
+}
+
+
+def _leave(session: Session, settings: Settings, hasher: Hasher, now: datetime,
+           subscriber: Subscriber, status: SubscriberStatus, source: Source, *,
+           ip: str | None = None, detail: str | None = None) -> SuppressionReason:
+    """The subscriber's new status and its ledger line; the reason to suppress it for."""
+    event, reason, stamp = _LEAVING[status]
     subscriber.status = status
     setattr(subscriber, stamp, now)
     subscriber.updated_at = now
-    record_consent(session, settings, Hasher(settings), now, subscriber, event, source, ip=ip,
+    record_consent(session, settings, hasher, now, subscriber, event, source, ip=ip,
                    detail=detail)
+    return reason
+
+
+def _opt_out(session: Session, clock: Clock, settings: Settings, subscriber: Subscriber,
+             status: SubscriberStatus, source: Source, *, ip: str | None = None,
+             detail: str | None = None) -> None:
+    now = clock.now()
+    reason = _leave(session, settings, Hasher(settings), now, subscriber, status, source,
+                    ip=ip, detail=detail)
     suppress(session, subscriber.email_hash or "", reason, source, now)
     session.flush()
 
@@ -151,3 +170,101 @@ def record_complaint(session: Session, clock: Clock, settings: Settings, email: 
     return _webhook_opt_out(session, clock, settings, email, SubscriberStatus.COMPLAINED,
                             SuppressionReason.COMPLAINED, detail)
 
+
+def record_unsubscribe(session: Session, clock: Clock, settings: Settings, email: str, *,
+                       detail: str | None = None) -> Subscriber | None:
+    """A provider reported an unsubscribe (its own link, a List-Unsubscribe it handled): as
+    ``remove_subscriber``, but an address we hold no subscriber for is suppressed by its hash,
+    as ``record_bounce`` does, instead of refused."""
+    try:
+        normalized, subscriber = lookup_email(session, email)
+    except SubscriberError:
+        return None
+    record_opt_outs(session, clock, settings,
+                    [ReportedOptOut(normalized, SubscriberStatus.UNSUBSCRIBED, detail)])
+    return subscriber
+
+
+@dataclass(frozen=True)
+class ReportedOptOut:
+    """An opt-out a provider reported: the address, the status it leads to, why."""
+
+    email: str
+    status: SubscriberStatus
+    detail: str | None = None
+
+
+class OptOutResult(StrEnum):
+    OPTED_OUT = "opted_out"      # a subscriber left the list (status, ledger line, suppressed)
+    SUPPRESSED = "suppressed"    # an address we hold no subscriber for, suppressed by hash
+    UNCHANGED = "unchanged"      # already off the list or suppressed: the first reason stays
+    INVALID = "invalid"          # not an address we would ever have accepted
+
+
+def record_opt_outs(session: Session, clock: Clock, settings: Settings,
+                    opt_outs: Sequence[ReportedOptOut]) -> list[OptOutResult]:
+    """Many provider-reported opt-outs (bounces, complaints, unsubscribes) in one flush, in
+    order: what ``record_bounce`` and friends write, with a few queries for the whole batch.
+
+    Unlike those, the first reason stays: a subscriber already off the list, or an unknown
+    address already suppressed, is left as it is (webhooks repeat, and a complaint should not
+    become a bounce because the address later bounced too). Source: webhook.
+    """
+    hasher = Hasher(settings)
+    now = clock.now()
+    keys: list[str | None] = []
+    for opt_out in opt_outs:
+        try:
+            keys.append(email_key(normalize_email(opt_out.email)))
+        except SubscriberError:
+            keys.append(None)
+    hashes = {key: hasher.email(key) for key in keys if key}
+    wanted = sorted(hashes)
+    subscribers: dict[str, Subscriber] = {}
+    suppressions: dict[str, Suppression] = {}
+    for start in range(0, len(wanted), 500):
+        part = wanted[start:start + 500]
+        subscribers.update((s.email_key or "", s) for s in session.scalars(
+            select(Subscriber).where(Subscriber.email_key.in_(part))))
+        suppressions.update((row.email_hash, row) for row in session.scalars(
+            select(Suppression).where(Suppression.email_hash.in_([hashes[k] for k in part]))))
+    results: list[OptOutResult] = []
+    leaving: dict[SubscriberStatus, list[tuple[ReportedOptOut, Subscriber]]] = {}
+    decided: set[str] = set()
+    for opt_out, key in zip(opt_outs, keys, strict=True):
+        if key is None:
+            results.append(OptOutResult.INVALID)
+            continue
+        subscriber, email_hash = subscribers.get(key), hashes[key]
+        if (subscriber is not None and subscriber.status in _STILL_MAILED
+                and key not in decided):
+            # Decided now (the first opt-out of an address wins), written below.
+            decided.add(key)
+            leaving.setdefault(opt_out.status, []).append((opt_out, subscriber))
+            results.append(OptOutResult.OPTED_OUT)
+        elif subscriber is None and email_hash not in suppressions:
+            suppressions[email_hash] = Suppression(
+                email_hash=email_hash, reason=_LEAVING[opt_out.status][1],
+                source=Source.WEBHOOK, created_at=now, updated_at=now)
+            session.add(suppressions[email_hash])
+            results.append(OptOutResult.SUPPRESSED)
+        else:
+            results.append(OptOutResult.UNCHANGED)
+    # One flush a status: the changed subscribers then share their set of changed columns,
+    # which the ORM sends as one UPDATE for many rows instead of one statement each.
+    for status, group in leaving.items():
+        for opt_out, subscriber in group:
+            reason = _leave(session, settings, hasher, now, subscriber, status,
+                            Source.WEBHOOK, detail=opt_out.detail)
+            email_hash = subscriber.email_hash or ""
+            row = suppressions.get(email_hash)
+            if row is None:
+                suppressions[email_hash] = row = Suppression(
+                    email_hash=email_hash, reason=reason, source=Source.WEBHOOK,
+                    created_at=now, updated_at=now)
+                session.add(row)
+            elif row.reason != reason:  # as ``suppress``: the latest reason it is there for
+                row.reason, row.source, row.updated_at = reason, Source.WEBHOOK, now
+        session.flush()
+    session.flush()
+    return results
