@@ -29,6 +29,9 @@ def serve(host: str, port: int, workers: int, build: bool) -> None:
 
     settings = load_settings()
     settings.require_secret_key()
+    from digiweetjes.web.public.privacy import notice_template
+
+    notice_template(settings)  # a privacy notice version without a text: say so before starting
     database = open_database(settings.database_url)  # refuses an unmigrated database now
     database.dispose()
     if build:

@@ -29,7 +29,7 @@ from digiweetjes.content.projects import ProjectData
 from digiweetjes.content.source import IssueSource, read_all_issues
 from digiweetjes.db import Database, open_database
 from digiweetjes.errors import RenderError
-from digiweetjes.links import PROJECTS_PAGE, issue_page, subscribe_url, web_url
+from digiweetjes.links import PROJECTS_PAGE, issue_page, privacy_url, subscribe_url, web_url
 from digiweetjes.render import CompiledIssue, compile_issue, issue_context
 from digiweetjes.render.templating import render_template
 
@@ -142,6 +142,7 @@ def _common(settings: Settings, projects: ProjectData) -> dict[str, object]:
     return {
         "base_url": settings.base_url,
         "subscribe_url": subscribe_url(settings),
+        "privacy_url": privacy_url(settings),
         "reply_to": settings.reply_to,
         "region": projects.region,
     }

@@ -37,6 +37,7 @@ def create_app(settings: Settings, *, clock: Clock, db: Database | None = None,
     """The web app on these collaborators (defaults: the settings' database and provider).
     A database opened here is closed when the app shuts down."""
     settings.require_secret_key()  # every link the pages make or read is signed with it
+    public_middleware = public.middleware(settings)  # checks the privacy notice's version
     owned = db is None
     database = db or open_database(settings.database_url)
     if provider is None:
@@ -68,7 +69,8 @@ def create_app(settings: Settings, *, clock: Clock, db: Database | None = None,
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, limit_for=body_limit)],
+        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, limit_for=body_limit),
+                    *public_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -12,6 +12,7 @@ from digiweetjes.links import archive_url, privacy_url, projects_url, subscribe_
 from digiweetjes.providers.base import Provider
 from digiweetjes.render.templating import render_template
 from digiweetjes.subscribers.places import region
+from digiweetjes.subscribers.topics import TOPICS
 
 
 @dataclass
@@ -37,6 +38,9 @@ class WebContext:
             # The app's pages live at the site root, beside the archive's files.
             "root": "/",
             "page": "app",
+            # The app's own forms post back to the host that served them (CSP form-action).
+            "signup_action": "/inschrijven",
+            "topics": TOPICS,
         }
 
     def render(self, name: str, **context: Any) -> str:

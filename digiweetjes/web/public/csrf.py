@@ -1,0 +1,172 @@
+"""CSRF protection of the public forms: the maintained ``asgi-csrf`` (double-submit cookie).
+
+Who is protected, and why:
+
+- the forms behind a link's token (confirm, preferences, the unsubscribe page's button) carry
+  the hidden field ``csrftoken``, which must equal the ``csrftoken`` cookie (signed with a key
+  derived from ``DIGIWEETJES_SECRET_KEY``). asgi-csrf lets a POST without any cookie through
+  unless its path is in ``always_protect``; these paths are, so a POST without the cookie
+  (cookies off, or a forged cross-site post) is refused too. A refusal is our Dutch 403 page.
+- RFC 8058 one-click (``POST /uitschrijven/<token>`` with ``List-Unsubscribe=One-Click``) is
+  exempt: mail providers post it without cookies and without our form. Headers cannot tell it
+  from the page's own form, so for that path only the (small, already size-limited) body is read
+  here first, and a body with ``List-Unsubscribe=One-Click`` and no ``csrftoken`` field skips
+  the check. It grants nothing a forged post could not: the token in the URL is the authority.
+- the sign-up POST is exempt: it carries no authority (there is no session), the archive's
+  static pages cannot carry a token, and it is guarded by the honeypot, the per-IP limit, the
+  per-address mail throttle and double opt-in. Webhooks (machines, signed) are exempt as well.
+- methods other than GET/HEAD/POST never reach asgi-csrf: no route takes them, so they get
+  the router's 405, not a 403.
+
+The cookie: ``SameSite=Lax``, ``HttpOnly`` (added here: the token travels in the page, never
+read by script) and ``Secure`` when the site is served over https.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from digiweetjes.config import Settings
+from digiweetjes.subscribers.hashing import derive_key
+from digiweetjes.web.errors import error_response
+
+COOKIE = "csrftoken"
+FIELD = "csrftoken"
+#: Paths whose POST needs the token (each followed by a link's token).
+PROTECTED_PREFIXES = ("/bevestigen/", "/voorkeuren/", "/uitschrijven/")
+ONE_CLICK_PREFIX = "/uitschrijven/"
+#: Where this request's guard state lives in the ASGI scope (asgi-csrf copies the scope, so
+#: state is an object shared by the copies, not a key set later).
+STATE_KEY = "digiweetjes.csrf"
+
+
+class GuardState:
+    """What the guard learnt about one request."""
+
+    __slots__ = ("one_click", "reached_app")
+
+    def __init__(self) -> None:
+        self.one_click = False
+        self.reached_app = False
+
+
+class _ProtectedPaths:
+    """``always_protect`` for asgi-csrf, which only asks ``path in always_protect``."""
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and path.startswith(PROTECTED_PREFIXES)
+
+
+def csrf_token(request: Request) -> str:
+    """The token for a form's hidden ``csrftoken`` field (the answer then sets the cookie)."""
+    get_token: Callable[[], str] = request.scope[COOKIE]
+    return get_token()
+
+
+def is_one_click(request: Request) -> bool:
+    """True for an RFC 8058 one-click POST (decided by the guard before the CSRF check)."""
+    state = request.scope.get(STATE_KEY)
+    return isinstance(state, GuardState) and state.one_click
+
+
+async def _send_failed(scope: Scope, send: Send, _reason: Any) -> None:
+    response = error_response(Request(scope), 403, headers={"cache-control": "no-store"})
+    await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+class CsrfGuard:
+    """ASGI middleware around the app: asgi-csrf for the protected forms, as documented above."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.protected = asgi_csrf(
+            self._reach_app,
+            cookie_name=COOKIE,
+            signing_secret=derive_key(settings, "csrf").hex(),
+            always_protect=_ProtectedPaths(),
+            skip_if_scope=lambda scope: scope[STATE_KEY].one_click,
+            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_samesite="Lax",
+            send_csrf_failed=_send_failed,
+        )
+
+    async def _reach_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[STATE_KEY].reached_app = True
+        await self.app(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        if method not in ("GET", "HEAD", "POST") or (
+                method == "POST" and not path.startswith(PROTECTED_PREFIXES)):
+            await self.app(scope, receive, send)
+            return
+        state = GuardState()
+        scope = {**scope, STATE_KEY: state}
+        started = False
+
+        async def send_http_only(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [
+                    (name, value + b"; HttpOnly"
+                     if name == b"set-cookie" and value.startswith(COOKIE.encode() + b"=")
+                     else value)
+                    for name, value in message.get("headers", [])]
+            await send(message)
+
+        try:
+            if method == "POST":
+                receive = await self._read_body(scope, receive, state)
+            await self.protected(scope, receive, send_http_only)
+        except HTTPException as exc:  # the body limit, while the body was read here
+            if started or state.reached_app:
+                raise
+            await error_response(Request(scope), exc.status_code)(scope, receive, send)
+        except Exception:
+            # asgi-csrf parses the body itself and trips over malformed ones (a multipart
+            # type without a boundary, bytes that are not UTF-8): that is a bad request.
+            if started or state.reached_app:
+                raise
+            await error_response(Request(scope), 400)(scope, receive, send)
+
+    @staticmethod
+    async def _read_body(scope: Scope, receive: Receive,
+                         state: GuardState) -> Callable[[], Awaitable[Message]]:
+        """Read the whole body (the BodyLimit middleware caps it) and replay it afterwards;
+        on the one-click path, note whether it is an RFC 8058 one-click post."""
+        messages: list[Message] = []
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise HTTPException(400)
+            messages.append(message)
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        if scope["path"].startswith(ONE_CLICK_PREFIX) and b"One-Click" in body:
+            async def once() -> Message:
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            form = await Request(scope, once).form()
+            state.one_click = (form.get("List-Unsubscribe") == "One-Click"
+                               and FIELD not in form)
+        return replay
