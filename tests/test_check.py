@@ -53,3 +53,17 @@ def test_inspect_html_finds_lang_alt_and_link_problems():
     assert any("has no text" in p for p in problems)
     assert inspect_html('<html lang="nl-BE"><h1>T</h1><img src="a" alt="Logo">'
                         '<a href="mailto:a@b.be">Mail ons</a></html>') == []
+
+
+def test_plain_http_is_allowed_only_to_this_machine():
+    """A web app run locally (tests, a demo) has no https; any other http link is refused."""
+    def link_problems(href: str) -> list[str]:
+        return [p for p in inspect_html(f'<html lang="nl-BE"><h1>T</h1><a href="{href}">'
+                                        "Je voorkeuren</a></html>") if "is not https" in p]
+
+    assert link_problems("http://127.0.0.1:8000/uitschrijven/abc") == []
+    assert link_problems("http://localhost/voorkeuren/abc") == []
+    assert link_problems("http://[::1]:8080/") == []
+    for href in ("http://digiweetjes.werkkracht10.be/x", "http://127.0.0.1.example.be/",
+                 "http://localhost.evil.be/", "http://[::1"):
+        assert link_problems(href), href

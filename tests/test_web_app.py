@@ -65,3 +65,22 @@ def test_the_stylesheet_is_served_from_the_templates(client) -> None:
 
 def test_health_answers_when_the_database_does(client) -> None:
     assert client.get("/healthz").text == "ok\n"
+
+
+def test_a_server_error_is_a_dutch_page_and_the_log_holds_no_link_token(
+        db_settings, db, clock, caplog) -> None:
+    from starlette.routing import Route
+
+    from digiweetjes.web.errors import loggable_path
+
+    with web_client(db_settings, db, clock) as client:
+        async def broken(request):
+            raise RuntimeError("boom")
+
+        client.app.router.routes.insert(0, Route("/uitschrijven/{token}/kapot", broken))
+        response = client.get("/uitschrijven/GEHEIM-TOKEN/kapot")
+    assert response.status_code == 500
+    assert "Er ging iets mis" in response.text and "boom" not in response.text
+    assert "GEHEIM-TOKEN" not in caplog.text
+    assert "unhandled error on GET /uitschrijven/…" in caplog.text
+    assert loggable_path("/inschrijven") == "/inschrijven"

@@ -44,6 +44,7 @@ def serve(host: str, port: int, workers: int, build: bool) -> None:
     try:
         uvicorn.run("digiweetjes.web.entry:app_from_env", factory=True, host=host, port=port,
                     workers=workers, proxy_headers=True, server_header=False,
-                    log_level="warning")
+                    # The access log would write every link token (one unsubscribes someone).
+                    access_log=False, log_level="warning")
     except OSError as exc:
         fail(f"de webapp kan niet starten op {host}:{port}: {exc.strerror or exc}")

@@ -56,6 +56,18 @@ STATUS_TEXTS: dict[int, ErrorText] = {
 }
 
 
+#: Paths whose last segment is a personal link token: never written to a log.
+TOKEN_PATHS = ("/bevestigen/", "/voorkeuren/", "/uitschrijven/")
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as a log may show it: a link token replaced by "…" (it unsubscribes someone)."""
+    for prefix in TOKEN_PATHS:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + "…"
+    return path
+
+
 def _is_machine(request: Request) -> bool:
     return request.url.path.startswith("/webhooks/")
 
@@ -90,7 +102,7 @@ async def storage_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.url.path,
+    log.error("unhandled error on %s %s", request.method, loggable_path(request.url.path),
               exc_info=(type(exc), exc, exc.__traceback__))
     return error_response(request, 500)
 
