@@ -119,25 +119,25 @@ def run_web_benchmark(*, signups: int = 3000, unsubscribes: int = 5000,
     with tempfile.TemporaryDirectory(prefix="digiweetjes-bench-web-") as tmp:
         root = Path(tmp)
         port = _free_port()
-        hook = webhook_batch(webhook_events, domain="bounce.test")
+        hook = webhook_batch(webhook_events, domain="bounce.example.be")
         env = _environment(root, port, hook.environment)
         settings = Settings.from_env(env)
         db = Database(settings.database_url)
         db.upgrade()
         now = datetime.now(UTC)
-        insert_subscribers(db, settings, unsubscribes, now, domain="leaving.test")
-        insert_subscribers(db, settings, webhook_events, now, domain="bounce.test")
+        insert_subscribers(db, settings, unsubscribes, now, domain="leaving.example.be")
+        insert_subscribers(db, settings, webhook_events, now, domain="bounce.example.be")
         hasher = Hasher(settings)
         signer = LinkSigner(settings.with_(secret_key=Secret(BENCH_KEY)), now)
         host = f"127.0.0.1:{port}"
         towns = region(settings).municipalities
         signup_requests = [form_post(host, "/inschrijven", urlencode({
-            "email": f"nieuw{i:07d}@joining.test", "naam": f"Nieuwe lezer {i}",
+            "email": f"nieuw{i:07d}@lezers.example.be", "naam": f"Nieuwe lezer {i}",
             "gemeente": towns[i % len(towns)], "toestemming": "ja"}).encode())
             for i in range(signups)]
         oneclick_requests = [form_post(
             host, "/uitschrijven/" + signer.token(
-                Purpose.UNSUBSCRIBE, hasher.email(synthetic_email(i, "leaving.test"))),
+                Purpose.UNSUBSCRIBE, hasher.email(synthetic_email(i, "leaving.example.be"))),
             b"List-Unsubscribe=One-Click") for i in range(unsubscribes)]
         lines.append(f"set-up: uvicorn with {workers} worker(s) on 127.0.0.1:{port}, SQLite, "
                      f"outbox provider; {concurrency} connections in flight; "
@@ -151,9 +151,9 @@ def run_web_benchmark(*, signups: int = 3000, unsubscribes: int = 5000,
             answer = httpx.post(f"http://{host}/webhooks/{hook.provider}", content=hook.body,
                                 headers=hook.headers, timeout=60)
             webhook_seconds = time.perf_counter() - started
-        pending = _count(db, SubscriberStatus.PENDING, "%@joining.test")
-        left = _count(db, SubscriberStatus.UNSUBSCRIBED, "%@leaving.test")
-        bounced = _count(db, SubscriberStatus.BOUNCED, "%@bounce.test")
+        pending = _count(db, SubscriberStatus.PENDING, "%@lezers.example.be")
+        left = _count(db, SubscriberStatus.UNSUBSCRIBED, "%@leaving.example.be")
+        bounced = _count(db, SubscriberStatus.BOUNCED, "%@bounce.example.be")
         db.dispose()
         lines.append(_line("sign-ups (POST /inschrijven)", signup,
                            TARGETS["signup_per_second"])

@@ -28,7 +28,7 @@ async def confirm_page(request: Request) -> Response:
         subscriber_for_token(session, context.clock, context.settings, token, Purpose.CONFIRM)
 
     try:
-        await in_transaction(request, check)
+        await in_transaction(request, check, write=False)
     except TokenError as exc:
         return token_failure(request, exc)
     return page(request, "confirm.html.j2", state="ask", action=request.url.path,

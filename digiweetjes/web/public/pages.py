@@ -47,13 +47,15 @@ def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers=NO_STORE)
 
 
-async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
+async def in_transaction(request: Request, work: Callable[[Session], T], *,
+                         write: bool = True) -> T:
     """``work(session)`` in one transaction, in a worker thread (the database is synchronous):
-    committed when it returns, rolled back when it raises."""
+    committed when it returns, rolled back when it raises. ``write=False`` for a page that
+    only reads (it need not wait for SQLite's write lock)."""
     context = context_of(request)
 
     def run() -> T:
-        with context.db.session() as session:
+        with context.db.session(write=write) as session:
             return work(session)
 
     return await run_in_threadpool(run)

@@ -52,7 +52,7 @@ async def preferences_page(request: Request) -> Response:
         return shown, unsubscribe, subscriber.status in RECEIVING
 
     try:
-        shown, unsubscribe, receiving = await in_transaction(request, read)
+        shown, unsubscribe, receiving = await in_transaction(request, read, write=False)
     except TokenError as exc:
         return token_failure(request, exc)
     if not receiving:

@@ -39,7 +39,7 @@ async def unsubscribe_page(request: Request) -> Response:
         return subscriber.status in RECEIVING
 
     try:
-        still_receiving = await in_transaction(request, receiving)
+        still_receiving = await in_transaction(request, receiving, write=False)
     except TokenError as exc:
         return token_failure(request, exc)
     if not still_receiving:

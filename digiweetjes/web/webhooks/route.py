@@ -76,7 +76,7 @@ def _apply(context: WebContext, events: list[ProviderEvent]) -> FeedbackReport:
     """One transaction; tried twice when a concurrent request added the same row first."""
     for attempt in (1, 2):
         try:
-            with context.db.session() as session:
+            with context.db.session(write=True) as session:
                 return apply_events(session, context.clock, context.settings, events)
         except IntegrityError:
             # Two webhooks about one unknown address at once both suppress it: the second
