@@ -27,6 +27,7 @@ import uvicorn
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.db import open_database
+from digiweetjes.errors import DigiweetjesError
 from digiweetjes.subscribers.places import region
 from digiweetjes.web import create_app
 
@@ -39,7 +40,10 @@ def _serving(settings: Settings, clock: Clock) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     db = open_database(settings.database_url)
-    app = create_app(settings, clock=clock, db=db)
+    url = f"http://127.0.0.1:{port}"
+    # The app's own links (the confirmation mail, the CSRF cookie) name the local server: over
+    # plain http a browser (or httpx) would not send back a cookie marked Secure for https.
+    app = create_app(settings.with_(base_url=url), clock=clock, db=db)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="demo-web-app", daemon=True)
@@ -50,7 +54,7 @@ def _serving(settings: Settings, clock: Clock) -> Iterator[str]:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the demo web app did not start")
             time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=20)
@@ -106,12 +110,17 @@ def use_the_web_app(settings: Settings, clock: Clock) -> str:
         confirm = _confirm_link(settings.outbox_dir, DEMO_READER)
         page = client.get(confirm)
         answer = client.post(confirm, data={"csrftoken": _csrf(page.text)})
+        if answer.status_code != 200 or "bevestigd" not in answer.text:
+            raise DigiweetjesError(f"demo: confirming {DEMO_READER} failed (HTTP "
+                                   f"{answer.status_code})")
         lines.append(f"confirmation link from the outbox, button pressed → HTTP "
-                     f"{answer.status_code} "
-                     f"({'bevestigd' if 'bevestigd' in answer.text else 'not confirmed'})")
+                     f"{answer.status_code}: {DEMO_READER} is confirmed")
         reader, target = _one_click_target(settings.outbox_dir)
         with httpx.Client(base_url=url, timeout=30) as mail_client:   # no cookies, as a client
             answer = mail_client.post(target, data={"List-Unsubscribe": "One-Click"})
+        if answer.status_code != 200:
+            raise DigiweetjesError(f"demo: one-click unsubscribe failed (HTTP "
+                                   f"{answer.status_code})")
         lines.append(f"one-click unsubscribe of {reader} (List-Unsubscribe-Post) → HTTP "
                      f"{answer.status_code}")
     lines.append("run `.venv/bin/digiweetjes serve` and open http://127.0.0.1:8000/inschrijven")
