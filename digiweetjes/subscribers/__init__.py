@@ -24,8 +24,11 @@ from digiweetjes.subscribers.gdpr import (
     purge_expired_pending,
 )
 from digiweetjes.subscribers.listing import (
+    DeliveryLine,
     ListStats,
     consent_history,
+    count_subscribers,
+    deliveries_of,
     list_stats,
     list_subscribers,
     subscriber_query,
@@ -45,6 +48,7 @@ from digiweetjes.subscribers.optin import (
 
 __all__ = [
     "UNCHANGED",
+    "DeliveryLine",
     "ErasureResult",
     "ListStats",
     "add_subscriber",
@@ -52,6 +56,8 @@ __all__ = [
     "clean_name",
     "confirm",
     "consent_history",
+    "count_subscribers",
+    "deliveries_of",
     "erase",
     "export_person",
     "find_subscriber",
