@@ -36,6 +36,7 @@ from digiweetjes.subscribers.listing import (
 from digiweetjes.subscribers.lookup import (
     find_subscriber,
     get_subscriber,
+    subscriber_by_id,
     subscriber_for_token,
     suppression_of,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "remove_subscriber",
     "send_pending_confirmations",
     "subscribe",
+    "subscriber_by_id",
     "subscriber_for_token",
     "subscriber_query",
     "suppression_of",
