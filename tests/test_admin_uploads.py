@@ -6,9 +6,10 @@ import io
 import stat
 
 import httpx
+import pytest
 
 from digiweetjes.web.admin.subscribers.uploads import UploadStore, safe_file_name
-from digiweetjes.web.public.csrf_multipart import multipart_token
+from digiweetjes.web.public.csrf_multipart import MalformedMultipart, multipart_token
 
 
 def test_an_upload_is_kept_privately_for_its_uploader(tmp_path, clock) -> None:
@@ -61,7 +62,10 @@ def test_the_token_is_found_before_the_file_only() -> None:
     after = _multipart([csv_part, ("csrftoken", (None, b"abc.def"))])
     assert multipart_token(*after) is None
     assert multipart_token(*_multipart([csv_part])) is None
-    assert multipart_token(b"multipart/form-data", first[1]) is None  # no boundary
-    assert multipart_token(first[0], b"not multipart at all") is None
+    for content_type, body in ((b"multipart/form-data", first[1]),  # no boundary
+                               (b"multipart/form-data; boundary=", first[1]),
+                               (first[0], b"not multipart at all")):
+        with pytest.raises(MalformedMultipart):
+            multipart_token(content_type, body)
     huge = _multipart([("csrftoken", (None, b"x" * 5000)), csv_part])
     assert multipart_token(*huge) is None

@@ -25,6 +25,11 @@ MULTIPART = b"multipart/form-data"
 TOKEN_MAX = 1024
 
 
+class MalformedMultipart(ValueError):
+    """Not a multipart body (no boundary, broken framing): the guard answers 400, as it does
+    when asgi-csrf trips over any other malformed body."""
+
+
 class _Found(Exception):
     """The token field ended: parsing stops (the file after it is not read here)."""
 
@@ -42,10 +47,11 @@ def is_multipart(scope: Scope) -> bool:
 
 
 def multipart_token(content_type: bytes, body: bytes) -> str | None:
-    """The ``csrftoken`` field of a multipart ``body`` when it comes before every file."""
+    """The ``csrftoken`` field of a multipart ``body`` when it comes before every file, else
+    None (asgi-csrf then refuses with 403); MalformedMultipart when it cannot be parsed."""
     boundary = parse_options_header(content_type)[1].get(b"boundary")
     if not boundary:
-        return None
+        raise MalformedMultipart("multipart body without a boundary")
     header_name, header_value = bytearray(), bytearray()
     headers: dict[bytes, bytes] = {}
     value = bytearray()
@@ -93,8 +99,10 @@ def multipart_token(content_type: bytes, body: bytes) -> str | None:
             return bytes(value).decode("utf-8")
         except UnicodeDecodeError:
             return None
-    except (_NotFirst, FormParserError, ValueError):
+    except _NotFirst:
         return None
+    except (FormParserError, ValueError) as exc:
+        raise MalformedMultipart(str(exc)) from exc
     return None
 
 
