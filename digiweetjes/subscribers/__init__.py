@@ -24,8 +24,11 @@ from digiweetjes.subscribers.gdpr import (
     purge_expired_pending,
 )
 from digiweetjes.subscribers.listing import (
+    DeliveryLine,
     ListStats,
     consent_history,
+    count_subscribers,
+    deliveries_of,
     list_stats,
     list_subscribers,
     subscriber_query,
@@ -33,6 +36,7 @@ from digiweetjes.subscribers.listing import (
 from digiweetjes.subscribers.lookup import (
     find_subscriber,
     get_subscriber,
+    subscriber_by_id,
     subscriber_for_token,
     suppression_of,
 )
@@ -45,6 +49,7 @@ from digiweetjes.subscribers.optin import (
 
 __all__ = [
     "UNCHANGED",
+    "DeliveryLine",
     "ErasureResult",
     "ListStats",
     "add_subscriber",
@@ -52,6 +57,8 @@ __all__ = [
     "clean_name",
     "confirm",
     "consent_history",
+    "count_subscribers",
+    "deliveries_of",
     "erase",
     "export_person",
     "find_subscriber",
@@ -65,6 +72,7 @@ __all__ = [
     "remove_subscriber",
     "send_pending_confirmations",
     "subscribe",
+    "subscriber_by_id",
     "subscriber_for_token",
     "subscriber_query",
     "suppression_of",

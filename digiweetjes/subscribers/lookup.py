@@ -38,6 +38,12 @@ def get_subscriber(session: Session, email: str) -> Subscriber:
     return found
 
 
+def subscriber_by_id(session: Session, subscriber_id: int) -> Subscriber | None:
+    """The subscriber with this row id (erased tombstones included), or None (the admin pages
+    name a person by id: an address in a URL would end up in logs and browser history)."""
+    return session.get(Subscriber, subscriber_id)
+
+
 def suppression_of(session: Session, settings: Settings, email: str) -> Suppression | None:
     """The suppression entry of an address, or None."""
     key = email_key(normalize_email(email))

@@ -26,6 +26,7 @@ from digiweetjes.db import Database, open_database
 from digiweetjes.providers.base import Provider
 from digiweetjes.web import admin, public, webhooks
 from digiweetjes.web.admin import session as admin_session
+from digiweetjes.web.admin.subscribers.common import IMPORT_PATH
 from digiweetjes.web.context import WebContext
 from digiweetjes.web.errors import EXCEPTION_HANDLERS
 from digiweetjes.web.middleware import BodyLimit, SecurityHeaders
@@ -66,6 +67,8 @@ def create_app(settings: Settings, *, clock: Clock, db: Database | None = None,
 
     def body_limit(path: str) -> int:
         web = settings.web
+        if path == IMPORT_PATH:  # the one form that uploads a file: a CSV list
+            return int(web.import_max_bytes)
         return int(web.webhook_max_bytes if path.startswith("/webhooks/")
                    else web.max_form_bytes)
 

@@ -24,6 +24,8 @@ WEB_VARIABLES: dict[str, tuple[str, str]] = {
                                       "minute (0: no limit, for load tests only)"),
     "DIGIWEETJES_WEB_MAX_FORM_BYTES": (
         "max_form_bytes", "largest form body accepted, in bytes"),
+    "DIGIWEETJES_WEB_IMPORT_MAX_BYTES": (
+        "import_max_bytes", "largest CSV upload the admin import page accepts, in bytes"),
     "DIGIWEETJES_WEB_ADMIN_IDLE_MINUTES": (
         "admin_idle_minutes", "minutes without a request after which an admin page session "
                               "ends (a new login is needed)"),
@@ -70,6 +72,7 @@ class WebOptions:
     signups_per_ip_per_hour: float = 20
     requests_per_ip_per_minute: float = 120
     max_form_bytes: float = 16_384
+    import_max_bytes: float = 20_000_000
     admin_idle_minutes: float = 30
     webhook_max_bytes: float = 5_000_000
     webhook_max_age_seconds: float = 600

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from digiweetjes.web.admin import dashboard, logbook, login, style
+from digiweetjes.web.admin import dashboard, logbook, login, style, subscribers
 
 
 def routes() -> list[BaseRoute]:
@@ -25,4 +25,5 @@ def routes() -> list[BaseRoute]:
         *dashboard.routes(),
         *logbook.routes(),
         *style.routes(),
+        *subscribers.routes(),
     ]

@@ -21,6 +21,12 @@ ACTIONS = {
     "user.add": "gebruiker toegevoegd",
     "user.remove": "gebruiker verwijderd",
     "user.reset-password": "wachtwoord opnieuw ingesteld",
+    "subscriber.add": "abonnee toegevoegd",
+    "subscriber.unsubscribe": "abonnee uitgeschreven",
+    "subscriber.erase": "abonnee gewist",
+    "subscriber.export": "gegevens van een abonnee gedownload",
+    "subscribers.import": "abonnees geïmporteerd",
+    "subscribers.export": "abonneelijst geëxporteerd",
 }
 
 

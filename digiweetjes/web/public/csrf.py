@@ -14,7 +14,9 @@ Who is protected, and why:
   the check. It grants nothing a forged post could not: the token in the URL is the authority.
 - every admin page below ``/beheer`` (``web.admin``), the login form included: a forged login
   would put the visitor in someone else's account, a forged logout or action is worse. A
-  multipart form (the CSV import) must put its ``csrftoken`` field before the file.
+  multipart form (the CSV import) must put its ``csrftoken`` field before the file; asgi-csrf
+  0.11 cannot read multipart bodies with today's python-multipart, so ``csrf_multipart``
+  finds the token and asgi-csrf checks it in a stand-in urlencoded body (see there).
 - the sign-up POST is exempt: it carries no authority (there is no session), the archive's
   static pages cannot carry a token, and it is guarded by the honeypot, the per-IP limit, the
   per-address mail throttle and double opt-in. Webhooks (machines, signed) are exempt as well.
@@ -31,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgi_csrf import asgi_csrf
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from digiweetjes.config import Settings
 from digiweetjes.subscribers.hashing import derive_key
 from digiweetjes.web.errors import error_response
+from digiweetjes.web.public.csrf_multipart import is_multipart, multipart_token, stand_in
 
 COOKIE = "csrftoken"
 FIELD = "csrftoken"
@@ -53,11 +57,13 @@ STATE_KEY = "digiweetjes.csrf"
 class GuardState:
     """What the guard learnt about one request."""
 
-    __slots__ = ("one_click", "reached_app")
+    __slots__ = ("one_click", "original", "reached_app")
 
     def __init__(self) -> None:
         self.one_click = False
         self.reached_app = False
+        #: A multipart request's own headers and body, for the app (``csrf_multipart``).
+        self.original: tuple[list[tuple[bytes, bytes]], Receive] | None = None
 
 
 def is_protected(path: str) -> bool:
@@ -110,7 +116,11 @@ class CsrfGuard:
         )
 
     async def _reach_app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[STATE_KEY].reached_app = True
+        state: GuardState = scope[STATE_KEY]
+        state.reached_app = True
+        if state.original is not None:  # asgi-csrf checked a stand-in: the app gets the real one
+            headers, receive = state.original
+            scope = {**scope, "headers": headers}
         await self.app(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -138,9 +148,15 @@ class CsrfGuard:
             await send(message)
 
         try:
+            checked, checked_receive = scope, receive
             if method == "POST":
-                receive = await self._read_body(scope, receive, state)
-            await self.protected(scope, receive, send_http_only)
+                receive, body = await self._read_body(scope, receive, state)
+                checked_receive = receive
+                if is_multipart(scope):
+                    token = multipart_token(Headers(scope=scope)["content-type"].encode(), body)
+                    checked, checked_receive = stand_in(scope, token)
+                    state.original = (scope["headers"], receive)
+            await self.protected(checked, checked_receive, send_http_only)
         except HTTPException as exc:  # the body limit, while the body was read here
             if started or state.reached_app:
                 raise
@@ -154,19 +170,19 @@ class CsrfGuard:
 
     @staticmethod
     async def _read_body(scope: Scope, receive: Receive,
-                         state: GuardState) -> Callable[[], Awaitable[Message]]:
-        """Read the whole body (the BodyLimit middleware caps it) and replay it afterwards;
-        on the one-click path, note whether it is an RFC 8058 one-click post."""
+                         state: GuardState) -> tuple[Callable[[], Awaitable[Message]], bytes]:
+        """Read the whole body (the BodyLimit middleware caps it) to replay it afterwards,
+        and return it; on the one-click path, note whether it is an RFC 8058 one-click post."""
         messages: list[Message] = []
-        body = b""
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 raise HTTPException(400)
             messages.append(message)
-            body += message.get("body", b"")
             if not message.get("more_body", False):
                 break
+        # Joined once: an upload of 20 MB arrives in hundreds of chunks.
+        body = b"".join(message.get("body", b"") for message in messages)
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
@@ -178,4 +194,4 @@ class CsrfGuard:
             form = await Request(scope, once).form()
             state.one_click = (form.get("List-Unsubscribe") == "One-Click"
                                and FIELD not in form)
-        return replay
+        return replay, body
