@@ -24,6 +24,8 @@ Dutch page. Messages never contain secrets.
     │   ├── BatchTooLargeError      refused locally over a byte limit: send in smaller batches
     │   └── UncertainOutcomeError   the request may have been delivered (timeout after send)
     ├── ReleaseError                approving or scheduling an issue was refused
+    ├── UserError                   a user account operation was refused (admin pages, CLI)
+    │   └── LoginRefused            wrong name or password, or locked out for a while
     ├── WebhookError                a provider's webhook request was refused
     │   ├── WebhookAuthError        no, a wrong or an outdated signature or secret (401)
     │   └── WebhookPayloadError     the body is not the provider's payload (400)
@@ -151,6 +153,19 @@ class CsvImportError(SubscriberError):
 
 class ReleaseError(DigiweetjesError):
     """Approving, scheduling or releasing an issue was refused; the message says why (Dutch)."""
+
+
+class UserError(DigiweetjesError):
+    """A user account operation was refused (name taken, short password...); Dutch message."""
+
+
+class LoginRefused(UserError):
+    """A login failed. The message never says whether the name exists; ``locked_minutes`` is
+    set when the account or the IP address is locked out (how long still, rounded up)."""
+
+    def __init__(self, message: str, *, locked_minutes: int | None = None) -> None:
+        self.locked_minutes = locked_minutes
+        super().__init__(message)
 
 
 class WebhookError(DigiweetjesError):

@@ -19,9 +19,11 @@ from digiweetjes.models.subscribers import (
     TopicList,
     UTCDateTime,
 )
+from digiweetjes.models.users import AuditEvent, LockScope, LoginFailure, LoginLock, Role, User
 from digiweetjes.models.webhook_event import WebhookEvent, WebhookEventKind
 
 __all__ = [
+    "AuditEvent",
     "Base",
     "Campaign",
     "CampaignState",
@@ -31,7 +33,11 @@ __all__ = [
     "DeliveryState",
     "IssueRelease",
     "IssueState",
+    "LockScope",
+    "LoginFailure",
+    "LoginLock",
     "MailThrottle",
+    "Role",
     "SchedulerLease",
     "SendRate",
     "Source",
@@ -41,6 +47,7 @@ __all__ = [
     "SuppressionReason",
     "TopicList",
     "UTCDateTime",
+    "User",
     "WebhookEvent",
     "WebhookEventKind",
 ]

@@ -24,7 +24,8 @@ from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.db import Database, open_database
 from digiweetjes.providers.base import Provider
-from digiweetjes.web import public, webhooks
+from digiweetjes.web import admin, public, webhooks
+from digiweetjes.web.admin import session as admin_session
 from digiweetjes.web.context import WebContext
 from digiweetjes.web.errors import EXCEPTION_HANDLERS
 from digiweetjes.web.middleware import BodyLimit, SecurityHeaders
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, clock: Clock, db: Database | None = None,
     routes: list[BaseRoute] = [
         *public.routes(),
         *webhooks.routes(),
+        *admin.routes(),
         Route("/style.css", stylesheet, methods=["GET", "HEAD"]),
         Route("/healthz", health, methods=["GET", "HEAD"]),
         # The archive built by `digiweetjes build`: index.html, archief/..., feed.xml.
@@ -70,7 +72,7 @@ def create_app(settings: Settings, *, clock: Clock, db: Database | None = None,
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, limit_for=body_limit),
-                    *public_middleware],
+                    *public_middleware, *admin_session.middleware(settings)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

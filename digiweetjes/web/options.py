@@ -24,6 +24,9 @@ WEB_VARIABLES: dict[str, tuple[str, str]] = {
                                       "minute (0: no limit, for load tests only)"),
     "DIGIWEETJES_WEB_MAX_FORM_BYTES": (
         "max_form_bytes", "largest form body accepted, in bytes"),
+    "DIGIWEETJES_WEB_ADMIN_IDLE_MINUTES": (
+        "admin_idle_minutes", "minutes without a request after which an admin page session "
+                              "ends (a new login is needed)"),
     "DIGIWEETJES_WEBHOOK_MAX_BYTES": (
         "webhook_max_bytes", "largest webhook body accepted, in bytes"),
     "DIGIWEETJES_WEBHOOK_MAX_AGE_SECONDS": (
@@ -67,6 +70,7 @@ class WebOptions:
     signups_per_ip_per_hour: float = 20
     requests_per_ip_per_minute: float = 120
     max_form_bytes: float = 16_384
+    admin_idle_minutes: float = 30
     webhook_max_bytes: float = 5_000_000
     webhook_max_age_seconds: float = 600
     soft_bounce_limit: float = 3

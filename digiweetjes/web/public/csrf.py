@@ -12,6 +12,9 @@ Who is protected, and why:
   from the page's own form, so for that path only the (small, already size-limited) body is read
   here first, and a body with ``List-Unsubscribe=One-Click`` and no ``csrftoken`` field skips
   the check. It grants nothing a forged post could not: the token in the URL is the authority.
+- every admin page below ``/beheer`` (``web.admin``), the login form included: a forged login
+  would put the visitor in someone else's account, a forged logout or action is worse. A
+  multipart form (the CSV import) must put its ``csrftoken`` field before the file.
 - the sign-up POST is exempt: it carries no authority (there is no session), the archive's
   static pages cannot carry a token, and it is guarded by the honeypot, the per-IP limit, the
   per-address mail throttle and double opt-in. Webhooks (machines, signed) are exempt as well.
@@ -38,8 +41,9 @@ from digiweetjes.web.errors import error_response
 
 COOKIE = "csrftoken"
 FIELD = "csrftoken"
-#: Paths whose POST needs the token (each followed by a link's token).
-PROTECTED_PREFIXES = ("/bevestigen/", "/voorkeuren/", "/uitschrijven/")
+#: Paths whose POST needs the token: each followed by a link's token, and the admin pages.
+PROTECTED_PREFIXES = ("/bevestigen/", "/voorkeuren/", "/uitschrijven/", "/beheer/")
+ADMIN_HOME = "/beheer"
 ONE_CLICK_PREFIX = "/uitschrijven/"
 #: Where this request's guard state lives in the ASGI scope (asgi-csrf copies the scope, so
 #: state is an object shared by the copies, not a key set later).
@@ -56,11 +60,16 @@ class GuardState:
         self.reached_app = False
 
 
+def is_protected(path: str) -> bool:
+    """Whether a POST to ``path`` must carry the token."""
+    return path.startswith(PROTECTED_PREFIXES) or path == ADMIN_HOME
+
+
 class _ProtectedPaths:
     """``always_protect`` for asgi-csrf, which only asks ``path in always_protect``."""
 
     def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and path.startswith(PROTECTED_PREFIXES)
+        return isinstance(path, str) and is_protected(path)
 
 
 def csrf_token(request: Request) -> str:
@@ -110,7 +119,7 @@ class CsrfGuard:
             return
         method, path = scope["method"], scope["path"]
         if method not in ("GET", "HEAD", "POST") or (
-                method == "POST" and not path.startswith(PROTECTED_PREFIXES)):
+                method == "POST" and not is_protected(path)):
             await self.app(scope, receive, send)
             return
         state = GuardState()
