@@ -72,18 +72,18 @@ def weekly_chart(weeks: list[WeekCounts]) -> Chart:
     plot = baseline - TOP
     step = (WIDTH - LEFT) / max(len(weeks), 1)
     bar = step * 0.38
+
+    def bar_of(value: int, x: float) -> Bar:
+        height = plot * value / maximum
+        return Bar(round(x, 1), round(baseline - height, 1), round(bar, 1), round(height, 1),
+                   value)
+
     columns = []
     for index, week in enumerate(weeks):
         x = LEFT + index * step
-
-        def bar_of(value: int, offset: float) -> Bar:
-            height = plot * value / maximum
-            return Bar(round(x + offset, 1), round(baseline - height, 1), round(bar, 1),
-                       round(height, 1), value)
-
         columns.append(Column(format_date(week.monday, format="d/M", locale=LOCALE),
                               (len(weeks) - 1 - index) % 4 == 0,
                               round(x + step / 2, 1),
-                              bar_of(week.signups, step * 0.1),
-                              bar_of(week.unsubscribes, step * 0.52)))
+                              bar_of(week.signups, x + step * 0.1),
+                              bar_of(week.unsubscribes, x + step * 0.52)))
     return Chart(WIDTH, HEIGHT, baseline, LEFT, TOP, maximum, columns, weeks)

@@ -89,7 +89,7 @@ def routes(base: str, show_issue: ShowIssue) -> list[BaseRoute]:
         def record(session: Session) -> None:
             row = get_row(session, issue_id)
             digest = row.content_hash if row and row.content_hash else "?"
-            audit(session, context.clock, user, "nummer goedgekeurd",
+            audit(session, context.clock, user, "issue.approve",
                   f"{issue_id}, inhoud {digest[:12]}")
 
         try:
@@ -115,7 +115,7 @@ def routes(base: str, show_issue: ShowIssue) -> list[BaseRoute]:
             at = brussels_moment(text, field="Tijdstip")
 
             def record(session: Session) -> None:
-                audit(session, context.clock, user, "nummer ingepland",
+                audit(session, context.clock, user, "issue.schedule",
                       f"{issue_id}, op {moment(at)}")
 
             await run_in_threadpool(lambda: schedule_issue(
@@ -133,7 +133,7 @@ def routes(base: str, show_issue: ShowIssue) -> list[BaseRoute]:
             return admin_error(request, user, 404, NOT_FOUND)
 
         def record(session: Session) -> None:
-            audit(session, context.clock, user, "nummer niet meer ingepland", issue_id)
+            audit(session, context.clock, user, "issue.unschedule", issue_id)
 
         try:
             await run_in_threadpool(lambda: unschedule(context.db, context.clock, issue_id,
@@ -171,7 +171,7 @@ def routes(base: str, show_issue: ShowIssue) -> list[BaseRoute]:
 
         def record(session: Session) -> None:
             # An address is personal data: the log names its domain only.
-            audit(session, context.clock, user, "testmail verstuurd",
+            audit(session, context.clock, user, "issue.test-send",
                   f"{issue_id}, naar een adres bij {email.rpartition('@')[2]}")
 
         await in_transaction(request, record)

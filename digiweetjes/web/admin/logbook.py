@@ -21,6 +21,10 @@ ACTIONS = {
     "user.add": "gebruiker toegevoegd",
     "user.remove": "gebruiker verwijderd",
     "user.reset-password": "wachtwoord opnieuw ingesteld",
+    "issue.approve": "nummer goedgekeurd",
+    "issue.schedule": "nummer ingepland",
+    "issue.unschedule": "nummer niet meer ingepland",
+    "issue.test-send": "testmail verstuurd",
 }
 
 
