@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 
 from digiweetjes.config import Settings
 from digiweetjes.db import Database
-from digiweetjes.models import ConsentEvent, Delivery, WebhookEvent
+from digiweetjes.models import Campaign, ConsentEvent, Delivery, WebhookEvent
 from tests.sending_support import add_subscriber, freeze, sample_issue
 
 
@@ -26,7 +26,8 @@ def sent_campaign(db: Database, settings: Settings, now: datetime, *, recipients
                   failed: int = 0, uncertain: int = 0, issue_id: str | None = None,
                   prefix: str = "lezer") -> tuple[int, list[int]]:
     """A campaign of ``recipients`` active subscribers: the first ``failed`` deliveries failed,
-    the next ``uncertain`` uncertain, the rest sent. Returns (campaign id, delivery ids)."""
+    the next ``uncertain`` uncertain, the rest sent; the campaign done (nothing queued). Returns
+    (campaign id, delivery ids)."""
     for n in range(recipients):
         add_subscriber(db, settings, f"{prefix}{n:04d}@example.be", now=now)
     campaign = freeze(db, sample_issue(settings, issue_id=issue_id), "outbox", now)
@@ -41,6 +42,8 @@ def sent_campaign(db: Database, settings: Settings, now: datetime, *, recipients
             else:
                 values = {"state": "sent", "sent_at": now}
             session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+        session.execute(update(Campaign).where(Campaign.id == campaign.id)
+                        .values(state="done", finished_at=now))
     return campaign.id, ids
 
 

@@ -304,6 +304,7 @@ def test_delivery_status_is_paged_and_shows_addresses_to_admins_only(site, db, c
     editor = admin_client(site, db, clock, Role.EDITOR)
     page = editor.get(ISSUE).text
     assert "Verzendingen per toestand" in page and "Pagina 1 van 2" in page
+    assert 'class="state state-sent"' in page  # no release row: the campaign's state
     assert page.count("geweigerd door de provider") == 50
     assert "lezer0000@example.be" not in page and "@example.be</td>" not in page
     second = editor.get(f"{ISSUE}?pagina=2").text
@@ -324,6 +325,7 @@ def test_the_overview_counts_and_warns_above_the_thresholds(site, db, clock) -> 
     editor = admin_client(site, db, clock, Role.EDITOR)
     page = editor.get("/beheer").text
     assert "Let op:" in page and "te hoog" in page and "3,33 %" in page
+    assert "over de laatste verzending meldde 3,33 %" in page
     assert "Aanmeldingen en uitschrijvingen per week" in page and "<svg" in page
     assert "+1 / −1" in page
     assert "@" not in page.replace("mailto:", "")  # counts only, no address

@@ -40,6 +40,21 @@ class IssueLine:
     deliveries: dict[str, int] | None
 
 
+#: The state shown for an issue that has a campaign but no release row (sent before releases
+#: were recorded, or by hand): what its campaign says.
+CAMPAIGN_STATES = {"sending": IssueState.SENDING, "paused": IssueState.PAUSED,
+                   "done": IssueState.SENT}
+
+
+def state_of(release_state: str | None, campaign_state: str | None) -> IssueState:
+    """An issue's state: its release row's, else its campaign's, else a draft."""
+    if release_state is not None:
+        return IssueState(release_state)
+    if campaign_state is not None:
+        return CAMPAIGN_STATES.get(campaign_state, IssueState.SENT)
+    return IssueState.DRAFT
+
+
 def is_issue_id(value: str) -> bool:
     """Whether ``value`` has the shape of an issue id (``<date>-<slug>``): the pages take ids
     only, never paths."""
@@ -68,7 +83,9 @@ def list_issues(db: Database, settings: Settings) -> list[IssueLine]:
     """Every issue, newest first (by date, then id)."""
     with db.session() as session:
         releases = {row.issue_id: row for row in session.scalars(select(IssueRelease))}
-        subjects = dict(session.execute(select(Campaign.issue_id, Campaign.subject)).all())
+        campaigns = {row.issue_id: row for row in session.execute(
+            select(Campaign.issue_id, Campaign.subject, Campaign.state))}
+        subjects = {issue_id: row.subject for issue_id, row in campaigns.items()}
         counts: dict[str, dict[str, int]] = {}
         for issue_id, state, count in session.execute(
                 select(Campaign.issue_id, Delivery.state, func.count())
@@ -83,7 +100,9 @@ def list_issues(db: Database, settings: Settings) -> list[IssueLine]:
     for path, loaded in drafts:
         issue_id = path.stem
         release = releases.get(issue_id)
-        state = IssueState(release.state) if release else IssueState.DRAFT
+        campaign = campaigns.get(issue_id)
+        state = state_of(release.state if release else None,
+                         campaign.state if campaign else None)
         name_date = date.fromisoformat(issue_id[:10])
         if isinstance(loaded, ContentError):
             lines[issue_id] = IssueLine(
@@ -100,9 +119,10 @@ def list_issues(db: Database, settings: Settings) -> list[IssueLine]:
         if issue_id in lines:
             continue
         release = releases.get(issue_id)
+        campaign = campaigns.get(issue_id)
         lines[issue_id] = IssueLine(
             issue_id, _date_of(issue_id), None, subjects.get(issue_id, issue_id),
-            IssueState(release.state) if release else IssueState.SENT,
+            state_of(release.state if release else None, campaign.state if campaign else None),
             release.send_at if release else None, release.approved_by if release else None,
             False, None, _counts(counts, subjects, issue_id))
     return sorted(lines.values(), key=lambda line: (line.date or date.min, line.issue_id),

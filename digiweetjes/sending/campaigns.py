@@ -118,6 +118,12 @@ def get_campaign(db: Database, issue_id: str) -> CampaignInfo | None:
         return _info(row) if row else None
 
 
+def subject_of(db: Database, campaign_id: int) -> str:
+    """The subject a campaign was sent with."""
+    with db.session() as session:
+        return str(session.scalar(select(C.c.subject).where(C.c.id == campaign_id)) or "")
+
+
 class CampaignCopy(Protocol):
     """What a campaign sends, stored with it (``release.sent_copy.SentCopy``)."""
 

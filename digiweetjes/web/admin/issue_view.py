@@ -17,7 +17,7 @@ from digiweetjes.errors import DigiweetjesError
 from digiweetjes.models import IssueState
 from digiweetjes.release import get_release
 from digiweetjes.release.approval import APPROVED_STATES, approval_problem
-from digiweetjes.release.overview import draft_exists
+from digiweetjes.release.overview import draft_exists, state_of
 from digiweetjes.release.records import ReleaseInfo
 from digiweetjes.render.gate import check_issue
 from digiweetjes.sending import campaigns
@@ -59,6 +59,8 @@ class Delivery:
     """The delivery status of a sent (or sending) issue, one page of its problems."""
 
     status: CampaignStatus
+    #: The subject it was sent with.
+    subject: str
     problems: list[Problem]
     page: int
     pages: int
@@ -109,9 +111,13 @@ def issue_view(context: WebContext, issue_id: str, *, page: int = 1,
     """The issue page's content (blocking: call it in a worker thread)."""
     settings, db = context.settings, context.db
     release = get_release(db, issue_id)
-    state = release.state if release else IssueState.DRAFT
+    delivery = _delivery(context, issue_id, page, show_addresses)
+    campaign = delivery.status.campaign if delivery else None
+    state = state_of(release.state.value if release else None,
+                     campaign.state if campaign else None)
     has_draft = draft_exists(settings, issue_id)
-    title, number, preheader, wanted = issue_id, None, None, None
+    title = delivery.subject if delivery else issue_id
+    number, preheader, wanted = None, None, None
     gate: list[str] | None = None
     problem: str | None = None
     if has_draft:
@@ -127,8 +133,7 @@ def issue_view(context: WebContext, issue_id: str, *, page: int = 1,
             problem = approval_problem(db, settings, issue_id)
     moment = release.send_at if release and release.send_at else wanted
     return IssueView(issue_id, title, number, preheader, has_draft, release, state,
-                     gate, problem, local_input(moment) if moment else "",
-                     _delivery(context, issue_id, page, show_addresses))
+                     gate, problem, local_input(moment) if moment else "", delivery)
 
 
 def _delivery(context: WebContext, issue_id: str, page: int,
@@ -143,4 +148,5 @@ def _delivery(context: WebContext, issue_id: str, page: int,
                               limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     problems = [Problem(state, delivery_id, email if show_addresses else None, reason)
                 for state, email, delivery_id, reason in rows]
-    return Delivery(status, problems, page, pages)
+    return Delivery(status, campaigns.subject_of(context.db, status.campaign.id), problems,
+                    page, pages)
