@@ -2,9 +2,9 @@
 
 Each area registers its commands from its own module, so the areas stay apart:
 ``editor`` (new, render, check), ``release`` (approve, schedule, unschedule, jobs), ``site``
-(build, preview), ``admin`` (init, subscribers ...), ``sending`` (send, status,
-fake-provider), ``providers`` (sync-suppressions), ``reconcile``, ``scheduler``, ``web``
-(serve), ``bench`` and ``demo``.
+(build, preview), ``admin`` (init, subscribers ...), ``users`` (the admin pages' accounts),
+``sending`` (send, status, fake-provider), ``providers`` (sync-suppressions), ``reconcile``,
+``scheduler``, ``web`` (serve), ``bench`` and ``demo``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from digiweetjes.cli import (
     scheduler,
     sending,
     site,
+    users,
     web,
 )
 from digiweetjes.cli.common import run_cli
@@ -35,8 +36,8 @@ def cli() -> None:
     """Digi-weetjes: write, check, publish and mail Werkkracht10's e-inclusie newsletter."""
 
 
-for _area in (editor, release, site, admin, sending, providers, reconcile, scheduler, web,
-              bench, demo):
+for _area in (editor, release, site, admin, users, sending, providers, reconcile, scheduler,
+              web, bench, demo):
     _area.register(cli)
 
 

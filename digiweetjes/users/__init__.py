@@ -3,7 +3,8 @@
 No HTTP here: the CLI (``digiweetjes users ...``) and the web app (``web.admin``) call these.
 
 - ``accounts``: ``create_user``, ``list_users``, ``remove_user``, ``reset_password``,
-  ``session_user`` (the user behind a session, if its epoch still holds), ``AdminUser``;
+  ``session_user`` (the user behind a session, if its epoch still holds), ``end_sessions``,
+  ``AdminUser``;
 - ``login``: ``authenticate`` with the per-account and per-IP lock-outs;
 - ``passwords``: argon2id hashing (argon2-cffi), the length rules;
 - ``audit``: ``record_audit`` (one row per action, in the action's transaction), ``recent_audit``.
@@ -16,6 +17,7 @@ from digiweetjes.users.accounts import (
     AdminUser,
     UserListing,
     create_user,
+    end_sessions,
     list_users,
     normalize_name,
     parse_role,
@@ -34,6 +36,7 @@ __all__ = [
     "UserListing",
     "authenticate",
     "create_user",
+    "end_sessions",
     "list_users",
     "locked_minutes",
     "normalize_name",

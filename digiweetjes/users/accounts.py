@@ -130,6 +130,14 @@ def reset_password(session: Session, clock: Clock, name: str, password: str,
     record_audit(session, clock, actor, "user.reset-password", user.name)
 
 
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session of a user (logging out ends them on every device: a signed cookie
+    copied before the logout must not stay valid)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_epoch += 1
+
+
 def session_user(session: Session, user_id: int, epoch: int) -> AdminUser | None:
     """The user a session names, if it still exists under the same epoch; else None."""
     user = session.get(User, user_id)

@@ -1,4 +1,4 @@
-"""The web app: the public pages, the provider webhooks and (later) the admin pages.
+"""The web app: the public pages, the provider webhooks and the admin pages.
 
 ``create_app(settings, ...)`` builds a Starlette app from its collaborators (database,
 provider, clock), so tests run it in-process through httpx and ``digiweetjes serve`` runs the
@@ -10,6 +10,7 @@ no subscriber logic lives here. Every page a person sees is Dutch; no error show
 - ``errors``: the Dutch error pages and the exception handlers;
 - ``public``: sign-up, confirm, preferences, unsubscribe (page and RFC 8058 one-click), privacy;
 - ``webhooks``: ``POST /webhooks/<provider>`` for the six providers;
+- ``admin``: the editors' and admins' pages under ``/beheer`` (login, roles, audit log);
 - ``options``: the ``DIGIWEETJES_WEB*`` settings.
 """
 

@@ -4,7 +4,8 @@ Both forms carry the CSRF token (login CSRF too: a forged login would put someon
 account). A refusal never says whether the name exists: "Naam of wachtwoord klopt niet", or
 while locked out "Te veel mislukte pogingen; probeer het over N minuten opnieuw". A good login
 starts a new session (the old cookie's content is dropped) and is written to the audit log, as
-are a logout and the start of a lock-out.
+are a logout and the start of a lock-out. A logout ends all the user's sessions: the cookie is
+signed, not stored, so a copy of it would otherwise stay valid until it ran out.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from digiweetjes.models import LockScope
 from digiweetjes.subscribers.hashing import Hasher
-from digiweetjes.users import LoginAttempt, authenticate, record_audit
+from digiweetjes.users import LoginAttempt, authenticate, end_sessions, record_audit
 from digiweetjes.users.login import account_key
 from digiweetjes.web.admin import session
 from digiweetjes.web.admin.auth import (
@@ -113,13 +114,15 @@ async def login_post(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    """POST: end the session (written to the audit log) and show the login page."""
+    """POST: end the user's sessions, on every device (written to the audit log), and show the
+    login page."""
     context = context_of(request)
     user, _expired = await current_user(request)
     if user is not None:
         logged_out = user
 
         def work(db: Session) -> None:
+            end_sessions(db, logged_out.id)
             audit(db, context.clock, logged_out, "logout")
 
         await in_transaction(request, work)

@@ -26,8 +26,8 @@ from digiweetjes.web.options import WebOptions
 from digiweetjes.web.public.pages import SIGNUP_PATH
 
 #: Paths no visitor reads as a page: machines (webhooks, health checks) and the stylesheet
-#: every page loads (counting it would halve the page budget).
-UNLIMITED_PREFIXES = ("/webhooks/", "/healthz", "/style.css")
+#: every page loads, and the admin pages' own (counting them would halve the page budget).
+UNLIMITED_PREFIXES = ("/webhooks/", "/healthz", "/style.css", "/beheer/stijl.css")
 #: RFC 8058 one-click posts come from the mail providers' servers, for many recipients from a
 #: few addresses (a send's worth of Gmail unsubscribes): never refused for their number. The
 #: signed token in the path is what they need; a forged one costs a signature check.
