@@ -248,6 +248,8 @@ def test_a_changed_draft_voids_the_approval(editor, db, site) -> None:
     page = editor.get(ISSUE).text
     assert "gewijzigd na goedkeuring door eva.redacteur" in page
     assert "deze editie wordt zo niet verstuurd" in page
+    assert 'de knop "Opnieuw goedkeuren" hieronder' in page.replace("&#34;", '"')
+    assert "digiweetjes approve" not in page
     assert "/inplannen" not in page  # the form is offered again only after a new approval
     before = get_release(db, SAMPLE_ID)
     answer = post(editor, f"{ISSUE}/inplannen", tijdstip="2026-12-10T10:00")

@@ -19,7 +19,9 @@ from digiweetjes.release import get_release
 from digiweetjes.release.approval import APPROVED_STATES, approval_problem
 from digiweetjes.release.overview import draft_exists, state_of
 from digiweetjes.release.records import ReleaseInfo
+from digiweetjes.release.wording import approve_hint
 from digiweetjes.render.gate import check_issue
+from digiweetjes.render.templating import environment
 from digiweetjes.sending import campaigns
 from digiweetjes.sending.campaigns import FAILED, UNCERTAIN
 from digiweetjes.sending.service import CampaignStatus, campaign_status
@@ -121,6 +123,9 @@ def issue_view(context: WebContext, issue_id: str, *, page: int = 1,
     gate: list[str] | None = None
     problem: str | None = None
     if has_draft:
+        # A long-running server must see templates edited since its start (as the preview
+        # and the send door do): the Jinja environments never reload by themselves.
+        environment.cache_clear()
         report = check_issue(settings.issues_dir / f"{issue_id}.md", settings)
         gate = list(report.problems)
         try:
@@ -131,6 +136,9 @@ def issue_view(context: WebContext, issue_id: str, *, page: int = 1,
             pass  # the gate lists why
         if release is not None and state in APPROVED_STATES:
             problem = approval_problem(db, settings, issue_id)
+            if problem:  # the page has a button for what the CLI's hint says to type
+                problem = problem.replace(approve_hint(issue_id),
+                                          "de knop \"Opnieuw goedkeuren\" hieronder")
     moment = release.send_at if release and release.send_at else wanted
     return IssueView(issue_id, title, number, preheader, has_draft, release, state,
                      gate, problem, local_input(moment) if moment else "", delivery)
