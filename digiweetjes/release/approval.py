@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
@@ -90,12 +92,13 @@ def clean_name(by: str) -> str:
 
 
 def approve(db: Database, settings: Settings, clock: Clock, issue_id: str, *,
-            by: str) -> Approval:
+            by: str, record: Callable[[Session], None] | None = None) -> Approval:
     """Record that ``by`` approved the issue's current content (its hash).
 
     The issue must pass the release gate (``digiweetjes check``); an issue being sent or sent
     is refused. A front matter ``send_at`` in the future schedules the issue at that time; an
-    issue already scheduled keeps its time.
+    issue already scheduled keeps its time. ``record`` (the web app's audit line) runs in the
+    transaction that stores the approval, so the two are committed together or not at all.
     """
     name = clean_name(by)
     source, compiled = compile_current(settings, issue_id)
@@ -108,7 +111,7 @@ def approve(db: Database, settings: Settings, clock: Clock, issue_id: str, *,
     digest = content_hash(compiled)
     now = clock.now()
     wanted = draft.meta.send_at
-    with db.session() as session:
+    with db.session(write=True) as session:
         if session.scalar(select(Campaign.id).where(Campaign.issue_id == draft.issue_id)):
             raise ReleaseError(f"{draft.issue_id} werd al (deels) verstuurd: wie de rest nog "
                                "krijgt, krijgt dezelfde inhoud; zet een wijziging dus terug in "
@@ -133,6 +136,9 @@ def approve(db: Database, settings: Settings, clock: Clock, issue_id: str, *,
                         "ingepland; plan in met `digiweetjes schedule`")
         records.upsert(session, draft.issue_id, now, **values)
         final = IssueState(values.get("state", state))
+        if record is not None:
+            session.flush()
+            record(session)
     return Approval(draft.issue_id, digest, name, now, scheduled_at, note, final)
 
 

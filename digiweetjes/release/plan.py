@@ -3,8 +3,11 @@ state moves the send door and the scheduler make (``mark``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
@@ -64,12 +67,17 @@ def _release(db: Database, issue_id: str) -> ReleaseInfo:
     return found
 
 
+#: Called with the session of the transaction that makes a change (the web app's audit line).
+Record = Callable[[Session], None]
+
+
 def schedule_issue(db: Database, settings: Settings, clock: Clock, issue_id: str,
-                   at: datetime) -> ReleaseInfo:
+                   at: datetime, *, record: Record | None = None) -> ReleaseInfo:
     """Schedule an approved issue at ``at`` (aware); a scheduled one moves to the new time.
 
     Refused: a moment that is not in the future, an issue not approved or changed since, one
-    being sent, sent, paused or cancelled.
+    being sent, sent, paused or cancelled. ``record`` runs in the transaction of the move,
+    only if it moved.
     """
     if at.tzinfo is None:
         raise ValueError("schedule_issue needs an aware datetime")
@@ -88,22 +96,27 @@ def schedule_issue(db: Database, settings: Settings, clock: Clock, issue_id: str
     problem = problem_of(release, digest, issue_id)
     if problem:
         raise ReleaseError(f"{issue_id}: {problem}")
-    with db.session() as session:
+    with db.session(write=True) as session:
         moved = records.move(session, issue_id, allowed, now, state=S.SCHEDULED.value,
                              send_at=at, reason=None)
+        if moved and record is not None:
+            record(session)
     if not moved:
         raise ReleaseError(f"{issue_id} veranderde intussen van toestand: probeer opnieuw")
     return _release(db, issue_id)
 
 
-def unschedule(db: Database, clock: Clock, issue_id: str) -> ReleaseInfo:
-    """A scheduled issue back to approved, without a time."""
+def unschedule(db: Database, clock: Clock, issue_id: str, *,
+               record: Record | None = None) -> ReleaseInfo:
+    """A scheduled issue back to approved, without a time (``record`` as for schedule)."""
     release = _release(db, issue_id)
     if release.state is not S.SCHEDULED:
         raise ReleaseError(f"{issue_id} is niet ingepland (maar {STATE_WORDS[release.state]})")
-    with db.session() as session:
+    with db.session(write=True) as session:
         moved = records.move(session, issue_id, {S.SCHEDULED}, clock.now(),
                              state=S.APPROVED.value, send_at=None)
+        if moved and record is not None:
+            record(session)
     if not moved:
         raise ReleaseError(f"{issue_id} veranderde intussen van toestand: probeer opnieuw")
     return _release(db, issue_id)

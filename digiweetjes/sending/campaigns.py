@@ -118,6 +118,12 @@ def get_campaign(db: Database, issue_id: str) -> CampaignInfo | None:
         return _info(row) if row else None
 
 
+def subject_of(db: Database, campaign_id: int) -> str:
+    """The subject a campaign was sent with."""
+    with db.session() as session:
+        return str(session.scalar(select(C.c.subject).where(C.c.id == campaign_id)) or "")
+
+
 class CampaignCopy(Protocol):
     """What a campaign sends, stored with it (``release.sent_copy.SentCopy``)."""
 
@@ -188,14 +194,15 @@ def counts(db: Database, campaign_id: int) -> dict[str, int]:
 
 
 def problems(db: Database, campaign_id: int, states: Sequence[str] = (FAILED, UNCERTAIN),
-             limit: int = 50) -> list[tuple[str, str | None, str, str | None]]:
-    """(state, address, delivery id, reason) of failed / uncertain deliveries, oldest first."""
+             limit: int = 50, offset: int = 0) -> list[tuple[str, str | None, str, str | None]]:
+    """(state, address, delivery id, reason) of failed / uncertain deliveries, oldest first;
+    ``offset`` pages on (the web pages)."""
     with db.session() as session:
         rows = session.execute(
             select(D.c.state, S.c.email, D.c.id, D.c.reason)
             .join(S, S.c.id == D.c.subscriber_id)
             .where(D.c.campaign_id == campaign_id, D.c.state.in_(states))
-            .order_by(D.c.id).limit(limit)).all()
+            .order_by(D.c.id).limit(limit).offset(offset)).all()
     return [(r.state, r.email, str(r.id), r.reason) for r in rows]
 
 

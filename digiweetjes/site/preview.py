@@ -100,10 +100,15 @@ class PreviewRenderer:
 
     def demo_recipient(self, subregion: str | None) -> RecipientData:
         """A fictional reader: the preview never shows a real subscriber's data or links."""
-        # The marker tells the web app that a preview's link was followed, not a real one.
-        return RecipientData(email=DEMO_EMAIL, name=DEMO_NAME, subregion=subregion or None,
-                             unsubscribe_url=unsubscribe_url(self.settings) + "?voorbeeld=1",
-                             preferences_url=preferences_url(self.settings) + "?voorbeeld=1")
+        return demo_recipient(self.settings, subregion)
+
+
+def demo_recipient(settings: Settings, subregion: str | None = None) -> RecipientData:
+    """The fictional reader of every preview (this one and the editors' web pages)."""
+    # The marker tells the web app that a preview's link was followed, not a real one.
+    return RecipientData(email=DEMO_EMAIL, name=DEMO_NAME, subregion=subregion or None,
+                         unsubscribe_url=unsubscribe_url(settings) + "?voorbeeld=1",
+                         preferences_url=preferences_url(settings) + "?voorbeeld=1")
 
 
 def create_preview_app(settings: Settings, draft_path: Path) -> Starlette:

@@ -5,7 +5,9 @@ and admins (subscribers, the audit log). Dutch, server-rendered from ``templates
 - ``auth``: ``requires(role)``, ``audit``, ``admin_page`` (the admin frame), ``Role``,
   ``AdminUser``;
 - ``login``: ``/beheer/aanmelden`` and ``/beheer/afmelden``;
-- ``dashboard``: ``/beheer``; ``logbook``: ``/beheer/logboek``; ``style``: the stylesheet.
+- ``dashboard``: ``/beheer``; ``logbook``: ``/beheer/logboek``; ``style``: the stylesheet;
+- ``issues`` (with ``issue_view``, ``issue_actions``): ``/beheer/nummers`` for editors;
+  ``chart``: the overview's weekly chart.
 
 Each page module exposes ``routes()``; ``routes()`` here lists them all. Every form carries the
 CSRF token (``csrftoken``; ``/beheer`` is always protected, see ``web.public.csrf``).
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from digiweetjes.web.admin import dashboard, logbook, login, style, subscribers
+from digiweetjes.web.admin import dashboard, issues, logbook, login, style, subscribers
 
 
 def routes() -> list[BaseRoute]:
@@ -23,6 +25,7 @@ def routes() -> list[BaseRoute]:
     return [
         *login.routes(),
         *dashboard.routes(),
+        *issues.routes(),
         *logbook.routes(),
         *style.routes(),
         *subscribers.routes(),

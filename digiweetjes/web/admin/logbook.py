@@ -27,6 +27,10 @@ ACTIONS = {
     "subscriber.export": "gegevens van een abonnee gedownload",
     "subscribers.import": "abonnees geïmporteerd",
     "subscribers.export": "abonneelijst geëxporteerd",
+    "issue.approve": "nummer goedgekeurd",
+    "issue.schedule": "nummer ingepland",
+    "issue.unschedule": "nummer niet meer ingepland",
+    "issue.test-send": "testmail verstuurd",
 }
 
 
