@@ -126,12 +126,9 @@ def test_an_editor_cannot_open_the_subscriber_pages(browser, live: Live) -> None
     try:
         _log_in(page, live, "eva")
         assert page.get_by_role("link", name="Abonnees", exact=True).count() == 0
-        # The subscriber pages are built on another branch: until it is merged here this path
-        # is the archive's 404; merged, it must be the 403 of requires(Role.ADMIN).
-        answer = page.goto(f"{live.url}/beheer/abonnees")
-        if answer.status == 404:
-            pytest.xfail("/beheer/abonnees is not in this branch yet (subscribers helper)")
-        assert answer.status == 403
+        for path in ("/beheer/abonnees", "/beheer/abonnees/importeren", "/beheer/logboek"):
+            answer = page.goto(f"{live.url}{path}")
+            assert answer.status == 403, path
         assert "Hier heb je geen toegang" in page.inner_text("main")
     finally:
         context.close()
