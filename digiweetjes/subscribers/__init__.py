@@ -40,8 +40,8 @@ from digiweetjes.subscribers.optin import (
     add_subscriber,
     confirm,
     send_pending_confirmations,
-    subscribe,
 )
+from digiweetjes.subscribers.signup import sign_up, subscribe
 
 __all__ = [
     "UNCHANGED",
@@ -64,6 +64,7 @@ __all__ = [
     "record_unsubscribe",
     "remove_subscriber",
     "send_pending_confirmations",
+    "sign_up",
     "subscribe",
     "subscriber_for_token",
     "subscriber_query",
