@@ -104,7 +104,7 @@ def _confirm_from_mailbox(page, live: Live, email: str) -> None:
     assert live.subscriber(email).status == "pending"   # opening the link alone confirms nothing
     page.locator('main form button[type="submit"]').first.click()
     page.wait_for_load_state("load")
-    assert "bevestigd" in page.inner_text("h1").lower()
+    assert "bevestigd" in page.inner_text("h1").lower(), page.inner_text("main")
     assert live.subscriber(email).status == "active"
 
 
@@ -214,6 +214,7 @@ def test_every_public_page_passes_axe(browser, axe_source: str, live, readers,
                                       width: int) -> None:
     build_site(live.settings)
     pages = _public_pages(live)
+    pages.append(("verlopen-link", _expired_confirm_link(live)))
     mail = _issue_mail(live, readers[2])   # still subscribed: its links still work
     pages += [("voorkeuren", link(mail, "/voorkeuren/")),
               ("uitschrijven", link(mail, "/uitschrijven/"))]
@@ -222,17 +223,44 @@ def test_every_public_page_passes_axe(browser, axe_source: str, live, readers,
         for name, url in pages:
             page.goto(url if url.startswith("http") else live.url + url)
             _check(page, axe_source, name, width)
-        # The answer pages behind the forms: an invalid sign-up and the pages after posting.
+        # The answer pages behind the forms, as a new reader goes through them.
         page.goto(f"{live.url}/inschrijven")
         page.locator('main form[action$="/inschrijven"] button[type="submit"]').first.click()
         page.wait_for_load_state("load")
+        assert "Er is een probleem" in page.inner_text("main")
         _check(page, axe_source, "inschrijven-met-fouten", width)
-        page.goto(link(mail, "/voorkeuren/"))
+        email = f"axe-{width}@example.be"
+        _sign_up(page, live, email)
+        _confirm_from_mailbox(page, live, email)
+        _check(page, axe_source, "bevestigd", width)
+        page.locator("main a[href*='/voorkeuren/']").first.click()
+        page.wait_for_load_state("load")
+        preferences = page.url
         page.locator("main form button[type='submit']").first.click()
         page.wait_for_load_state("load")
+        assert "bewaard" in page.inner_text("main").lower()
         _check(page, axe_source, "voorkeuren-bewaard", width)
+        page.goto(preferences)
+        page.locator("main form[action*='/uitschrijven/'] button[type='submit']").first.click()
+        page.wait_for_load_state("load")
+        assert live.subscriber(email).status == "unsubscribed"
+        _check(page, axe_source, "uitgeschreven", width)
     finally:
         context.close()
+
+
+def _expired_confirm_link(live: Live) -> str:
+    """A confirmation link issued eight days ago (they last seven)."""
+    from datetime import timedelta
+
+    from digiweetjes.clock import FixedClock
+    from digiweetjes.links import confirm_url
+    from digiweetjes.subscribers.tokens import Purpose, make_token
+
+    person = live.subscriber("lieve@example.be")
+    issued = FixedClock(SystemClock().now() - timedelta(days=8))
+    return confirm_url(live.settings, make_token(live.settings, issued, Purpose.CONFIRM,
+                                                 person.email_hash or ""))
 
 
 def _check(page, axe_source: str, name: str, width: int) -> None:

@@ -39,6 +39,20 @@ def test_demo_checks_renders_builds_seeds_and_sends_once(tmp_path):
     assert "ingepland voor zaterdag 5 december 2026 om 09:00" in first.stdout
     assert "verstuurd: 2026-12-05-overzicht-projectoproepen naar 40 abonnees" in first.stdout
 
+    # The web step: a reader signed up and confirmed through the app, another left by one click.
+    assert "→ HTTP 303 /inschrijven/verstuurd" in first.stdout
+    assert "nieuwe.lezer@example.org is confirmed" in first.stdout
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'subscribers.db'}")
+    with engine.connect() as connection:
+        statuses = dict(connection.execute(text(
+            "SELECT email, status FROM subscribers WHERE email IN "
+            "('nieuwe.lezer@example.org', 'demo.deelnemer01@example.org')")).all())
+    engine.dispose()
+    assert statuses == {"nieuwe.lezer@example.org": "active",
+                        "demo.deelnemer01@example.org": "unsubscribed"}
+
     second = run_demo(tmp_path)
     assert second.returncode == 0, second.stderr
     assert "is al verstuurd: de planner verstuurt het niet opnieuw" in second.stdout

@@ -101,6 +101,13 @@ def _step_schedule_sample_issue(settings: Settings) -> str:
     return schedule_and_run_due_job(settings, SystemClock())
 
 
+def _step_web_app(settings: Settings) -> str:
+    from digiweetjes.clock import SystemClock
+    from digiweetjes.devtools.demo_web import use_the_web_app
+
+    return use_the_web_app(settings, SystemClock())
+
+
 #: (title, step) in the order they run.
 DEMO_STEPS: list[tuple[str, Callable[[Settings], str]]] = [
     ("check the sample issue", _step_check_sample_issue),
@@ -112,6 +119,7 @@ DEMO_STEPS: list[tuple[str, Callable[[Settings], str]]] = [
      _step_schedule_sample_issue),
     # After the send: the archive publishes only what was sent.
     ("build the web archive", _step_build_site),
+    ("the public web app: sign up, confirm, one-click unsubscribe", _step_web_app),
 ]
 
 
