@@ -180,3 +180,41 @@ def test_the_subregion_constraint_lists_the_subregions_of_the_region(settings) -
                  if isinstance(c, CheckConstraint) and "subregion" in str(c.sqltext))
     assert sorted(re.findall(r"'([^']+)'", str(check.sqltext))) == \
         sorted(region(settings).subregion_ids)
+
+
+def test_sqlite_writers_of_two_processes_queue_on_a_lock_file(tmp_path: Path) -> None:
+    """Each ``Database`` stands for a process (an flock is held per open file, so two in one
+    process exclude each other as two processes would)."""
+    import fcntl
+    import os
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'subscribers.db'}"
+    first, second = Database(url), Database(url)
+    first.upgrade()
+    lock_file = tmp_path / "subscribers.db-writers"
+    entered: list[str] = []
+    try:
+        with first.session(write=True) as session:
+            session.execute(text("SELECT 1"))
+            probe = os.open(lock_file, os.O_RDWR)
+            try:  # held: another process's non-blocking try fails
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            finally:
+                os.close(probe)
+
+            def write() -> None:
+                with second.session(write=True):
+                    entered.append("second")
+
+            other = threading.Thread(target=write)
+            other.start()
+            other.join(timeout=0.3)
+            assert other.is_alive() and entered == []  # waiting for the first
+            entered.append("first done")
+        other.join(timeout=10)
+        assert entered == ["first done", "second"]
+    finally:
+        first.dispose()
+        second.dispose()

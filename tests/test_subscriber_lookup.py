@@ -9,14 +9,20 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from digiweetjes.clock import FixedClock
 from digiweetjes.config import Settings
 from digiweetjes.db import Database
 from digiweetjes.errors import TokenError
-from digiweetjes.models import Subscriber
+from digiweetjes.models import (
+    ConsentEvent,
+    Source,
+    Subscriber,
+    Suppression,
+    SuppressionReason,
+)
 from digiweetjes.providers.outbox import OutboxProvider
 from digiweetjes.sending import service
 from digiweetjes.sending.engine import SendEngine
@@ -29,6 +35,7 @@ from digiweetjes.subscribers import (
     unsubscribe,
     update_preferences,
 )
+from digiweetjes.subscribers.consent import upsert_suppression
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.lookup import by_hash_prefix
 from digiweetjes.subscribers.tokens import HASH_PREFIX, Purpose, make_token, subscriber_links
@@ -300,3 +307,99 @@ def test_a_real_sends_links_in_the_outbox_carry_no_id(people: Database, db_setti
                     subscriber_for_token(session, clock, db_settings, token, purpose).id)
     # Each recipient's links name that recipient, and nobody else.
     assert sorted(named.values(), key=min) == [{sid} for sid in IDS]
+
+
+# ---------------------------------------------------------------- the one-click quick path
+
+
+def _statements(db: Database, work) -> list[str]:  # type: ignore[no-untyped-def]
+    """The SQL ``work(session)`` sends (BEGIN and COMMIT left out), in order."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.session(write=True) as session:
+            work(session)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return [s for s in seen if not s.upper().startswith(("BEGIN", "COMMIT"))]
+
+
+def test_one_click_on_a_row_older_than_its_token_skips_the_erasure_query(
+        people: Database, db_settings: Settings, clock: FixedClock) -> None:
+    clock.advance(minutes=5)  # the link was issued after the row was created
+    token = make_token(db_settings, clock, Purpose.UNSUBSCRIBE, _hash(db_settings,
+                                                                       "a@voorbeeld.be"))
+    clock.advance(days=2)
+    found = []
+    sql = _statements(people, lambda session: found.append(
+        unsubscribe(session, clock, db_settings, token, ip="192.0.2.7")))
+    assert (found[0].id, found[0].status) == (IDS[0], "unsubscribed")
+    assert [s.split()[0] for s in sql] == ["SELECT", "UPDATE", "INSERT", "INSERT"], sql
+    assert "consent_events" not in sql[0] and "ON CONFLICT" in sql[3], sql
+    with people.session() as session:
+        row = session.get(Subscriber, IDS[0])
+        assert (row.status, row.unsubscribed_at, row.updated_at) == (
+            "unsubscribed", clock.now(), clock.now())
+        events = session.scalars(select(ConsentEvent)).all()
+        assert [(e.event, e.email, e.subscriber_id, e.source) for e in events] == [
+            ("unsubscribed", "a@voorbeeld.be", IDS[0], "form")]
+        assert events[0].ip_hash == Hasher(db_settings).ip("192.0.2.7")
+        assert events[0].email_hash == _hash(db_settings, "a@voorbeeld.be")
+        suppression = session.get(Suppression, _hash(db_settings, "a@voorbeeld.be"))
+        assert (suppression.reason, suppression.source) == ("unsubscribed", "form")
+    # Again: one SELECT, nothing written, the same answer.
+    sql = _statements(people, lambda session: found.append(
+        unsubscribe(session, clock, db_settings, token)))
+    assert [s.split()[0] for s in sql] == ["SELECT"] and found[1].status == "unsubscribed"
+
+
+def test_a_row_as_new_as_its_token_is_checked_against_the_ledger(
+        people: Database, db_settings: Settings, clock: FixedClock) -> None:
+    # Same second: the row might be a re-subscription after an erasure in that second.
+    token = make_token(db_settings, clock, Purpose.UNSUBSCRIBE, _hash(db_settings,
+                                                                       "b@voorbeeld.be"))
+    sql = _statements(people, lambda session: unsubscribe(session, clock, db_settings, token))
+    assert any("consent_events" in s and s.startswith("SELECT") for s in sql), sql
+
+
+def test_one_click_leaves_a_bounced_subscriber_as_it_is(
+        people: Database, db_settings: Settings, clock: FixedClock) -> None:
+    with people.session() as session:
+        session.execute(update(Subscriber).where(Subscriber.id == IDS[2]).values(
+            status="bounced"))
+    clock.advance(minutes=1)
+    token = make_token(db_settings, clock, Purpose.UNSUBSCRIBE, _hash(db_settings,
+                                                                       "c@voorbeeld.be"))
+    with people.session(write=True) as session:
+        assert unsubscribe(session, clock, db_settings, token).status == "bounced"
+    with people.session() as session:
+        assert session.get(Subscriber, IDS[2]).status == "bounced"
+        assert session.scalars(select(ConsentEvent)).all() == []
+        assert session.scalars(select(Suppression)).all() == []
+
+
+def test_the_suppression_upsert_keeps_what_suppress_keeps(
+        db: Database, db_settings: Settings, clock: FixedClock) -> None:
+    email_hash, first = "ab" * 32, clock.now()
+    with db.session() as session:
+        upsert_suppression(session, email_hash, SuppressionReason.BOUNCED, Source.WEBHOOK, first)
+    clock.advance(hours=1)
+    with db.session() as session:  # the same reason: the row stays as it was
+        upsert_suppression(session, email_hash, SuppressionReason.BOUNCED, Source.FORM,
+                           clock.now())
+    with db.session() as session:
+        row = session.get(Suppression, email_hash)
+        assert (row.reason, row.source, row.created_at, row.updated_at) == (
+            "bounced", "webhook", first, first)
+    with db.session() as session:  # another reason: the latest, as ``suppress`` does
+        upsert_suppression(session, email_hash, SuppressionReason.UNSUBSCRIBED, Source.FORM,
+                           clock.now())
+    with db.session() as session:
+        row = session.get(Suppression, email_hash)
+        assert (row.reason, row.source, row.created_at, row.updated_at) == (
+            "unsubscribed", "form", first, clock.now())
+        assert len(session.scalars(select(Suppression)).all()) == 1

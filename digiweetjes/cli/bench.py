@@ -75,15 +75,18 @@ def bench_send(recipients: int, million: bool, concurrency: int, processes: int)
               help="Events in the one webhook batch.")
 @click.option("--concurrency", default=8, show_default=True, help="Connections in flight.")
 @click.option("--workers", default=1, show_default=True, help="uvicorn worker processes.")
+@click.option("--database-url", default=None, metavar="URL",
+              help="Run on this database instead of a fresh SQLite file; a PostgreSQL URL gets "
+                   "a schema of its own for the run, dropped afterwards.")
 def bench_web(signups: int, unsubscribes: int, webhook_events: int, concurrency: int,
-              workers: int) -> None:
+              workers: int, database_url: str | None) -> None:
     """The web app under uvicorn on loopback: sign-ups/s, one-click unsubscribes/s, p99, and
     one webhook batch."""
     from digiweetjes.devtools.bench_web import run_web_benchmark
 
     for line in run_web_benchmark(signups=signups, unsubscribes=unsubscribes,
                                   webhook_events=webhook_events, concurrency=concurrency,
-                                  workers=workers):
+                                  workers=workers, database_url=database_url):
         click.echo(line)
 
 

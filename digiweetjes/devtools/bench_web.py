@@ -1,10 +1,13 @@
 """The web benchmark: sign-ups, one-click unsubscribes and a webhook batch under uvicorn.
 
-The app runs as ``digiweetjes serve`` would (uvicorn, the app factory, a fresh SQLite database,
-the outbox provider writing each confirmation mail to disk) in a child process on loopback; the
-bounded load generator (``devtools.loadgen``) runs here, on the same two cores. The per-IP rate
-limits are switched off for the run (all requests come from 127.0.0.1). Every figure is checked
-against the database afterwards: a fast answer that changed nothing does not count.
+The app runs as ``digiweetjes serve`` would (uvicorn with httptools and uvloop, the app factory,
+the outbox provider writing each confirmation mail to disk) in child processes on loopback, on a
+fresh SQLite database or a schema of its own on a PostgreSQL server (``database_url``, dropped
+afterwards); the bounded load generator (``devtools.loadgen``) runs here, on the same cores.
+The per-IP rate limits are switched off for the run (all requests come from 127.0.0.1). Every
+figure is checked against the database afterwards: a fast answer that changed nothing does not
+count. The subscribers who unsubscribe joined a month before their links were issued, as a
+newsletter's readers do.
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from digiweetjes.config import PROJECT_ROOT, Secret, Settings
-from digiweetjes.db import Database
+from digiweetjes.db import Database, describe_url
 from digiweetjes.devtools.loadgen import LoadResult, form_post, run_load
 from digiweetjes.devtools.synthetic import insert_subscribers, synthetic_email
 from digiweetjes.models import Subscriber, SubscriberStatus
@@ -41,6 +46,26 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextlib.contextmanager
+def _database(root: Path, database_url: str | None) -> Iterator[str]:
+    """The run's database URL: a fresh SQLite file, or a fresh schema on a PostgreSQL server."""
+    if not database_url or make_url(database_url).get_backend_name() == "sqlite":
+        yield database_url or f"sqlite:///{root / 'subscribers.db'}"
+        return
+    schema = f"bench_web_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        # Every connection of the run (here and in uvicorn's workers) lives in that schema.
+        yield make_url(database_url).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def _environment(root: Path, port: int, extra: dict[str, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("DIGIWEETJES_")}
@@ -48,7 +73,6 @@ def _environment(root: Path, port: int, extra: dict[str, str]) -> dict[str, str]
         "DIGIWEETJES_ROOT": str(root),
         "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
         "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{root / 'subscribers.db'}",
         "DIGIWEETJES_SECRET_KEY": BENCH_KEY,
         "DIGIWEETJES_PROVIDER": "outbox",
         "DIGIWEETJES_BASE_URL": f"http://127.0.0.1:{port}",
@@ -87,6 +111,18 @@ def _server(env: dict[str, str], port: int, workers: int) -> Iterator[None]:
             process.wait()
 
 
+def _http_stack() -> str:
+    """What uvicorn runs on: httptools and uvloop when installed (``--http auto``)."""
+    parts = []
+    for module, fallback in (("httptools", "h11"), ("uvloop", "asyncio")):
+        try:
+            __import__(module)
+            parts.append(module)
+        except ImportError:
+            parts.append(fallback)
+    return " + ".join(parts)
+
+
 def _line(what: str, result: LoadResult, target: float) -> str:
     p99 = result.percentile(0.99)
     verdict = ("OK" if result.per_second >= target and p99 <= TARGETS["p99_ms"]
@@ -107,7 +143,7 @@ def _count(db: Database, status: str, like: str) -> int:
 
 def run_web_benchmark(*, signups: int = 3000, unsubscribes: int = 5000,
                       webhook_events: int = 1000, concurrency: int = 8,
-                      workers: int = 1) -> list[str]:
+                      workers: int = 1, database_url: str | None = None) -> list[str]:
     """Run the three measurements; one printed line each (and the set-up)."""
     from digiweetjes.devtools.bench_webhooks import webhook_batch
     from digiweetjes.sending.recipient_links import LinkSigner
@@ -116,16 +152,18 @@ def run_web_benchmark(*, signups: int = 3000, unsubscribes: int = 5000,
     from digiweetjes.subscribers.tokens import Purpose
 
     lines: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="digiweetjes-bench-web-") as tmp:
+    with (tempfile.TemporaryDirectory(prefix="digiweetjes-bench-web-") as tmp,
+          _database(Path(tmp), database_url) as url):
         root = Path(tmp)
         port = _free_port()
         hook = webhook_batch(webhook_events, domain="bounce.example.be")
-        env = _environment(root, port, hook.environment)
+        env = _environment(root, port, {**hook.environment, "DIGIWEETJES_DATABASE_URL": url})
         settings = Settings.from_env(env)
         db = Database(settings.database_url)
         db.upgrade()
         now = datetime.now(UTC)
-        insert_subscribers(db, settings, unsubscribes, now, domain="leaving.example.be")
+        insert_subscribers(db, settings, unsubscribes, now - timedelta(days=30),
+                           domain="leaving.example.be")
         insert_subscribers(db, settings, webhook_events, now, domain="bounce.example.be")
         hasher = Hasher(settings)
         signer = LinkSigner(settings.with_(secret_key=Secret(BENCH_KEY)), now)
@@ -139,9 +177,10 @@ def run_web_benchmark(*, signups: int = 3000, unsubscribes: int = 5000,
             host, "/uitschrijven/" + signer.token(
                 Purpose.UNSUBSCRIBE, hasher.email(synthetic_email(i, "leaving.example.be"))),
             b"List-Unsubscribe=One-Click") for i in range(unsubscribes)]
-        lines.append(f"set-up: uvicorn with {workers} worker(s) on 127.0.0.1:{port}, SQLite, "
-                     f"outbox provider; {concurrency} connections in flight; "
-                     f"{os.cpu_count()} cores shared with the load generator")
+        lines.append(f"set-up: uvicorn ({_http_stack()}) with {workers} worker(s) on "
+                     f"127.0.0.1:{port}, {describe_url(url)}, outbox provider; {concurrency} "
+                     f"connections in flight; {os.cpu_count()} cores shared with the load "
+                     "generator")
         with _server(env, port, workers):
             signup = run_load("127.0.0.1", port, signup_requests, concurrency=concurrency,
                               expect=303)

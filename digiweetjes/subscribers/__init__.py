@@ -2,7 +2,10 @@
 
 No HTTP and no environment: each function takes its session, clock, settings (and provider,
 where it mails). Functions flush but never commit; the caller owns the transaction, so an error
-leaves the database unchanged. Every change of consent is a line in the append-only ledger.
+leaves the database unchanged. One exception: ``sign_up`` (the web form) takes the database and
+runs its own short transactions, so that the confirmation mail is sent outside them
+(``signup`` says how a failed mail is withdrawn). Every change of consent is a line in the
+append-only ledger.
 """
 
 from __future__ import annotations
@@ -44,8 +47,8 @@ from digiweetjes.subscribers.optin import (
     add_subscriber,
     confirm,
     send_pending_confirmations,
-    subscribe,
 )
+from digiweetjes.subscribers.signup import sign_up, subscribe
 
 __all__ = [
     "UNCHANGED",
@@ -71,6 +74,7 @@ __all__ = [
     "record_unsubscribe",
     "remove_subscriber",
     "send_pending_confirmations",
+    "sign_up",
     "subscribe",
     "subscriber_by_id",
     "subscriber_for_token",

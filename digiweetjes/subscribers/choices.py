@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
@@ -23,10 +23,18 @@ from digiweetjes.models import (
     SuppressionReason,
 )
 from digiweetjes.subscribers.cleaning import clean_name
-from digiweetjes.subscribers.consent import record_consent, suppress
+from digiweetjes.subscribers.consent import (
+    consent_row,
+    insert_consent,
+    record_consent,
+    suppress,
+    upsert_suppression,
+)
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.lookup import (
+    ClaimedRow,
+    claimed_row,
     find_subscriber,
     get_subscriber,
     lookup_email,
@@ -116,15 +124,37 @@ def _opt_out(session: Session, clock: Clock, settings: Settings, subscriber: Sub
     session.flush()
 
 
+#: Built once (see ``lookup._CLAIMED_COLUMNS``): the SET columns come with the parameters.
+_LEAVE_IF_MAILED = update(Subscriber.__table__).where(
+    Subscriber.id == bindparam("sid"), Subscriber.status.in_(_STILL_MAILED))
+
+
 def unsubscribe(session: Session, clock: Clock, settings: Settings, token: str, *,
-                ip: str | None = None, source: Source = Source.FORM) -> Subscriber:
-    """The unsubscribe link (or RFC 8058 one-click POST); repeating it is harmless."""
+                ip: str | None = None, source: Source = Source.FORM) -> ClaimedRow:
+    """The unsubscribe link (or RFC 8058 one-click POST); repeating it is harmless.
+
+    Returns the subscriber's id, address, hash and status afterwards (no ORM object). The
+    quick path of the web's busiest write, what ``_opt_out`` writes in four statements: the
+    row by its hash prefix (columns only), a conditional UPDATE (a concurrent change of status
+    wins), the ledger line, and the suppression as one upsert.
+    """
     claims = read_token(settings, clock, token, Purpose.UNSUBSCRIBE)
-    subscriber = subscriber_for_claims(session, claims, "unsubscribe")
-    if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
-        _opt_out(session, clock, settings, subscriber, SubscriberStatus.UNSUBSCRIBED, source,
-                 ip=ip)
-    return subscriber
+    row = claimed_row(session, claims, "unsubscribe")
+    if row.status not in _STILL_MAILED:
+        return row
+    now = clock.now()
+    event, reason, _stamp = _LEAVING[SubscriberStatus.UNSUBSCRIBED]
+    changed = session.execute(_LEAVE_IF_MAILED, {
+        "sid": row.id, "status": SubscriberStatus.UNSUBSCRIBED, "unsubscribed_at": now,
+        "updated_at": now})
+    if not changed.rowcount:  # another request changed it in between: say what it is now
+        status = session.scalar(select(Subscriber.status).where(Subscriber.id == row.id))
+        return row._replace(status=status or row.status)
+    insert_consent(session, consent_row(
+        settings, Hasher(settings), now, event, source, subscriber_id=row.id, email=row.email,
+        email_hash=row.email_hash or "", ip=ip))
+    upsert_suppression(session, row.email_hash or "", reason, source, now)
+    return row._replace(status=SubscriberStatus.UNSUBSCRIBED)
 
 
 def remove_subscriber(session: Session, clock: Clock, settings: Settings, email: str, *,

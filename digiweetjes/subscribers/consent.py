@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from digiweetjes.config import Settings
@@ -38,6 +42,48 @@ def record_consent(session: Session, settings: Settings, hasher: Hasher, now: da
     )
     session.add(row)
     return row
+
+
+def consent_row(settings: Settings, hasher: Hasher, now: datetime, event: ConsentEventType,
+                source: Source, *, subscriber_id: int | None, email: str | None,
+                email_hash: str, ip: str | None = None, detail: str | None = None,
+                notice: bool = False) -> dict[str, object]:
+    """The values of one ledger line, as ``record_consent`` writes them (for a Core insert)."""
+    return {"subscriber_id": subscriber_id, "email": email, "email_hash": email_hash,
+            "event": event, "occurred_at": now, "source": source,
+            "privacy_notice_version": settings.privacy_notice_version if notice else None,
+            "ip_hash": hasher.ip(ip), "detail": detail}
+
+
+#: Built once (see ``lookup._CLAIMED_COLUMNS``); the values come at each execution.
+_INSERT_CONSENT = insert(ConsentEvent.__table__)
+
+
+def _upsert(insert_of: Any) -> Any:
+    table = Suppression.__table__
+    statement = insert_of(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.email_hash],
+        set_={"reason": statement.excluded.reason, "source": statement.excluded.source,
+              "updated_at": statement.excluded.updated_at},
+        where=table.c.reason != statement.excluded.reason)
+
+
+_UPSERT_SUPPRESSION = {"postgresql": _upsert(postgres_insert), "sqlite": _upsert(sqlite_insert)}
+
+
+def insert_consent(session: Session, values: dict[str, object]) -> None:
+    """Append one ledger line from ``consent_row`` without an ORM object (the quick paths)."""
+    session.execute(_INSERT_CONSENT, values)
+
+
+def upsert_suppression(session: Session, email_hash: str, reason: SuppressionReason,
+                       source: Source, now: datetime) -> None:
+    """``suppress`` in one statement: insert, or update the reason when it differs. Core: an
+    ORM ``Suppression`` of this hash already loaded in the session is not refreshed."""
+    statement = _UPSERT_SUPPRESSION[session.get_bind().dialect.name]
+    session.execute(statement, {"email_hash": email_hash, "reason": reason, "source": source,
+                                "created_at": now, "updated_at": now})
 
 
 def suppress(session: Session, email_hash: str, reason: SuppressionReason, source: Source,

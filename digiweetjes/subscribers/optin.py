@@ -6,11 +6,14 @@ Rules kept here:
   hour per address;
 - an address on the suppression list comes back only through a confirmation link the person
   asked for after leaving;
-- a confirmation (or "already subscribed") mail is sent inside the caller's transaction, on the
-  provider's transactional path: when the provider refuses it or fails, a ``ProviderError``
-  with a Dutch message naming the mail, the address and the provider propagates and the
-  transaction rolls back, so no pending subscriber, consent event or throttle row is left of a
-  request the person never heard of; sending again (the form, ``subscribers add``) is the fix.
+- a confirmation (or "already subscribed") mail goes on the provider's transactional path:
+  when the provider refuses it or fails, a ``ProviderError`` with a Dutch message naming the
+  mail, the address and the provider propagates and no pending subscriber, consent event or
+  throttle row is left of a request the person never heard of (rolled back with the caller's
+  transaction, or withdrawn after it: ``signup``); sending again (the form, ``subscribers
+  add``) is the fix.
+
+The sign-up form's request itself is in ``signup``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digiweetjes import links
@@ -75,7 +77,7 @@ def _throttle_allows(session: Session, email_hash: str, kind: MailKind, now: dat
     return True
 
 
-def _confirmation_mail(settings: Settings, clock: Clock, subscriber: Subscriber) -> ServiceMail:
+def confirmation_mail(settings: Settings, clock: Clock, subscriber: Subscriber) -> ServiceMail:
     """The double opt-in mail of one subscriber, with a fresh confirmation link."""
     token = make_token(settings, clock, Purpose.CONFIRM, subscriber.email_hash or "")
     return ServiceMail(
@@ -88,20 +90,21 @@ def _send_confirmation(provider: Provider, settings: Settings, clock: Clock,
                        subscriber: Subscriber) -> None:
     assert subscriber.email and subscriber.email_hash
     send_service_mail(provider, settings, MailKind.CONFIRM,
-                      _confirmation_mail(settings, clock, subscriber))
+                      confirmation_mail(settings, clock, subscriber))
     subscriber.confirmation_sent_at = clock.now()
 
 
-def _send_already_subscribed(provider: Provider, settings: Settings, clock: Clock,
-                             subscriber: Subscriber) -> None:
+def already_subscribed_mail(settings: Settings, clock: Clock,
+                            subscriber: Subscriber) -> ServiceMail:
+    """The "je bent al ingeschreven" mail, with fresh preferences and unsubscribe links."""
     assert subscriber.email and subscriber.email_hash
-    urls = subscriber_links(settings, clock, subscriber.email_hash)
-    send_service_mail(provider, settings, MailKind.ALREADY_SUBSCRIBED, ServiceMail(
+    return ServiceMail(
         reference=f"already-{subscriber.id}-{int(clock.now().timestamp())}",
-        email=subscriber.email, name=subscriber.name, urls=urls))
+        email=subscriber.email, name=subscriber.name,
+        urls=subscriber_links(settings, clock, subscriber.email_hash))
 
 
-def _new_subscriber(hasher: Hasher, now: datetime, normalized: str, *, name: str | None,
+def new_subscriber(hasher: Hasher, now: datetime, normalized: str, *, name: str | None,
                     municipality: str | None, subregion: str | None, topics: list[str],
                     language: str, status: SubscriberStatus, source: Source,
                     consent_note: str | None = None) -> Subscriber:
@@ -112,56 +115,6 @@ def _new_subscriber(hasher: Hasher, now: datetime, normalized: str, *, name: str
         status=status, source=source, consent_note=consent_note, created_at=now, updated_at=now,
         confirmed_at=now if status is SubscriberStatus.ACTIVE else None,
     )
-
-
-
-def subscribe(session: Session, provider: Provider, clock: Clock, settings: Settings, *,
-              email: str, name: str | None = None, municipality: str | None = None,
-              topics: Sequence[str] | str | None = None, language: str = "nl-BE",
-              ip: str | None = None, source: Source = Source.FORM) -> None:
-    """A subscription request (the form): a new address becomes ``pending`` with a confirmation.
-
-    Returns nothing, whatever the address's status, so the caller cannot learn whether it is
-    on the list. Invalid input (address, municipality, topic) raises SubscriberError.
-    """
-    hasher = Hasher(settings)
-    now = clock.now()
-    normalized, existing = lookup_email(session, email)
-    name = clean_name(name)
-    municipality, subregion = municipality_and_subregion(settings, municipality)
-    topic_ids = parse_topics(topics)
-    language = check_language(language)
-
-    if existing is None:
-        subscriber = _new_subscriber(
-            hasher, now, normalized, name=name, municipality=municipality, subregion=subregion,
-            topics=topic_ids, language=language, status=SubscriberStatus.PENDING, source=source)
-        try:
-            with session.begin_nested():
-                session.add(subscriber)
-                session.flush()
-        except IntegrityError:
-            return  # the same address was added concurrently; that request mails the person
-        record_consent(session, settings, hasher, now, subscriber, ConsentEventType.SUBSCRIBED,
-                       source, ip=ip, notice=True)
-        if _throttle_allows(session, subscriber.email_hash or "", MailKind.CONFIRM, now):
-            _send_confirmation(provider, settings, clock, subscriber)
-        session.flush()
-        return
-
-    # A known address: the submitted details are not applied (anyone can type any address);
-    # the owner can change them through the link in the mail.
-    if existing.status == SubscriberStatus.ACTIVE:
-        if _throttle_allows(session, existing.email_hash or "", MailKind.ALREADY_SUBSCRIBED,
-                            now):
-            _send_already_subscribed(provider, settings, clock, existing)
-    else:
-        # pending, or opted out and asking to come back: the person must confirm (again).
-        record_consent(session, settings, hasher, now, existing, ConsentEventType.SUBSCRIBED,
-                       source, ip=ip, notice=True)
-        if _throttle_allows(session, existing.email_hash or "", MailKind.CONFIRM, now):
-            _send_confirmation(provider, settings, clock, existing)
-    session.flush()
 
 
 
@@ -242,7 +195,7 @@ def add_subscriber(session: Session, provider: Provider, clock: Clock, settings:
     municipality, subregion = municipality_and_subregion(settings, municipality)
     if warnings is not None:
         warnings.extend(address_warnings(session, hasher, normalized))
-    subscriber = _new_subscriber(
+    subscriber = new_subscriber(
         hasher, now, normalized, name=name, municipality=municipality,
         subregion=subregion, topics=parse_topics(topics), language=check_language(language),
         status=SubscriberStatus.ACTIVE if note else SubscriberStatus.PENDING,
@@ -289,7 +242,7 @@ def send_pending_confirmations(session: Session, provider: Provider, clock: Cloc
         if not batch:
             return sent
         for subscriber in batch:
-            mail = _confirmation_mail(settings, clock, subscriber)
+            mail = confirmation_mail(settings, clock, subscriber)
             try:
                 result = _send_with_retries(provider, content, mail, pause)
             except (TransientProviderError, UncertainOutcomeError) as exc:

@@ -12,6 +12,9 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from weakref import WeakKeyDictionary
+
+import jinja2
 
 from digiweetjes.config import Settings
 from digiweetjes.errors import PermanentProviderError, ProviderError
@@ -19,7 +22,7 @@ from digiweetjes.links import privacy_url
 from digiweetjes.providers.base import BatchContent, Provider, Recipient, RecipientResult
 from digiweetjes.render import mjml_to_html
 from digiweetjes.render.placeholders import FillableTemplate, placeholder
-from digiweetjes.render.templating import render_template
+from digiweetjes.render.templating import environment, render_template
 from digiweetjes.subscribers.tokens import CONFIRM_LIFETIME
 
 PENDING_RETENTION_DAYS = 30
@@ -60,8 +63,26 @@ def greeting(name: str | None) -> str:
     return f"Dag {name}," if name else "Dag,"
 
 
+#: Rendered service mails, per Jinja environment (one per templates folder) and the settings
+#: they show. The environment does not reload templates (``templating.environment``); when it
+#: is replaced (the preview server clears it), its rendered mails go with it.
+_RENDERED: WeakKeyDictionary[jinja2.Environment, dict[tuple[str | None, ...], BatchContent]] = (
+    WeakKeyDictionary())
+
+
 def render_service_mail(settings: Settings, kind: MailKind) -> BatchContent:
-    """The mail of ``kind`` with placeholders for the per-recipient values."""
+    """The mail of ``kind`` with placeholders for the per-recipient values; rendered once (a
+    sign-up would otherwise run Jinja and MJML for every confirmation)."""
+    key = (kind.value, settings.reply_to, privacy_url(settings), settings.sender_email,
+           settings.sender_name, settings.unsubscribe_mailto)
+    rendered = _RENDERED.setdefault(environment(settings.templates_dir), {})
+    content = rendered.get(key)
+    if content is None:
+        content = rendered[key] = _render_service_mail(settings, kind)
+    return content
+
+
+def _render_service_mail(settings: Settings, kind: MailKind) -> BatchContent:
     context: dict[str, object] = {
         "title": _SUBJECTS[kind],
         "preview": _PREVIEWS[kind],

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from digiweetjes.errors import ProviderError, SubscriberError
-from digiweetjes.subscribers import subscribe
+from digiweetjes.subscribers import sign_up
 from digiweetjes.web.errors import ErrorText, error_response
 from digiweetjes.web.public.forms import FormResult, read_signup
 from digiweetjes.web.public.pages import (
@@ -22,7 +23,6 @@ from digiweetjes.web.public.pages import (
     SIGNUP_PATH,
     client_ip,
     context_of,
-    in_transaction,
     page,
     see_other,
 )
@@ -63,15 +63,15 @@ async def signup(request: Request) -> Response:
     if result.errors:
         return _form_page(request, result, status=400)
 
-    def work(session) -> None:  # type: ignore[no-untyped-def]
-        subscribe(session, context.provider, context.clock, context.settings,
-                  email=result.email, name=result.name, municipality=result.municipality,
-                  topics=result.topics, ip=client_ip(request))
-
     try:
-        await in_transaction(request, work)
+        # Stored in one transaction, mailed after its commit (SQLite's write lock is not held
+        # during the provider's call), withdrawn when the mail fails: ``sign_up``.
+        await run_in_threadpool(
+            sign_up, context.db, context.provider, context.clock, context.settings,
+            email=result.email, name=result.name, municipality=result.municipality,
+            topics=result.topics, ip=client_ip(request))
     except ProviderError as exc:
-        # The transaction rolled back: nothing of this request is stored.
+        # Withdrawn: nothing of this request is stored.
         log.warning("sign-up not stored: the confirmation mail failed (%s)",
                     type(exc).__name__)
         return error_response(request, 503, PROVIDER_DOWN,
