@@ -1,5 +1,8 @@
-"""Reading the public forms: each field checked with the subscriber domain's own rules, each
+"""Reading the subscriber forms: each field checked with the subscriber domain's own rules, each
 problem said in Dutch and tied to its field (for the error summary and ``aria-describedby``).
+
+The field readers serve the public forms (``read_signup``, ``read_preferences``) and the admin's
+add form alike; each is handed the wording of its audience (``MESSAGES`` speaks to the visitor).
 
 The domain functions check the same again when they are called; checking first here is only
 to say what is wrong, per field, in words a visitor understands (the domain's messages are for
@@ -10,6 +13,7 @@ business in a one-line field, so it is refused rather than cleaned.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.datastructures import FormData
@@ -61,6 +65,8 @@ class FormResult:
     municipality: str | None = None
     topics: list[str] = field(default_factory=list)
     consent: bool = False
+    #: The admin's add form: how consent was obtained outside the double opt-in.
+    consent_source: str | None = None
     #: As typed (cut to ECHO_MAX), to fill the form in again.
     shown: dict[str, object] = field(default_factory=dict)
     #: Field → Dutch message, in the order of the form.
@@ -72,11 +78,13 @@ class FormResult:
         return [(FIELD_IDS[name], message) for name, message in self.errors.items()]
 
 
-def _has_control(text: str) -> bool:
+def has_control(text: str) -> bool:
+    """A control character (NUL, a line break...): never at home in a one-line field."""
     return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
-def _text(form: FormData, name: str, result: FormResult) -> str:
+def text_field(form: FormData, name: str, result: FormResult,
+               messages: Mapping[str, str] = MESSAGES) -> str:
     """One text field ('' when absent); a file or several values is a problem of the field."""
     values = form.getlist(name)
     if not values:
@@ -84,60 +92,64 @@ def _text(form: FormData, name: str, result: FormResult) -> str:
         return ""
     value = values[-1]
     if len(values) > 1 or not isinstance(value, str):
-        result.errors[name] = MESSAGES["not_text"]
+        result.errors[name] = messages["not_text"]
         result.shown[name] = ""
         return ""
     result.shown[name] = value[:ECHO_MAX]
     return value
 
 
-def _email(form: FormData, result: FormResult) -> None:
-    text = _text(form, "email", result).strip()
+def email_field(form: FormData, result: FormResult,
+                messages: Mapping[str, str] = MESSAGES) -> None:
+    text = text_field(form, "email", result, messages).strip()
     if "email" in result.errors:
         return
     if not text:
-        result.errors["email"] = MESSAGES["email_missing"]
+        result.errors["email"] = messages["email_missing"]
         return
-    if len(text) > EMAIL_MAX or _has_control(text):
-        result.errors["email"] = MESSAGES["email_invalid"]
+    if len(text) > EMAIL_MAX or has_control(text):
+        result.errors["email"] = messages["email_invalid"]
         return
     try:
         result.email = normalize_email(text)
     except SubscriberError:
-        result.errors["email"] = MESSAGES["email_invalid"]
+        result.errors["email"] = messages["email_invalid"]
 
 
-def _name(form: FormData, result: FormResult) -> None:
-    text = _text(form, "naam", result)
+def name_field(form: FormData, result: FormResult,
+               messages: Mapping[str, str] = MESSAGES) -> None:
+    text = text_field(form, "naam", result, messages)
     if "naam" in result.errors:
         return
-    if _has_control(text):
-        result.errors["naam"] = MESSAGES["name_control"]
+    if has_control(text):
+        result.errors["naam"] = messages["name_control"]
     elif len(text.strip()) > NAME_MAX:
-        result.errors["naam"] = MESSAGES["name_long"]
+        result.errors["naam"] = messages["name_long"]
     elif any(ch in BIDI_CONTROLS for ch in text):
-        result.errors["naam"] = MESSAGES["name_bidi"]
+        result.errors["naam"] = messages["name_bidi"]
     else:
         try:
             result.name = clean_name(text)
         except SubscriberError:
-            result.errors["naam"] = MESSAGES["name_invalid"]
+            result.errors["naam"] = messages["name_invalid"]
 
 
-def _municipality(form: FormData, settings: Settings, result: FormResult) -> None:
-    text = _text(form, "gemeente", result)
+def municipality_field(form: FormData, settings: Settings, result: FormResult,
+                       messages: Mapping[str, str] = MESSAGES) -> None:
+    text = text_field(form, "gemeente", result, messages)
     if "gemeente" in result.errors or not text.strip():
         return
     try:
         result.municipality, _subregion = municipality_and_subregion(settings, text)
     except SubscriberError:
-        result.errors["gemeente"] = MESSAGES["municipality"]
+        result.errors["gemeente"] = messages["municipality"]
 
 
-def _topics(form: FormData, result: FormResult) -> None:
+def topics_field(form: FormData, result: FormResult,
+                 messages: Mapping[str, str] = MESSAGES) -> None:
     values = form.getlist("interesses")
     if not all(isinstance(value, str) and value in TOPICS for value in values):
-        result.errors["interesses"] = MESSAGES["topics"]
+        result.errors["interesses"] = messages["topics"]
     chosen = sorted({value for value in values if isinstance(value, str) and value in TOPICS})
     result.topics = chosen
     result.shown["interesses"] = chosen
@@ -146,10 +158,10 @@ def _topics(form: FormData, result: FormResult) -> None:
 def read_signup(form: FormData, settings: Settings) -> FormResult:
     """The sign-up form: email, naam, gemeente, interesses, toestemming."""
     result = FormResult()
-    _email(form, result)
-    _name(form, result)
-    _municipality(form, settings, result)
-    _topics(form, result)
+    email_field(form, result)
+    name_field(form, result)
+    municipality_field(form, settings, result)
+    topics_field(form, result)
     consent = form.getlist("toestemming")
     result.consent = consent == [CONSENT_VALUE]
     result.shown["toestemming"] = result.consent
@@ -161,9 +173,9 @@ def read_signup(form: FormData, settings: Settings) -> FormResult:
 def read_preferences(form: FormData, settings: Settings) -> FormResult:
     """The preferences form: naam, gemeente, interesses (none chosen clears them)."""
     result = FormResult()
-    _name(form, result)
-    _municipality(form, settings, result)
-    _topics(form, result)
+    name_field(form, result)
+    municipality_field(form, settings, result)
+    topics_field(form, result)
     return result
 
 
