@@ -7,11 +7,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 
 from digiweetjes.clock import Clock
-from digiweetjes.config import Settings
+from digiweetjes.config import PROJECT_ROOT, Settings
 from digiweetjes.db import Database
 from digiweetjes.providers.base import Provider
 from digiweetjes.web import create_app
@@ -43,3 +44,27 @@ def live_app(settings: Settings, db: Database, clock: Clock, *, port: int,
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def live_environment(root: Path, port: int, secret: str) -> dict[str, str]:
+    """The ``DIGIWEETJES_*`` settings of an app served on 127.0.0.1:``port`` from ``root``
+    (the repository's issues and templates, a SQLite file, the outbox)."""
+    return {
+        "DIGIWEETJES_ROOT": str(root),
+        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
+        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
+        "DIGIWEETJES_OUTBOX_DIR": str(root / "outbox"),
+        "DIGIWEETJES_SITE_DIR": str(root / "site"),
+        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{root / 'subscribers.db'}",
+        "DIGIWEETJES_SECRET_KEY": secret,
+        "DIGIWEETJES_BASE_URL": f"http://127.0.0.1:{port}",
+        "DIGIWEETJES_PROVIDER": "outbox",
+    }
+
+
+def local_page(browser, base_url: str, width: int = 1280, **context_options: object):
+    """(context, page) of a browser that reaches the app under test and nothing else."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, **context_options)
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith(base_url) else route.abort())
+    return context, context.new_page()

@@ -14,7 +14,7 @@ from digiweetjes.db import Database
 from digiweetjes.models import Role
 from tests.admin_support import PASSWORD, make_user
 from tests.browser_support import describe, horizontal_overflow, run_axe
-from tests.live_server import free_port, live_app
+from tests.live_server import free_port, live_app, local_page
 
 pytestmark = pytest.mark.browser
 
@@ -48,10 +48,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def _page(browser, live: Live, width: int):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(live.url) else route.abort())
-    return context, context.new_page()
+    return local_page(browser, live.url, width)
 
 
 def _accessible(page, axe_source: str, what: str) -> None:

@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digiweetjes.clock import FixedClock
-from digiweetjes.config import PROJECT_ROOT, Settings
+from digiweetjes.config import Settings
 from digiweetjes.db import Database
 from digiweetjes.models import IssueState, Role
 from digiweetjes.release import get_release
 from tests.admin_issues_support import ledger_line, reported, sent_campaign
 from tests.admin_support import PASSWORD, make_user
 from tests.browser_support import describe, horizontal_overflow, run_axe
-from tests.live_server import free_port, live_app
+from tests.live_server import free_port, live_app, live_environment, local_page
 from tests.release_support import SAMPLE_ID, own_issues
 
 pytestmark = pytest.mark.browser
@@ -44,17 +44,7 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     root = tmp_path_factory.mktemp("live-admin-issues")
     port = free_port()
-    settings = own_issues(Settings.from_env({
-        "DIGIWEETJES_ROOT": str(root),
-        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
-        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_OUTBOX_DIR": str(root / "outbox"),
-        "DIGIWEETJES_SITE_DIR": str(root / "site"),
-        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{root / 'subscribers.db'}",
-        "DIGIWEETJES_SECRET_KEY": SECRET,
-        "DIGIWEETJES_BASE_URL": f"http://127.0.0.1:{port}",
-        "DIGIWEETJES_PROVIDER": "outbox",
-    }), root)
+    settings = own_issues(Settings.from_env(live_environment(root, port, SECRET)), root)
     db = Database(settings.database_url)
     db.upgrade()
     clock = FixedClock(NOW)
@@ -73,11 +63,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def _page(browser, live: Live, width: int = 1280):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    # Nothing beyond the app under test: any other address is refused.
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(live.url) else route.abort())
-    return context, context.new_page()
+    return local_page(browser, live.url, width)
 
 
 def _log_in(page, live: Live, name: str, next_path: str = "/beheer") -> None:

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from digiweetjes.clock import SystemClock
-from digiweetjes.config import PROJECT_ROOT, Settings
+from digiweetjes.config import Settings
 from digiweetjes.db import Database
 from digiweetjes.models import Role, Subscriber
 from tests.admin_support import PASSWORD, make_user
 from tests.browser_support import describe, horizontal_overflow, run_axe
-from tests.live_server import free_port, live_app
+from tests.live_server import free_port, live_app, live_environment, local_page
 
 pytestmark = pytest.mark.browser
 
@@ -49,17 +49,7 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     root = tmp_path_factory.mktemp("live-admin")
     port = free_port()
-    env = {
-        "DIGIWEETJES_ROOT": str(root),
-        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
-        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_OUTBOX_DIR": str(root / "outbox"),
-        "DIGIWEETJES_SITE_DIR": str(root / "site"),
-        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{root / 'subscribers.db'}",
-        "DIGIWEETJES_SECRET_KEY": SECRET,
-        "DIGIWEETJES_BASE_URL": f"http://127.0.0.1:{port}",
-        "DIGIWEETJES_PROVIDER": "outbox",
-    }
+    env = live_environment(root, port, SECRET)
     settings = Settings.from_env(env)
     db = Database(settings.database_url)
     db.upgrade()
@@ -71,12 +61,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def _logged_in(browser, live: Live, width: int = 1280):
-    context = browser.new_context(viewport={"width": width, "height": 900},
-                                  accept_downloads=True)
-    # Nothing beyond the app under test: any other address is refused.
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(live.url) else route.abort())
-    page = context.new_page()
+    context, page = local_page(browser, live.url, width, accept_downloads=True)
     page.goto(f"{live.url}/beheer/abonnees")
     assert "/beheer/aanmelden" in page.url
     page.fill("#veld-naam", ADMIN)

@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from digiweetjes.cli import main as cli_main
 from digiweetjes.clock import SystemClock
-from digiweetjes.config import PROJECT_ROOT, Settings
+from digiweetjes.config import Settings
 from digiweetjes.db import Database
 from digiweetjes.models import Subscriber
 from digiweetjes.site import build_site
 from tests.browser_support import describe, horizontal_overflow, run_axe
-from tests.live_server import free_port, live_app
+from tests.live_server import free_port, live_app, live_environment, local_page
 from tests.mailbox_support import link, mails_to, one_click_url
 from tests.release_support import SAMPLE_ID, approved
 
@@ -54,17 +54,7 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     root = tmp_path_factory.mktemp("live-web")
     port = free_port()
-    env = {
-        "DIGIWEETJES_ROOT": str(root),
-        "DIGIWEETJES_ISSUES_DIR": str(PROJECT_ROOT / "issues"),
-        "DIGIWEETJES_TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
-        "DIGIWEETJES_OUTBOX_DIR": str(root / "outbox"),
-        "DIGIWEETJES_SITE_DIR": str(root / "site"),
-        "DIGIWEETJES_DATABASE_URL": f"sqlite:///{root / 'subscribers.db'}",
-        "DIGIWEETJES_SECRET_KEY": SECRET,
-        "DIGIWEETJES_BASE_URL": f"http://127.0.0.1:{port}",
-        "DIGIWEETJES_PROVIDER": "outbox",
-    }
+    env = live_environment(root, port, SECRET)
     settings = Settings.from_env(env)
     db = Database(settings.database_url)
     db.upgrade()
@@ -77,11 +67,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def _page(browser, live: Live, width: int = 1280):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    # Nothing beyond the app under test: any other address is refused.
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(live.url) else route.abort())
-    return context, context.new_page()
+    return local_page(browser, live.url, width)
 
 
 def _sign_up(page, live: Live, email: str, *, municipality: str = "Brugge") -> None:
