@@ -20,7 +20,7 @@ try:  # POSIX; elsewhere processes queue in SQLite's busy handler
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -83,6 +83,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         ) from exc
     return engine
 
+
+#: What runs a statement: an ORM session, or a Core connection (``Database.connection``).
+Executor = Session | Connection
 
 #: Execution option of a connection whose transaction will write: SQLite takes the write lock at
 #: BEGIN (``Database.session(write=True)``).
@@ -216,6 +219,20 @@ class Database:
             return
         with self.usable(), self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[Connection]:
+        """``session`` without the ORM: one transaction on a Core connection, for the quick
+        paths (the one-click unsubscribe) where a Session's bookkeeping costs more than the
+        SQL. The same locking and error translation as ``session``."""
+        if write and self.backend == "sqlite":
+            with self._writers.held(), self.usable(), self.engine.connect() as connection:
+                connection = connection.execution_options(**{IMMEDIATE: True})
+                with connection.begin():
+                    yield connection
+            return
+        with self.usable(), self.engine.begin() as connection:
+            yield connection
 
     def usable(self) -> AbstractContextManager[None]:
         """Around database work: driver errors that make it unusable become StorageError."""

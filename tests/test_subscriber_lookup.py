@@ -29,6 +29,7 @@ from digiweetjes.sending.engine import SendEngine
 from digiweetjes.sending.options import SendOptions
 from digiweetjes.subscribers import (
     confirm,
+    driver,
     erase,
     subscribe,
     subscriber_for_token,
@@ -319,11 +320,39 @@ def _statements(db: Database, work) -> list[str]:  # type: ignore[no-untyped-def
     def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         seen.append(" ".join(statement.split()))
 
+    # The one-click statements go straight to the driver's cursor (``subscribers.driver``):
+    # record those too, in the same list.
+    connections = driver._connections
+
+    class RecordingCursor:
+        def __init__(self, cursor) -> None:  # type: ignore[no-untyped-def]
+            self._cursor = cursor
+
+        def execute(self, sql, params):  # type: ignore[no-untyped-def]
+            record(None, None, sql)
+            return self._cursor.execute(sql, params)
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self._cursor, name)
+
+    class RecordingConnection:
+        def __init__(self, connection) -> None:  # type: ignore[no-untyped-def]
+            self._connection = connection
+
+        def cursor(self) -> RecordingCursor:
+            return RecordingCursor(self._connection.cursor())
+
+    def recording(executor):  # type: ignore[no-untyped-def]
+        connection, dialect = connections(executor)
+        return RecordingConnection(connection), dialect
+
     event.listen(db.engine, "before_cursor_execute", record)
+    driver._connections = recording
     try:
         with db.session(write=True) as session:
             work(session)
     finally:
+        driver._connections = connections
         event.remove(db.engine, "before_cursor_execute", record)
     return [s for s in seen if not s.upper().startswith(("BEGIN", "COMMIT"))]
 

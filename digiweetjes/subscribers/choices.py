@@ -8,11 +8,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
+from digiweetjes.db import Executor
 from digiweetjes.errors import SubscriberError
 from digiweetjes.models import (
     ConsentEventType,
@@ -30,6 +31,7 @@ from digiweetjes.subscribers.consent import (
     suppress,
     upsert_suppression,
 )
+from digiweetjes.subscribers.driver import DriverSQL, run
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.lookup import (
@@ -124,12 +126,13 @@ def _opt_out(session: Session, clock: Clock, settings: Settings, subscriber: Sub
     session.flush()
 
 
-#: Built once (see ``lookup._CLAIMED_COLUMNS``): the SET columns come with the parameters.
-_LEAVE_IF_MAILED = update(Subscriber.__table__).where(
-    Subscriber.id == bindparam("sid"), Subscriber.status.in_(_STILL_MAILED))
+#: At the driver's level (``driver``), as the rest of the one-click path.
+_LEAVE_IF_MAILED = DriverSQL(
+    "UPDATE subscribers SET status = :status, unsubscribed_at = :now, updated_at = :now "
+    f"WHERE id = :sid AND status IN ({', '.join(repr(str(s)) for s in _STILL_MAILED)})")
 
 
-def unsubscribe(session: Session, clock: Clock, settings: Settings, token: str, *,
+def unsubscribe(session: Executor, clock: Clock, settings: Settings, token: str, *,
                 ip: str | None = None, source: Source = Source.FORM) -> ClaimedRow:
     """The unsubscribe link (or RFC 8058 one-click POST); repeating it is harmless.
 
@@ -144,10 +147,9 @@ def unsubscribe(session: Session, clock: Clock, settings: Settings, token: str, 
         return row
     now = clock.now()
     event, reason, _stamp = _LEAVING[SubscriberStatus.UNSUBSCRIBED]
-    changed = session.execute(_LEAVE_IF_MAILED, {
-        "sid": row.id, "status": SubscriberStatus.UNSUBSCRIBED, "unsubscribed_at": now,
-        "updated_at": now})
-    if not changed.rowcount:  # another request changed it in between: say what it is now
+    changed, _rows = run(session, _LEAVE_IF_MAILED, {
+        "sid": row.id, "status": SubscriberStatus.UNSUBSCRIBED, "now": now})
+    if not changed:  # another request changed it in between: say what it is now
         status = session.scalar(select(Subscriber.status).where(Subscriber.id == row.id))
         return row._replace(status=status or row.status)
     insert_consent(session, consent_row(

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from digiweetjes.config import Settings
+from digiweetjes.db import Executor
 from digiweetjes.models import (
     ConsentEvent,
     ConsentEventType,
@@ -19,6 +16,7 @@ from digiweetjes.models import (
     Suppression,
     SuppressionReason,
 )
+from digiweetjes.subscribers.driver import DriverSQL, run
 from digiweetjes.subscribers.hashing import Hasher
 
 
@@ -55,35 +53,30 @@ def consent_row(settings: Settings, hasher: Hasher, now: datetime, event: Consen
             "ip_hash": hasher.ip(ip), "detail": detail}
 
 
-#: Built once (see ``lookup._CLAIMED_COLUMNS``); the values come at each execution.
-_INSERT_CONSENT = insert(ConsentEvent.__table__)
+#: At the driver's level (``driver``): the one-click path's ledger line and suppression.
+_INSERT_CONSENT = DriverSQL(
+    "INSERT INTO consent_events (subscriber_id, email, email_hash, event, occurred_at, source, "
+    "privacy_notice_version, ip_hash, detail) VALUES (:subscriber_id, :email, :email_hash, "
+    ":event, :occurred_at, :source, :privacy_notice_version, :ip_hash, :detail)")
+_UPSERT_SUPPRESSION = DriverSQL(
+    "INSERT INTO suppressions (email_hash, reason, source, created_at, updated_at) "
+    "VALUES (:email_hash, :reason, :source, :created_at, :updated_at) "
+    "ON CONFLICT (email_hash) DO UPDATE SET reason = excluded.reason, "
+    "source = excluded.source, updated_at = excluded.updated_at "
+    "WHERE suppressions.reason <> excluded.reason")
 
 
-def _upsert(insert_of: Any) -> Any:
-    table = Suppression.__table__
-    statement = insert_of(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.email_hash],
-        set_={"reason": statement.excluded.reason, "source": statement.excluded.source,
-              "updated_at": statement.excluded.updated_at},
-        where=table.c.reason != statement.excluded.reason)
-
-
-_UPSERT_SUPPRESSION = {"postgresql": _upsert(postgres_insert), "sqlite": _upsert(sqlite_insert)}
-
-
-def insert_consent(session: Session, values: dict[str, object]) -> None:
+def insert_consent(session: Executor, values: dict[str, object]) -> None:
     """Append one ledger line from ``consent_row`` without an ORM object (the quick paths)."""
-    session.execute(_INSERT_CONSENT, values)
+    run(session, _INSERT_CONSENT, values)
 
 
-def upsert_suppression(session: Session, email_hash: str, reason: SuppressionReason,
+def upsert_suppression(session: Executor, email_hash: str, reason: SuppressionReason,
                        source: Source, now: datetime) -> None:
-    """``suppress`` in one statement: insert, or update the reason when it differs. Core: an
-    ORM ``Suppression`` of this hash already loaded in the session is not refreshed."""
-    statement = _UPSERT_SUPPRESSION[session.get_bind().dialect.name]
-    session.execute(statement, {"email_hash": email_hash, "reason": reason, "source": source,
-                                "created_at": now, "updated_at": now})
+    """``suppress`` in one statement: insert, or update the reason when it differs. Below the
+    ORM: a ``Suppression`` of this hash already loaded in the session is not refreshed."""
+    run(session, _UPSERT_SUPPRESSION, {"email_hash": email_hash, "reason": reason,
+                                       "source": source, "created_at": now, "updated_at": now})
 
 
 def suppress(session: Session, email_hash: str, reason: SuppressionReason, source: Source,
@@ -95,3 +88,4 @@ def suppress(session: Session, email_hash: str, reason: SuppressionReason, sourc
                                 created_at=now, updated_at=now))
     elif row.reason != reason:
         row.reason, row.source, row.updated_at = reason, source, now
+

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -11,8 +12,10 @@ from sqlalchemy.sql import Select
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
+from digiweetjes.db import Executor
 from digiweetjes.errors import SubscriberError, TokenError
 from digiweetjes.models import ConsentEvent, ConsentEventType, Subscriber, Suppression
+from digiweetjes.subscribers.driver import DriverSQL, run, utc
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.tokens import Purpose, TokenClaims, read_token
@@ -64,7 +67,7 @@ def by_hash_prefix(prefix: str) -> Select[tuple[Subscriber]]:
             .limit(2))
 
 
-def _erased_since(session: Session, email_hash: str, issued_at: datetime) -> bool:
+def _erased_since(session: Executor, email_hash: str, issued_at: datetime) -> bool:
     """True when the address was erased at or after ``issued_at`` (the ledger keeps the hash)."""
     return session.scalar(
         select(ConsentEvent.id).where(ConsentEvent.email_hash == email_hash,
@@ -73,7 +76,7 @@ def _erased_since(session: Session, email_hash: str, issued_at: datetime) -> boo
     ) is not None
 
 
-def _may_be_erased_since(session: Session, email_hash: str | None, created_at: datetime,
+def _may_be_erased_since(session: Executor, email_hash: str | None, created_at: datetime,
                          issued_at: datetime) -> bool:
     """``_erased_since``, asked only when the answer can be yes.
 
@@ -123,29 +126,30 @@ class ClaimedRow(NamedTuple):
     status: str
 
 
-# Built once: building a statement costs more Python than running it on SQLite. The bound
-# parameters are given at each execution; the compiled SQL is cached by the engine.
-_CLAIMED_COLUMNS = select(Subscriber.id, Subscriber.email, Subscriber.email_hash,
-                          Subscriber.status, Subscriber.created_at)
-_CLAIMED_BY_ID = _CLAIMED_COLUMNS.where(Subscriber.id == bindparam("sid"))
-_CLAIMED_BY_PREFIX = _CLAIMED_COLUMNS.where(
-    Subscriber.email_hash >= bindparam("low"), Subscriber.email_hash < bindparam("high")).limit(2)
+_CLAIMED_BY_ID = select(Subscriber.id, Subscriber.email, Subscriber.email_hash,
+                       Subscriber.status, Subscriber.created_at).where(
+    Subscriber.id == bindparam("sid"))
+#: The range of ``by_hash_prefix``, at the driver's level (``driver``): the one-click path.
+_CLAIMED_BY_PREFIX = DriverSQL(
+    "SELECT id, email, email_hash, status, created_at FROM subscribers "
+    "WHERE email_hash >= :low AND email_hash < :high LIMIT 2")
 
 
-def claimed_row(session: Session, claims: TokenClaims, what: str) -> ClaimedRow:
+def claimed_row(session: Executor, claims: TokenClaims, what: str) -> ClaimedRow:
     """``subscriber_for_claims`` as columns, with the same rules: for the one-click
     unsubscribe, where building an ORM object costs more than the SQL it saves."""
-    if claims.subscriber_id is not None:
-        rows = session.execute(_CLAIMED_BY_ID, {"sid": claims.subscriber_id}).all()
+    if claims.subscriber_id is not None:  # an old link: rare, so the plain way
+        rows: Sequence[Any] = session.execute(_CLAIMED_BY_ID,
+                                              {"sid": claims.subscriber_id}).all()
     else:
-        prefix = claims.email_hash_prefix  # the range of ``by_hash_prefix``
-        rows = session.execute(_CLAIMED_BY_PREFIX, {"low": prefix, "high": prefix + "g"}).all()
+        prefix = claims.email_hash_prefix
+        _count, rows = run(session, _CLAIMED_BY_PREFIX, {"low": prefix, "high": prefix + "g"})
     if len(rows) != 1:
         raise _gone(what)
     sid, email, email_hash, status, created_at = rows[0]
     if not claims.matches_email_hash(email_hash) or (
             claims.subscriber_id is None
-            and _may_be_erased_since(session, email_hash, created_at, claims.issued_at)):
+            and _may_be_erased_since(session, email_hash, utc(created_at), claims.issued_at)):
         raise _gone(what)
     return ClaimedRow(sid, email, email_hash, status)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from digiweetjes.clock import Clock
@@ -23,6 +23,8 @@ class WebContext:
     db: Database
     provider: Provider
     clock: Clock
+    #: Pages that are the same for every visitor, rendered once (``pages.constant_page``).
+    rendered: dict[object, str] = field(default_factory=dict)
 
     def page_context(self) -> dict[str, Any]:
         """What every page of the web app is rendered with (the archive's frame needs it too)."""

@@ -156,6 +156,11 @@ class CsrfGuard:
                     token = multipart_token(Headers(scope=scope)["content-type"].encode(), body)
                     checked, checked_receive = stand_in(scope, token)
                     state.original = (scope["headers"], receive)
+            if state.one_click:
+                # Exempt (asgi-csrf would skip it too), and its answer sets no cookie: straight
+                # to the app, without minting a token nobody uses (the busiest POST).
+                await self._reach_app(scope, receive, send)
+                return
             await self.protected(checked, checked_receive, send_http_only)
         except HTTPException as exc:  # the body limit, while the body was read here
             if started or state.reached_app:

@@ -3,7 +3,7 @@ Dutch pages for a link that does not work."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -40,6 +40,17 @@ def page(request: Request, template: str, *, status: int = 200, **values: object
     """A page of ``templates/web/`` with the common context (and ``status``); never cached."""
     body = context_of(request).render(f"web/{template}", status=status, **values)
     return HTMLResponse(body, status_code=status, headers=NO_STORE)
+
+
+def constant_page(request: Request, template: str, **values: Hashable) -> HTMLResponse:
+    """``page`` for a page that is the same for every visitor (no token, no form, nothing of
+    the request in it): rendered once per app and set of values, then served from memory."""
+    context = context_of(request)
+    key = (template, tuple(sorted(values.items())))
+    body = context.rendered.get(key)
+    if body is None:
+        body = context.rendered[key] = context.render(f"web/{template}", status=200, **values)
+    return HTMLResponse(body, headers=NO_STORE)
 
 
 def see_other(path: str) -> RedirectResponse:
