@@ -24,7 +24,13 @@ from digiweetjes.providers.base import (
     Recipient,
     RecipientResult,
 )
-from digiweetjes.providers.messages import check_content, header_address, recipient_problem
+from digiweetjes.providers.messages import (
+    check_content,
+    display_name,
+    header_address,
+    recipient_problem,
+)
+from digiweetjes.providers.outbox_mime import fast_message
 from digiweetjes.render.placeholders import FillableTemplate
 
 # CRLF line ends (RFC 5322); long headers such as List-Unsubscribe stay on one line up to the
@@ -86,8 +92,8 @@ class OutboxProvider:
                                                reason=f"outbox: {problem}"))
                 continue
             try:
-                message = self._message(content, recipient, html, text, list_mail=list_mail)
-                data = message.as_bytes()
+                data, message_id = self._bytes(content, recipient, html, text,
+                                               list_mail=list_mail)
             except (ValueError, KeyError) as exc:
                 # What the standard library will not write (an address it cannot encode).
                 results.append(RecipientResult(recipient.reference, "failed",
@@ -95,39 +101,58 @@ class OutboxProvider:
                 continue
             path = folder / f"{_safe_part(recipient.reference, 'reference')}.eml"
             self._write(path, data)
-            results.append(RecipientResult(recipient.reference, "sent",
-                                           message_id=message["Message-ID"]))
+            results.append(RecipientResult(recipient.reference, "sent", message_id=message_id))
         return results
 
-    def _message(self, content: BatchContent, recipient: Recipient, html: FillableTemplate,
-                 text: FillableTemplate, *, list_mail: bool) -> EmailMessage:
-        sender_domain = content.from_email.rpartition("@")[2] or "localhost"
+    def _bytes(self, content: BatchContent, recipient: Recipient, html: FillableTemplate,
+               text: FillableTemplate, *, list_mail: bool) -> tuple[bytes, str]:
+        """The message's bytes and its Message-ID: written directly when ``fast_message``
+        can (most mails), else built by the standard library (``_message``)."""
+        message_id = make_msgid(domain=content.from_email.rpartition("@")[2] or "localhost")
+        text_body, html_body = text.fill(recipient.text_values), html.fill(recipient.html_values)
+        data = fast_message(
+            self._headers(content, recipient, message_id, list_mail=list_mail),
+            content.headers, text_body, html_body)
+        if data is not None:
+            return data, message_id
+        message = self._message(content, recipient, message_id, text_body, html_body,
+                                list_mail=list_mail)
+        return message.as_bytes(), message_id
+
+    def _headers(self, content: BatchContent, recipient: Recipient, message_id: str, *,
+                 list_mail: bool) -> list[tuple[str, str | tuple[str, str | None]]]:
+        """The message's own headers in order; an address as (email, display name)."""
+        headers: list[tuple[str, str | tuple[str, str | None]]] = [
+            ("From", (content.from_email, display_name(content.from_name))),
+            ("To", (recipient.email, display_name(recipient.name)))]
+        if content.reply_to:
+            headers.append(("Reply-To", (content.reply_to, None)))
+        headers += [("Subject", content.subject), ("Date", format_datetime(self._clock.now())),
+                    ("Message-ID", message_id)]
+        if list_mail and recipient.unsubscribe_url:
+            # RFC 8058 one-click: https first, mailto as the fallback for older clients.
+            headers += [("List-Unsubscribe", f"<{recipient.unsubscribe_url}>, "
+                                             f"<mailto:{content.unsubscribe_mailto}"
+                                             "?subject=unsubscribe>"),
+                        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+        headers += [("X-Digiweetjes-Tag", content.tag),
+                    ("X-Digiweetjes-Reference", recipient.reference)]
+        return headers
+
+    def _message(self, content: BatchContent, recipient: Recipient, message_id: str,
+                 text_body: str, html_body: str, *, list_mail: bool) -> EmailMessage:
         # An internationalised address (EAI, RFC 6532) needs UTF-8 headers.
         international = not (recipient.email.isascii() and content.from_email.isascii()
                              and (content.reply_to or "").isascii())
         message = EmailMessage(policy=_POLICY.clone(utf8=True) if international else _POLICY)
         # Addresses are built from their parts by the standard library, which quotes or
         # encodes the display name: nothing in a name can become another recipient.
-        message["From"] = header_address(content.from_email, content.from_name)
-        message["To"] = header_address(recipient.email, recipient.name)
-        if content.reply_to:
-            message["Reply-To"] = header_address(content.reply_to, None)
-        message["Subject"] = content.subject
-        message["Date"] = format_datetime(self._clock.now())
-        message["Message-ID"] = make_msgid(domain=sender_domain)
-        if list_mail and recipient.unsubscribe_url:
-            # RFC 8058 one-click: https first, mailto as the fallback for older clients.
-            message["List-Unsubscribe"] = (
-                f"<{recipient.unsubscribe_url}>, "
-                f"<mailto:{content.unsubscribe_mailto}?subject=unsubscribe>"
-            )
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["X-Digiweetjes-Tag"] = content.tag
-        message["X-Digiweetjes-Reference"] = recipient.reference
+        for name, value in self._headers(content, recipient, message_id, list_mail=list_mail):
+            message[name] = header_address(*value) if isinstance(value, tuple) else value
         for header, value in content.headers.items():
             message[header] = value
-        message.set_content(text.fill(recipient.text_values), subtype="plain", charset="utf-8")
-        message.add_alternative(html.fill(recipient.html_values), subtype="html", charset="utf-8")
+        message.set_content(text_body, subtype="plain", charset="utf-8")
+        message.add_alternative(html_body, subtype="html", charset="utf-8")
         return message
 
     def _write(self, path: Path, data: bytes) -> None:

@@ -32,24 +32,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.db import Database
+from digiweetjes.db import Database, Executor
 from digiweetjes.models import (
     ConsentEventType,
     MailThrottle,
     Source,
     Subscriber,
     SubscriberStatus,
+    TopicList,
 )
 from digiweetjes.providers.base import Provider
 from digiweetjes.subscribers.cleaning import check_language, clean_name
 from digiweetjes.subscribers.consent import consent_row, insert_consent
+from digiweetjes.subscribers.driver import DriverSQL, run, utc
+from digiweetjes.subscribers.emails import normalize_email
 from digiweetjes.subscribers.hashing import Hasher
-from digiweetjes.subscribers.lookup import lookup_email
 from digiweetjes.subscribers.optin import (
     MAIL_THROTTLE,
     already_subscribed_mail,
@@ -77,18 +78,55 @@ class SignupRequest:
     throttle_before: tuple[str, datetime] | None    # None: this request inserted the row
 
 
+_THROTTLE_OF = DriverSQL("SELECT kind, sent_at FROM mail_throttle WHERE email_hash = :hash")
+_THROTTLE_NEW = DriverSQL(
+    "INSERT INTO mail_throttle (email_hash, kind, sent_at) VALUES (:hash, :kind, :now)")
+_THROTTLE_AGAIN = DriverSQL(
+    "UPDATE mail_throttle SET kind = :kind, sent_at = :now WHERE email_hash = :hash")
+
+
 def _take_throttle(session: Session, email_hash: str, kind: MailKind,
                    now: datetime) -> tuple[bool, tuple[str, datetime] | None]:
-    """(allowed, the row's kind and time before) — as ``optin._throttle_allows``."""
-    row = session.get(MailThrottle, email_hash)
-    if row is not None and now - row.sent_at < MAIL_THROTTLE:
-        return False, None
-    if row is None:
-        session.add(MailThrottle(email_hash=email_hash, kind=kind, sent_at=now))
+    """(allowed, the row's kind and time before) — as ``optin._throttle_allows``, at the
+    driver's level (``driver``): a sign-up is the web's other busy write."""
+    params = {"hash": email_hash, "kind": kind, "now": now}
+    _count, rows = run(session, _THROTTLE_OF, params)
+    if not rows:
+        run(session, _THROTTLE_NEW, params)
         return True, None
-    before = (row.kind, row.sent_at)
-    row.kind, row.sent_at = kind, now
+    before = (rows[0][0], utc(rows[0][1]))
+    if now - before[1] < MAIL_THROTTLE:
+        return False, None
+    run(session, _THROTTLE_AGAIN, params)
     return True, before
+
+
+_ID_BY_KEY = DriverSQL("SELECT id FROM subscribers WHERE email_key = :email_key")
+#: A new address's row; a concurrent insert of the same address wins, and this one stops.
+_INSERT_PENDING = DriverSQL(
+    "INSERT INTO subscribers (email, email_key, email_hash, name, municipality, subregion, "
+    "topics, language, status, source, created_at, updated_at) VALUES (:email, :email_key, "
+    ":email_hash, :name, :municipality, :subregion, :topics, :language, :status, :source, "
+    ":created_at, :updated_at) ON CONFLICT (email_key) DO NOTHING RETURNING id")
+_TOPICS = TopicList()
+
+
+def _known_or_inserted(session: Session, new: Subscriber) -> tuple[Subscriber | None, bool]:
+    """The address's subscriber (an ORM object when it was known) and whether this request
+    inserted it; (None, False) when another request inserted it in between."""
+    _count, rows = run(session, _ID_BY_KEY, {"email_key": new.email_key})
+    if rows:
+        return session.get(Subscriber, rows[0][0]), False
+    _count, rows = run(session, _INSERT_PENDING, {
+        "email": new.email, "email_key": new.email_key, "email_hash": new.email_hash,
+        "name": new.name, "municipality": new.municipality, "subregion": new.subregion,
+        "topics": _TOPICS.process_bind_param(new.topics, None), "language": new.language,
+        "status": new.status, "source": new.source, "created_at": new.created_at,
+        "updated_at": new.updated_at})
+    if not rows:
+        return None, False
+    new.id = rows[0][0]  # a transient object: the mail's data, never flushed
+    return new, True
 
 
 def request_subscription(session: Session, clock: Clock, settings: Settings, *, email: str,
@@ -105,22 +143,17 @@ def request_subscription(session: Session, clock: Clock, settings: Settings, *, 
     """
     hasher = Hasher(settings)
     now = clock.now()
-    normalized, subscriber = lookup_email(session, email)
+    normalized = normalize_email(email)
     name = clean_name(name)
     municipality, subregion = municipality_and_subregion(settings, municipality)
     topic_ids = parse_topics(topics)
     language = check_language(language)
-    created = subscriber is None
-    if subscriber is None:
-        subscriber = new_subscriber(
-            hasher, now, normalized, name=name, municipality=municipality, subregion=subregion,
-            topics=topic_ids, language=language, status=SubscriberStatus.PENDING, source=source)
-        try:
-            with session.begin_nested():
-                session.add(subscriber)
-                session.flush()
-        except IntegrityError:
-            return None
+    found, created = _known_or_inserted(session, new_subscriber(
+        hasher, now, normalized, name=name, municipality=municipality, subregion=subregion,
+        topics=topic_ids, language=language, status=SubscriberStatus.PENDING, source=source))
+    if found is None:
+        return None
+    subscriber = found
     email_hash = subscriber.email_hash or ""
     kind = (MailKind.ALREADY_SUBSCRIBED if subscriber.status == SubscriberStatus.ACTIVE
             else MailKind.CONFIRM)
@@ -147,14 +180,16 @@ def send_signup_mail(provider: Provider, settings: Settings, request: SignupRequ
     send_service_mail(provider, settings, request.kind, request.mail)
 
 
-def record_mailed_request(session: Session, request: SignupRequest) -> None:
+def record_mailed_request(session: Executor, request: SignupRequest) -> None:
     """After the mail went out: the request's ledger line, and when a confirmation was sent."""
     if request.consent is not None:
         insert_consent(session, request.consent)
     if request.kind is MailKind.CONFIRM:
-        session.execute(update(Subscriber.__table__)
-                        .where(Subscriber.id == request.subscriber_id)
-                        .values(confirmation_sent_at=request.at))
+        run(session, _CONFIRMATION_SENT, {"at": request.at, "sid": request.subscriber_id})
+
+
+_CONFIRMATION_SENT = DriverSQL(
+    "UPDATE subscribers SET confirmation_sent_at = :at WHERE id = :sid")
 
 
 def withdraw_subscription(session: Session, request: SignupRequest) -> None:
@@ -217,5 +252,5 @@ def sign_up(db: Database, provider: Provider, clock: Clock, settings: Settings, 
         except Exception:  # the send's error is the one to report; this one is logged
             log.exception("a sign-up whose mail failed could not be withdrawn")
         raise
-    with db.session(write=True) as session:
-        record_mailed_request(session, request)
+    with db.connection(write=True) as connection:
+        record_mailed_request(connection, request)
