@@ -119,7 +119,7 @@ class OutboxProvider:
             # RFC 8058 one-click: https first, mailto as the fallback for older clients.
             message["List-Unsubscribe"] = (
                 f"<{recipient.unsubscribe_url}>, "
-                f"<mailto:{content.unsubscribe_mailto}?subject=unsubscribe>"
+                f"<mailto:{content.unsubscribe_mailto}?subject=uitschrijven>"
             )
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["X-Digiweetjes-Tag"] = content.tag
