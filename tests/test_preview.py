@@ -90,8 +90,8 @@ def test_rerenders_after_a_template_or_projects_change(workspace) -> None:
     _edit(settings.projects_path, "budget_eur: 250000", "budget_eur: 300000")
     assert "€ 300.000" in client.get("/email").text
     # The Jinja environment caches templates: the preview must clear it on change.
-    _edit(settings.templates_dir / "email" / "issue.mjml.j2", "<h2 id=\"in-de-kijker\">In de kijker</h2>",
-          "<h2>Uitgelicht in deze editie</h2>")
+    _edit(settings.templates_dir / "email" / "issue.mjml.j2",
+          '<h2 id="in-de-kijker">In de kijker</h2>', "<h2>Uitgelicht in deze editie</h2>")
     assert "Uitgelicht in deze editie" in client.get("/email").text
 
 
