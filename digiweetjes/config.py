@@ -78,6 +78,8 @@ class Settings:
     sender_email: str = "digiweetjes@werkkracht10.be"
     sender_name: str = "Werkkracht10 Digi-weetjes"
     reply_to: str = "info@werkkracht10.be"
+    # The sender's postal address in every newsletter's footer (anti-spam rules ask for one).
+    postal_address: str = "Werkkracht10, Brugge"
     unsubscribe_mailto: str = "uitschrijven@werkkracht10.be"
     privacy_notice_version: str = "2026-01"
     secret_key: Secret = field(default_factory=lambda: Secret(""))
@@ -151,6 +153,7 @@ class Settings:
             sender_email=get("DIGIWEETJES_SENDER_EMAIL", cls.sender_email),
             sender_name=get("DIGIWEETJES_SENDER_NAME", cls.sender_name),
             reply_to=get("DIGIWEETJES_REPLY_TO", cls.reply_to),
+            postal_address=get("DIGIWEETJES_POSTAL_ADDRESS", cls.postal_address),
             unsubscribe_mailto=get("DIGIWEETJES_UNSUBSCRIBE_MAILTO", cls.unsubscribe_mailto),
             privacy_notice_version=get("DIGIWEETJES_PRIVACY_NOTICE_VERSION",
                                        cls.privacy_notice_version),

@@ -10,6 +10,8 @@ from digiweetjes.config import Settings
 
 #: The overview of the project calls, relative to the site root.
 PROJECTS_PAGE = "projectoproepen.html"
+#: The site's logo (a PNG: mail clients show no SVG), at the site root like the favicons.
+LOGO_IMAGE = "logo.png"
 
 
 def issue_page(issue_id: str) -> str:
@@ -30,6 +32,11 @@ def web_url(settings: Settings, issue_id: str) -> str:
 def projects_url(settings: Settings) -> str:
     """The overview page of the project calls."""
     return f"{settings.base_url}/{PROJECTS_PAGE}"
+
+
+def logo_url(settings: Settings) -> str:
+    """The logo as an absolute URL: emails and Open Graph cards load it from the site."""
+    return f"{settings.base_url}/{LOGO_IMAGE}"
 
 
 def subscribe_url(settings: Settings) -> str:

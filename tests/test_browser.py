@@ -14,11 +14,16 @@ from digiweetjes.site import build_site
 from tests.browser_support import describe as _describe
 from tests.browser_support import horizontal_overflow as _horizontal_overflow
 from tests.browser_support import run_axe as _axe
+from tests.figures import report_figure
 from tests.release_support import SAMPLE_ID, sent_in
 
 pytestmark = pytest.mark.browser
 
 WIDTHS = (375, 800)
+EMAIL_WIDTHS = (375, 800, 1280)
+#: A phone screen (iPhone SE/8: 375 × 667 CSS px); the issue asks for at most five of them.
+PHONE = (375, 667)
+MAX_PHONE_SCREENS = 5
 SAMPLE = PROJECT_ROOT / "issues" / "2026-12-05-overzicht-projectoproepen.md"
 # An email is shown inside the mail client's own page, which provides the landmarks, the main
 # region and the page heading; the email body cannot (and should not) declare them itself.
@@ -59,7 +64,7 @@ def _page(browser, width: int):
     return context, context.new_page()
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", EMAIL_WIDTHS)
 def test_email_has_no_axe_violations(browser, axe_source: str, email_html: str,
                                      width: int) -> None:
     context, page = _page(browser, width)
@@ -73,6 +78,65 @@ def test_email_has_no_axe_violations(browser, axe_source: str, email_html: str,
         assert not violations, "axe found violations in the email:\n" + _describe(violations)
         scroll_width, viewport = _horizontal_overflow(page)
         assert scroll_width <= viewport + 1, f"email scrolls sideways at {width} px"
+    finally:
+        context.close()
+
+
+def test_email_fits_five_phone_screens(browser, email_html: str) -> None:
+    width, screen = PHONE
+    context, page = _page(browser, width)
+    try:
+        page.set_content(email_html, wait_until="load")
+        height = page.evaluate("document.documentElement.scrollHeight")
+        size = len(email_html.encode("utf-8"))
+        report_figure(f"sample email at {width} px: {height} px tall "
+                      f"({height / screen:.1f} phone screens of {screen} px), {size / 1024:.1f} KB")
+        assert height <= MAX_PHONE_SCREENS * screen, (
+            f"the sample email is {height} px tall at {width} px: more than "
+            f"{MAX_PHONE_SCREENS} screens of {screen} px")
+        # The reader's own Digibank is on the first screen.
+        top = page.evaluate("document.getElementById('digibank').getBoundingClientRect().top")
+        assert top < screen, f"the Digibank block starts at {top} px"
+    finally:
+        context.close()
+
+
+# Words that a line break cut in two: a word's text spans more than one line box.
+_BROKEN_WORDS = r"""() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    for (const match of node.data.matchAll(/[^\s]+/g)) {
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set(Array.from(range.getClientRects(), r => Math.round(r.top)));
+      if (tops.size > 1 && !match[0].includes("-") && !match[0].includes("@")) {
+        broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("width", (320, 375))
+def test_email_breaks_no_word_and_stacks_its_rows(browser, email_html: str,
+                                                  width: int) -> None:
+    context, page = _page(browser, width)
+    try:
+        page.set_content(email_html, wait_until="load")
+        assert page.evaluate(_BROKEN_WORDS) == []
+        # Dates stay whole: "5 december 2026" on one line.
+        tops = page.evaluate("""() => Array.from(document.querySelectorAll('.dw-nowrap'),
+            el => el.getClientRects().length)""")
+        assert tops and max(tops) == 1
+        # The rows of the other project calls stack: name above status, not side by side.
+        cell = page.locator("table.dw-rows tbody tr[id] td").first
+        header = page.locator("table.dw-rows tbody tr[id] th").first
+        assert cell.bounding_box()["y"] > header.bounding_box()["y"]
+        assert cell.bounding_box()["width"] > width * 0.7
     finally:
         context.close()
 

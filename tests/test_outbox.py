@@ -78,7 +78,7 @@ def test_writes_one_parseable_eml_per_recipient(tmp_path: Path, clock: FixedCloc
     assert message["Message-ID"] == results[0].message_id
     assert message["List-Unsubscribe"] == (
         "<https://digiweetjes.example.be/uitschrijven/tok-d-1?a=1&b=2>, "
-        "<mailto:uitschrijven@werkkracht10.be?subject=unsubscribe>")
+        "<mailto:uitschrijven@werkkracht10.be?subject=uitschrijven>")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["X-Digiweetjes-Tag"] == "issue-1"
     assert message.get_content_type() == "multipart/alternative"

@@ -248,7 +248,7 @@ def test_projects_page_is_the_seed_regenerated(site_settings: Settings) -> None:
         assert budget in html, budget
     assert "verdeeld volgens trekkingsrechten" in html
     for label in ("Werkkracht10 is betrokken bij", "Werkkracht10 houdt voeling met",
-                  "Werkkracht10 houdt vinger aan de pols"):
+                  "Werkkracht10 houdt de vinger aan de pols bij deze e-inclusieprojecten"):
         assert label in html
     assert "minister Jo Brouns" in html and "minister Karine Lalieux" in html
     for email in ("caroline.decorte@blankenberge.be", "isabel.jorion@ocmw-brugge.be",

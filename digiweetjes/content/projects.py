@@ -43,7 +43,7 @@ class Tier(StrEnum):
 
     BETROKKEN = "betrokken"   # "is betrokken bij"
     VOELING = "voeling"       # "houdt voeling met"
-    VINGER = "vinger"         # "houdt vinger aan de pols"
+    VINGER = "vinger"         # "houdt de vinger aan de pols bij"
 
     @property
     def label(self) -> str:
@@ -53,7 +53,7 @@ class Tier(StrEnum):
 _TIER_LABELS = {
     Tier.BETROKKEN: "Werkkracht10 is betrokken bij",
     Tier.VOELING: "Werkkracht10 houdt voeling met",
-    Tier.VINGER: "Werkkracht10 houdt vinger aan de pols",
+    Tier.VINGER: "Werkkracht10 houdt de vinger aan de pols bij",
 }
 
 

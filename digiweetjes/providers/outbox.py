@@ -133,7 +133,7 @@ class OutboxProvider:
             # RFC 8058 one-click: https first, mailto as the fallback for older clients.
             headers += [("List-Unsubscribe", f"<{recipient.unsubscribe_url}>, "
                                              f"<mailto:{content.unsubscribe_mailto}"
-                                             "?subject=unsubscribe>"),
+                                             "?subject=uitschrijven>"),
                         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
         headers += [("X-Digiweetjes-Tag", content.tag),
                     ("X-Digiweetjes-Reference", recipient.reference)]

@@ -47,12 +47,15 @@ class _Page(HTMLParser):
         self.images: list[dict[str, str | None]] = []
         self.headings: list[tuple[int, str]] = []
         self.links: list[tuple[str, str]] = []
+        self.ids: set[str] = set()
         self._heading: int | None = None
         self._link: str | None = None
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.add(attributes["id"] or "")
         if tag == "html":
             self.lang = attributes.get("lang")
         elif tag == "img":
@@ -94,7 +97,11 @@ def inspect_html(html: str) -> list[str]:
             problems.append(f"heading order skips a level: h{previous} then h{level} ({text!r})")
         previous = level
     for href, text in page.links:
-        if not (href.startswith(("https://", "mailto:")) or _loopback(href)):
+        if href.startswith("#"):
+            # The contents list jumps within the mail: the target must exist in it.
+            if href[1:] not in page.ids:
+                problems.append(f"link {href!r} points to no place in the email")
+        elif not (href.startswith(("https://", "mailto:")) or _loopback(href)):
             problems.append(f"link {href!r} is not https:// or mailto:")
         bare = re.sub(r"[^\w\s]", "", text).strip().lower()
         if bare in BARE_LINK_TEXTS:

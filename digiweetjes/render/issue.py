@@ -24,7 +24,9 @@ from digiweetjes.content.source import IssueSource
 from digiweetjes.errors import RenderError
 from digiweetjes.links import (
     archive_url,
+    logo_url,
     preferences_url,
+    privacy_url,
     projects_url,
     unsubscribe_url,
     web_url,
@@ -127,13 +129,26 @@ def issue_context(source: IssueSource, settings: Settings) -> dict[str, object]:
     changes = projects.updates_since(since)
     if since is None:
         changes = changes[:5]
+    featured = [projects.get(pid) for pid in draft.meta.featured]
+    # What is new since the previous issue, per project: the email marks it in the project's own
+    # place instead of repeating it in a section of its own (the first issue marks nothing).
+    news: dict[str, list[object]] = {}
+    if since is not None:
+        for project, update in changes:
+            news.setdefault(project.id, []).append(update)
+    featured_ids = {p.id for p in featured if p is not None}
+    others = [(tier, [p for p in members if p.id not in featured_ids])
+              for tier, members in projects.by_tier()]
     return {
         "issue": draft.meta,
         "issue_id": draft.issue_id,
         "body_html": draft.body.html,
         "body_text": draft.body.text,
-        "featured": [projects.get(pid) for pid in draft.meta.featured],
+        "featured": featured,
         "tiers": projects.by_tier(),
+        "others": [(tier, members) for tier, members in others if members],
+        "news": news,
+        "news_projects": [p for p in projects.projects if p.id in news],
         "thresholds": projects.thresholds,
         "threshold_names": {t.id: t.name for t in projects.thresholds},
         "region": projects.region,
@@ -142,6 +157,8 @@ def issue_context(source: IssueSource, settings: Settings) -> dict[str, object]:
         "web_url": web_url(settings, draft.issue_id),
         "archive_url": archive_url(settings),
         "projects_url": projects_url(settings),
+        "privacy_url": privacy_url(settings),
+        "logo_url": logo_url(settings),
         "source_url": projects.source_url,
         "settings": settings,
     }

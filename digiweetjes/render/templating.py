@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,8 +37,37 @@ def environment(templates_dir: Path) -> jinja2.Environment:
     env.filters["long_date"] = formatting.long_date
     env.filters["month_year"] = formatting.month_year
     env.filters["date_time"] = formatting.date_time
+    env.filters["nowrap"] = _nowrap
+    env.filters["first_sentence"] = first_sentence
+    env.filters["and_join"] = and_join
     env.globals["placeholder"] = lambda name: Markup(placeholder(name))
+    # Small counts are written out in running text ("vier drempels", not "4 drempels").
+    env.globals["number_words"] = NUMBER_WORDS
     return env
+
+
+NUMBER_WORDS = {1: "één", 2: "twee", 3: "drie", 4: "vier", 5: "vijf", 6: "zes", 7: "zeven",
+                8: "acht", 9: "negen", 10: "tien", 11: "elf", 12: "twaalf"}
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9'‘\"])")
+
+
+def first_sentence(text: str) -> str:
+    """The first whole sentence of ``text`` (a teaser; the whole text stays one link away)."""
+    return _SENTENCE_END.split(str(text).strip(), maxsplit=1)[0]
+
+
+def and_join(items: object) -> str:
+    """"Beernem, Jabbeke en Oostkamp": a Dutch enumeration."""
+    names = [str(item) for item in items]  # type: ignore[attr-defined]
+    return " en ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+def _nowrap(value: object) -> Markup:
+    """HTML that never wraps inside ("5 december 2026", "€ 50 miljoen"), inline-styled for mail
+    clients that drop style sheets."""
+    return Markup('<span class="dw-nowrap" style="white-space:nowrap">{}</span>').format(value)
 
 
 def _wrap(text: str, width: int = 76, indent: str = "") -> str:

@@ -29,11 +29,21 @@ from digiweetjes.content.projects import ProjectData
 from digiweetjes.content.source import IssueSource, read_all_issues
 from digiweetjes.db import Database, open_database
 from digiweetjes.errors import RenderError
-from digiweetjes.links import PROJECTS_PAGE, issue_page, privacy_url, subscribe_url, web_url
+from digiweetjes.links import (
+    LOGO_IMAGE,
+    PROJECTS_PAGE,
+    issue_page,
+    logo_url,
+    privacy_url,
+    subscribe_url,
+    web_url,
+)
 from digiweetjes.render import CompiledIssue, compile_issue, issue_context
 from digiweetjes.render.templating import render_template
 
 STYLESHEET = "style.css"
+#: The site's images, copied as they are from templates/web/assets/ to the site root.
+ASSETS = (LOGO_IMAGE, "favicon.svg", "favicon.png", "apple-touch-icon.png")
 
 
 @dataclass(frozen=True)
@@ -143,31 +153,42 @@ def _common(settings: Settings, projects: ProjectData) -> dict[str, object]:
         "base_url": settings.base_url,
         "subscribe_url": subscribe_url(settings),
         "privacy_url": privacy_url(settings),
+        "logo_url": logo_url(settings),
         "reply_to": settings.reply_to,
         "region": projects.region,
     }
 
 
 def render_issue_page(source: IssueSource, settings: Settings, *, concept: bool = False) -> str:
-    """The archive's page of one issue (also stored with its campaign when it is sent)."""
+    """The archive's page of one issue (also stored with its campaign when it is sent); the
+    links to its neighbours go into its ``NAV_SLOT`` at build time."""
     context = {**issue_context(source, settings), **_common(settings, source.projects)}
     return render_template(settings.templates_dir, "web/issue.html.j2", **context, root="../",
-                           page="issue", concept=concept)
+                           page="issue", concept=concept, page_url=context["web_url"])
 
 
-def render_site(source: SiteSource, settings: Settings) -> dict[str, str]:
+def render_site(source: SiteSource, settings: Settings) -> dict[str, str | bytes]:
     """Every file of the site as relative path → text; nothing is written here."""
     templates = settings.templates_dir
     common = _common(settings, source.projects)
-    files: dict[str, str] = {}
-    for issue in source.issues:
-        files[issue.path] = (issue.stored_page if issue.stored_page is not None
-                             else render_issue_page(issue.source, settings,
-                                                    concept=issue.concept))
+    files: dict[str, str | bytes] = {}
+    issues = source.issues  # newest first
+    for index, issue in enumerate(issues):
+        # A stored page keeps what was sent, but not its neighbours: those change as the
+        # archive grows, so the navigation between issues is put in at every build.
+        previous = issues[index + 1].draft if index + 1 < len(issues) else None
+        following = issues[index - 1].draft if index > 0 else None
+        navigation = render_template(templates, "web/_issue_nav.html.j2", root="../",
+                                     previous=previous, following=following)
+        page = (issue.stored_page if issue.stored_page is not None
+                else render_issue_page(issue.source, settings, concept=issue.concept))
+        files[issue.path] = with_navigation(page, navigation)
     files["index.html"] = render_template(
-        templates, "web/index.html.j2", **common, root="", page="index", issues=source.issues)
+        templates, "web/index.html.j2", **common, root="", page="index", issues=source.issues,
+        page_url=f"{settings.base_url}/")
     files[PROJECTS_PAGE] = render_template(
         templates, "web/projects.html.j2", **common, root="", page="projects",
+        page_url=f"{settings.base_url}/{PROJECTS_PAGE}",
         tiers=source.projects.by_tier(), thresholds=source.projects.thresholds,
         threshold_names={t.id: t.name for t in source.projects.thresholds},
         source_url=source.projects.source_url or "https://e-inclusie.be/",
@@ -178,15 +199,27 @@ def render_site(source: SiteSource, settings: Settings) -> dict[str, str]:
         # Concepts never reach feed readers, even in a --drafts build.
         entries=[(i, web_url(settings, i.issue_id)) for i in published],
         updated=_feed_updated(published, source.projects))
-    files[STYLESHEET] = _read_stylesheet(templates)
+    files[STYLESHEET] = _read_asset(templates, STYLESHEET).decode("utf-8")
+    for name in ASSETS:
+        files[name] = _read_asset(templates, f"assets/{name}")
     return files
 
 
-def _read_stylesheet(templates_dir: Path) -> str:
+#: Where an issue page takes its previous/next links (an empty marker in the template).
+NAV_SLOT = "<!-- issue-nav -->"
+
+
+def with_navigation(page: str, navigation: str) -> str:
+    """Put the previous/next links into an issue page's slot (pages stored before the slot
+    existed are left as they are)."""
+    return page.replace(NAV_SLOT, navigation.strip(), 1)
+
+
+def _read_asset(templates_dir: Path, name: str) -> bytes:
     try:
-        return (templates_dir / "web" / STYLESHEET).read_text(encoding="utf-8")
+        return (templates_dir / "web" / name).read_bytes()
     except OSError as exc:
-        raise RenderError(f"cannot read web/{STYLESHEET} in {templates_dir}: "
+        raise RenderError(f"cannot read web/{name} in {templates_dir}: "
                           f"{exc.strerror}") from exc
 
 
@@ -205,7 +238,7 @@ def _feed_updated(issues: list[SiteIssue], projects: ProjectData) -> str:
 
 # --- write --------------------------------------------------------------------------------------
 
-def write_site(files: Mapping[str, str], site_dir: Path) -> None:
+def write_site(files: Mapping[str, str | bytes], site_dir: Path) -> None:
     """Write the files into a temporary folder beside ``site_dir``, then swap it in."""
     site_dir = site_dir.resolve()
     _refuse_foreign_target(site_dir)
@@ -221,7 +254,10 @@ def write_site(files: Mapping[str, str], site_dir: Path) -> None:
             if staging not in target.resolve().parents:
                 raise RenderError(f"refusing to write outside the site folder: {relative}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8", newline="\n")
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8", newline="\n")
         staging.chmod(0o755)
         _swap(staging, site_dir)
     except OSError as exc:
