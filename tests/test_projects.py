@@ -78,7 +78,7 @@ def test_latest_update_is_the_newest_by_the_source_precision():
     by_id = {p.id: p for p in load_projects(PROJECTS).projects}
     assert long_date(by_id["digibanken"].latest_update.date) == "2023"
     assert long_date(by_id["lokale-besturen-iedereen-digitaal"].latest_update.date) == (
-        "voorjaar\u00a02022")
+        "voorjaar 2022")
 
 
 def test_every_dated_fact_carries_a_source():

@@ -107,8 +107,8 @@ def test_an_event_the_source_does_not_date_is_caught(tmp_path):
 
 
 def test_a_number_the_source_does_not_give_is_caught(tmp_path):
-    data = _edited(tmp_path, "Het project werd ingediend voor 3 jaar.",
-                   "Het project werd ingediend voor 5 jaar.")
+    data = _edited(tmp_path, "werd ingediend voor 3 jaar.",
+                   "werd ingediend voor 5 jaar.")
     assert untraceable(data) == ["digiscan update: '5' staat niet in de bron"]
 
 

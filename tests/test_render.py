@@ -9,7 +9,14 @@ import pytest
 import digiweetjes.render.issue as render_module
 from digiweetjes.content.projects import load_projects
 from digiweetjes.content.source import read_issue
-from digiweetjes.render import PLACEHOLDERS, RecipientData, compile_issue, personalize
+from digiweetjes.render import (
+    PLACEHOLDERS,
+    RecipientData,
+    compile_issue,
+    issue_context,
+    personalize,
+)
+from digiweetjes.render.formatting import long_date
 from tests.helpers_content import SAMPLE, issues_copy, write_draft
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "sample-issue.txt")
@@ -85,10 +92,13 @@ def test_personalize_never_runs_mjml_or_jinja(compiled, monkeypatch):
 
 def test_budgets_and_dates_in_dutch(compiled):
     text = personalize(compiled, recipient()).text
+    # The spaces inside a date or an amount are non-breaking: they never wrap apart.
     for figure in ("€ 50 miljoen", "€ 2,89 miljoen", "€ 250.000", "€ 375 miljoen",
-                   "€ 19 miljoen, verdeeld volgens trekkingsrechten", "5 december 2026",
-                   "15 november 2022"):
-        assert figure in text
+                   "€ 19 miljoen", "5 december 2026", "15 november 2022", "voorjaar 2022",
+                   "oktober 2022"):
+        assert figure.replace(" ", "\u00a0") in text, figure
+    assert "€\u00a019\u00a0miljoen, verdeeld volgens trekkingsrechten" in text
+    assert "1 oktober 2022" not in text.replace("\u00a0", " ")
 
 
 def test_every_project_and_threshold_appears_in_both_parts(compiled, settings):
@@ -115,12 +125,21 @@ def test_new_since_previous_issue_comes_from_the_dates(tmp_path, settings):
                          number=2)
     source = read_issue(settings.issues_dir, second)
     assert source.previous_date.isoformat() == "2022-10-20"
+    changes = issue_context(source, settings)["changes"]
+    # newest first; "oktober 2022" may lie after 20 oktober, so it is still new
+    assert [(p.id, long_date(u.date).replace("\u00a0", " ")) for p, u in changes] == [
+        ("digibanken", "2023"), ("digiscan", "15 november 2022"),
+        ("subsidie-uitrol-e-inclusiebeleid", "1 november 2022"), ("digibanken", "oktober 2022")]
     text = compile_issue(source, settings).text.source
-    section = text.split("NIEUW SINDS DE VORIGE DIGI-WEETJE (20 OKTOBER 2022)")[1]
-    section = section.split("IN DE KIJKER")[0]
-    assert "De praktische uitwerking van de drie Digibanken start." in section  # 2023-01-01
-    assert "Het eerste projectjaar van 'Digiscan'" in section                  # 2022-11-15
-    assert "Drie Digibankdossiers goedgekeurd" not in section                  # 2022-10-01
+    assert "(20\u00a0OKTOBER\u00a02022)" in text
+    assert "De praktische uitwerking van het project start." in text
+    write_draft(settings.issues_dir, "Tussendoor.\n", date="2022-11-05", slug="tussen",
+                number=2)
+    third = write_draft(settings.issues_dir, "Derde.\n", date="2023-02-01", slug="drie",
+                        number=3)
+    later = issue_context(read_issue(settings.issues_dir, third), settings)["changes"]
+    assert [long_date(u.date).replace("\u00a0", " ") for _, u in later] == [
+        "2023", "15 november 2022"]
 
 
 def test_text_part_matches_golden_file(compiled):

@@ -1,8 +1,9 @@
 """Dutch (nl-BE) formatting of dates and amounts, through Babel.
 
-Dates and amounts are joined with non-breaking spaces ("5 december 2026", "€ 50 miljoen"): a
-reader should never see "5" at the end of one line and "december" on the next, in the email,
-the text part (``textwrap`` does not break at U+00A0) or the site.
+What readers see (the templates' ``long_date``, ``month_year`` and ``euro`` filters) is joined
+with non-breaking spaces ("5 december 2026", "€ 50 miljoen"): nobody should find "5" at the end
+of one line and "december" on the next, in the email, the text part (``textwrap`` does not break
+at U+00A0) or the site. ``long_date`` called from Python (terminal output) keeps plain spaces.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ NBSP = "\u00a0"
 
 def long_date(value: date | datetime | SourceDate) -> str:
     """``5 december 2026``; a date at the source's precision as the source words it:
-    ``oktober 2022``, ``voorjaar 2022``, ``eind 2024``, ``2023``."""
+    ``oktober 2022``, ``voorjaar 2022``, ``eind 2024``, ``2023``. Plain spaces (terminals)."""
+    return reading_date(value).replace(NBSP, " ")
+
+
+def reading_date(value: date | datetime | SourceDate) -> str:
+    """``long_date`` with non-breaking spaces, for what readers see (the templates' filter)."""
     if isinstance(value, SourceDate):
         return _source_date(value)
     return _long_date(value.date() if isinstance(value, datetime) else value)
@@ -63,8 +69,8 @@ def _unbroken(text: str) -> str:
 
 def date_time(value: datetime, tz: str = TIMEZONE) -> str:
     """``5 december 2026 om 09:00``."""
-    day = format_datetime(value, format="d MMMM y", tzinfo=tz, locale=LOCALE)
-    return f"{_unbroken(day)} om {format_datetime(value, format='HH:mm', tzinfo=tz, locale=LOCALE)}"
+    # Only admin pages show this, in table cells and sentences where a break does no harm.
+    return format_datetime(value, format="d MMMM y 'om' HH:mm", tzinfo=tz, locale=LOCALE)
 
 
 @lru_cache(maxsize=1024)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,11 +34,14 @@ def environment(templates_dir: Path) -> jinja2.Environment:
     )
     env.filters["wrap"] = _wrap
     env.filters["euro"] = formatting.euro
-    env.filters["long_date"] = formatting.long_date
+    env.filters["long_date"] = formatting.reading_date   # unbroken: "5\u00a0december\u00a02026"
     env.filters["month_year"] = formatting.month_year
     env.filters["date_time"] = formatting.date_time
     env.globals["placeholder"] = lambda name: Markup(placeholder(name))
     return env
+
+
+_ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def _wrap(text: str, width: int = 76, indent: str = "") -> str:
@@ -48,7 +52,8 @@ def _wrap(text: str, width: int = 76, indent: str = "") -> str:
     """
     lines: list[str] = []
     current = ""
-    for word in str(text).split():
+    # ASCII whitespace only: a non-breaking space ("5\u00a0december\u00a02026") holds its words.
+    for word in _ASCII_SPACE.split(str(text).strip(" \t\n\r\f\v")):
         if current and len(current) + 1 + len(word) > width:
             lines.append(current)
             current = indent + word
