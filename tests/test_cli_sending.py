@@ -105,7 +105,7 @@ def test_an_edit_after_approval_is_refused_and_jobs_says_why(env, tmp_path, monk
     capsys.readouterr()
     assert main(["jobs"]) == 0
     assert "klaar om te versturen" in capsys.readouterr().out
-    (issues / f"{ISSUE}.md").write_text(source.replace("Waarom deze", "Waarom nu deze"),
+    (issues / f"{ISSUE}.md").write_text(source.replace("Waarom dit", "Waarom nu dit"),
                                         encoding="utf-8")
     assert main(["send", ISSUE, "--yes"]) == 1
     err = capsys.readouterr().err

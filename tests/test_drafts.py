@@ -31,8 +31,8 @@ def test_sample_issue_loads_with_its_front_matter(projects):
     assert draft.meta.featured == ("digibanken", "digiscan", "lokale-besturen-iedereen-digitaal")
     assert draft.issue_id == "2026-12-05-overzicht-projectoproepen"
     assert draft.send_at.isoformat() == "2026-12-05T09:00:00+01:00"
-    assert draft.body.headings[0] == (2, "Waarom deze Digi-weetje?")
-    assert ("https://e-inclusie.be/", "de website over e-inclusie van de Vlaamse overheid") \
+    assert draft.body.headings[0] == (2, "Waarom dit Digi-weetje?")
+    assert ("https://e-inclusie.be/", "e-inclusie.be") \
         in draft.body.links
 
 

@@ -46,19 +46,30 @@ CASES = [
     Hostile("subregion-contact-email-not-an-address",
             "contact_email: caroline.decorte@blankenberge.be",
             'contact_email: "javascript:alert(1)"', "contact_email: \"javascript",
-            "region.subregions[0].contact_email: must be an email address"),
-    Hostile("update-impossible-date", "      - date: 2022-10-01\n",
+            "region.subregions[0].contact_email: 'javascript:alert(1)' is geen e-mailadres"),
+    Hostile("update-impossible-date", "      - date: 2022-11-15\n",
             "      - date: 2022-02-30\n", "- date: 2022-02-30",
-            "projects[0].updates[0].date: '2022-02-30' is geen bestaande datum: schrijf "
+            "projects[2].updates[0].date: '2022-02-30' is geen bestaande datum: schrijf "
             "JJJJ-MM-DD"),
-    Hostile("period-impossible-date", "      end: 2024-12-31\n", "      end: 2024-12-32\n",
-            "end: 2024-12-32", "projects[0].period.end: '2024-12-32' is geen bestaande datum"),
+    Hostile("period-impossible-date", "      start: 2022-11-15\n", "      start: 2022-11-32\n",
+            "start: 2022-11-32", "projects[2].period.start: '2022-11-32' is geen bestaande datum"),
+    Hostile("update-impossible-worded-date", "      - date: oktober 2022\n",
+            "      - date: 31 november 2022\n", "- date: 31 november",
+            "projects[0].updates[0].date: '31 november 2022' is geen bestaande datum"),
+    Hostile("fact-source-javascript", "      - date: oktober 2022\n",
+            "      - date: oktober 2022\n        source: javascript:alert(1)\n",
+            "source: javascript",
+            "projects[0].updates[0].source: 'javascript:alert(1)' moet een https://-adres zijn"),
+    Hostile("fact-source-http", "      - date: oktober 2022\n",
+            "      - date: oktober 2022\n        source: http://e-inclusie.be/\n",
+            "source: http:",
+            "projects[0].updates[0].source: 'http://e-inclusie.be/' moet een https://-adres"),
     Hostile("budget-of-5000-digits", "budget_eur: 50000000", "budget_eur: " + "5" * 5000,
             "budget_eur: 555", "projects[0].budget_eur: een getal van 5000 cijfers is te lang"),
     Hostile("duplicate-top-level-key", "source_url: https://e-inclusie.be/",
             "source_url: https://e-inclusie.be/\nsource_url: https://elders.example/",
             "source_url: https://elders",
-            "source_url: dit veld staat er twee keer (ook op regel 23): laat er één over"),
+            "source_url: dit veld staat er twee keer (ook op regel 28): laat er één over"),
     Hostile("duplicate-key-in-a-project", "    tier: betrokken\n",
             "    tier: betrokken\n    tier: vinger\n", "tier: vinger",
             "projects[0].tier: dit veld staat er twee keer"),
@@ -139,10 +150,11 @@ def test_projects_file_that_is_not_utf8_names_its_line(env, capsys, tmp_path) ->
     data = env.projects_path.read_bytes().replace(b"Referentieregio Brugge",
                                                   "Référentieregio".encode("cp1252"), 1)
     env.projects_path.write_bytes(data)
+    line = data[:data.index("Référentieregio".encode("cp1252"))].count(b"\n") + 1
     for argv, exit_code in (("check", "1"), 1), (("build",), 65), (("drafts",), 65):
         code, _, err = _run(capsys, *argv)
         assert code == exit_code
-        assert (f"{display_path(env.projects_path)}:5: is not UTF-8 text: sla het bestand op "
+        assert (f"{display_path(env.projects_path)}:{line}: is not UTF-8 text: sla het bestand op "
                 "als UTF-8") in err
     assert not (tmp_path / "site").exists()
 

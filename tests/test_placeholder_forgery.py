@@ -70,8 +70,8 @@ def _draft(title: str, preheader: str, body: str) -> str:
 
 
 _UPDATE = ("        text: >-\n"
-           "          Drie Digibankdossiers goedgekeurd voor de referentieregio: Noord, West en "
-           "Brugge.\n          Projectbegeleiders worden aangeworven.\n")
+           "          Drie Digibankdossiers zijn goedgekeurd, voor de Digibanken Noord, West en "
+           "Brugge in de\n          referentieregio.\n")
 
 
 def _projects(seed: str, value: str) -> str:

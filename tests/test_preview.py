@@ -76,19 +76,19 @@ def test_rerenders_after_a_draft_change(workspace) -> None:
     first = client.get("/version").json()
     assert first["ok"] is True
     assert client.get("/version").json() == first  # nothing changed: same version
-    assert "Waarom deze Digi-weetje?" in client.get("/email").text
-    _edit(draft, "## Waarom deze Digi-weetje?", "## Waarom deze nieuwe Digi-weetje?")
+    assert "Waarom dit Digi-weetje?" in client.get("/email").text
+    _edit(draft, "## Waarom dit Digi-weetje?", "## Waarom dit nieuwe Digi-weetje?")
     second = client.get("/version").json()
     assert second["version"] != first["version"]
-    assert "Waarom deze nieuwe Digi-weetje?" in client.get("/email").text
+    assert "Waarom dit nieuwe Digi-weetje?" in client.get("/email").text
 
 
 def test_rerenders_after_a_template_or_projects_change(workspace) -> None:
     settings, draft = workspace
     client = TestClient(create_preview_app(settings, draft))
-    assert "€ 250.000" in client.get("/email").text
+    assert "€\u00a0250.000" in client.get("/email").text
     _edit(settings.projects_path, "budget_eur: 250000", "budget_eur: 300000")
-    assert "€ 300.000" in client.get("/email").text
+    assert "€\u00a0300.000" in client.get("/email").text
     # The Jinja environment caches templates: the preview must clear it on change.
     _edit(settings.templates_dir / "email" / "issue.mjml.j2",
           '<h2 id="in-de-kijker">In de kijker</h2>', "<h2>Uitgelicht in deze editie</h2>")

@@ -53,7 +53,7 @@ def test_the_hash_follows_every_source(settings: Settings, tmp_path: Path, edit:
     mine = own_issues(settings, tmp_path, templates=True)
     before = _hash(mine)
     target, old, new = {
-        "draft": (mine.issues_dir / f"{SAMPLE_ID}.md", "Waarom deze", "Waarom nu deze"),
+        "draft": (mine.issues_dir / f"{SAMPLE_ID}.md", "Waarom dit", "Waarom nu dit"),
         "template": (mine.templates_dir / "email" / "issue.txt.j2", "Lees deze", "Lees nu deze"),
         "projects": (mine.projects_path, "Digibanken", "Digibanken (vernieuwd)"),
     }[edit]
@@ -105,7 +105,7 @@ def test_approve_requires_check(db: Database, mine: Settings) -> None:
 def test_an_edit_after_approval_voids_it(db: Database, mine: Settings) -> None:
     approve(db, mine, FixedClock(EARLY), SAMPLE_ID, by="An Peeters")
     path = mine.issues_dir / f"{SAMPLE_ID}.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("Waarom deze", "Waarom nu deze"),
+    path.write_text(path.read_text(encoding="utf-8").replace("Waarom dit", "Waarom nu dit"),
                     encoding="utf-8")
     problem = approval_problem(db, mine, SAMPLE_ID)
     assert problem is not None

@@ -84,7 +84,7 @@ def test_the_grace_time_is_a_setting(db: Database, mine: Settings) -> None:
 def test_an_edit_after_approval_is_not_sent_and_says_why(
         db: Database, mine: Settings, caplog: pytest.LogCaptureFixture) -> None:
     draft = mine.issues_dir / f"{SAMPLE_ID}.md"
-    draft.write_text(draft.read_text(encoding="utf-8").replace("Waarom deze", "Waarom nu deze"),
+    draft.write_text(draft.read_text(encoding="utf-8").replace("Waarom dit", "Waarom nu dit"),
                      encoding="utf-8")
     clock = FixedClock(SENDS_AT)
     runtime = runtime_for(db, mine, clock)

@@ -142,7 +142,7 @@ def test_unknown_issues_and_paths_are_404(editor) -> None:
 def test_the_list_shows_state_date_and_number(editor, db, site, clock) -> None:
     page = editor.get("/beheer/nummers").text
     assert "Overzicht van de projectoproepen" in page or SAMPLE_ID in page
-    assert "niet goedgekeurd" in page and "5 december 2026" in page
+    assert "niet goedgekeurd" in page and "5\u00a0december\u00a02026" in page
     approve(db, site, clock, SAMPLE_ID, by="Iemand")
     page = editor.get("/beheer/nummers").text
     assert "ingepland" in page and "ingepland op 5 december 2026 om 09:00" in page

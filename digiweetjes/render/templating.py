@@ -34,7 +34,7 @@ def environment(templates_dir: Path) -> jinja2.Environment:
     )
     env.filters["wrap"] = _wrap
     env.filters["euro"] = formatting.euro
-    env.filters["long_date"] = formatting.long_date
+    env.filters["long_date"] = formatting.reading_date   # unbroken: "5\u00a0december\u00a02026"
     env.filters["month_year"] = formatting.month_year
     env.filters["date_time"] = formatting.date_time
     env.filters["nowrap"] = _nowrap
@@ -70,6 +70,9 @@ def _nowrap(value: object) -> Markup:
     return Markup('<span class="dw-nowrap" style="white-space:nowrap">{}</span>').format(value)
 
 
+_ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
+
+
 def _wrap(text: str, width: int = 76, indent: str = "") -> str:
     """Wrap plain text at spaces only (a hyphenated Dutch word is never split).
 
@@ -78,7 +81,8 @@ def _wrap(text: str, width: int = 76, indent: str = "") -> str:
     """
     lines: list[str] = []
     current = ""
-    for word in str(text).split():
+    # ASCII whitespace only: a non-breaking space ("5\u00a0december\u00a02026") holds its words.
+    for word in _ASCII_SPACE.split(str(text).strip(" \t\n\r\f\v")):
         if current and len(current) + 1 + len(word) > width:
             lines.append(current)
             current = indent + word

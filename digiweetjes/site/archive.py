@@ -27,6 +27,7 @@ from digiweetjes.config import BRUSSELS, Settings
 from digiweetjes.content.drafts import Draft
 from digiweetjes.content.projects import ProjectData
 from digiweetjes.content.source import IssueSource, read_all_issues
+from digiweetjes.content.sourcedates import SourceDate
 from digiweetjes.db import Database, open_database
 from digiweetjes.errors import RenderError
 from digiweetjes.links import (
@@ -223,7 +224,7 @@ def _read_asset(templates_dir: Path, name: str) -> bytes:
                           f"{exc.strerror}") from exc
 
 
-def _projects_updated(projects: ProjectData) -> date | None:
+def _projects_updated(projects: ProjectData) -> SourceDate | None:
     dates = [u.date for p in projects.projects for u in p.updates]
     return max(dates, default=None)
 
@@ -232,8 +233,10 @@ def _feed_updated(issues: list[SiteIssue], projects: ProjectData) -> str:
     """Atom's feed-level ``updated``: the newest entry, so a rebuild does not change the feed."""
     if issues:
         return max(i.compiled.send_at for i in issues).isoformat()
-    latest = _projects_updated(projects) or date(2021, 7, 1)
-    return datetime.combine(latest, time(0, 0), tzinfo=BRUSSELS).isoformat()
+    latest = _projects_updated(projects)
+    # A fact dated "2023" gives no day: its first day is the earliest it can claim.
+    day = latest.first if latest is not None else date(2021, 7, 1)
+    return datetime.combine(day, time(0, 0), tzinfo=BRUSSELS).isoformat()
 
 
 # --- write --------------------------------------------------------------------------------------
