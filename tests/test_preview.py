@@ -103,7 +103,8 @@ def test_bad_draft_shows_a_dutch_error_page_then_recovers(workspace) -> None:
     page = client.get("/")
     assert page.status_code == 422
     assert "Het voorbeeld kan niet getoond worden" in page.text
-    assert f"{SAMPLE}:6: featured[0]: unknown project id &#x27;digibankjes&#x27;" in page.text
+    assert (f"{SAMPLE}:6: featured, item 1: onbekend project &#39;digibankjes&#39; "
+            "(bedoelde je &#39;digibanken&#39;?)") in page.text
     assert "/version" in page.text  # the error page keeps polling, so a fix shows by itself
     assert client.get("/email").status_code == 422
     assert client.get("/version").json()["ok"] is False
@@ -165,4 +166,4 @@ def test_cli_preview_of_an_unknown_issue_fails_clearly(settings: Settings, monke
 
     monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(PROJECT_ROOT / "issues"))
     assert main(["preview", "999"]) != 0
-    assert "Error: no draft '999'" in capsys.readouterr().err
+    assert "Error: geen draft '999'" in capsys.readouterr().err

@@ -87,7 +87,7 @@ def test_budget_as_text_names_file_line_and_field(tmp_path):
     with pytest.raises(ContentError) as caught:
         load_projects(path)
     message = str(caught.value)
-    assert f"projects.yaml:{_line_of(path, '6 miljoen')}: projects[2].budget_eur: " in message
+    assert f"projects.yaml:{_line_of(path, '6 miljoen')}: projects, item 3, budget_eur: " in message
     assert "must be a number" in message
 
 
@@ -99,8 +99,8 @@ def test_unknown_tier_and_unknown_field_are_both_reported(tmp_path):
     with pytest.raises(ContentErrors) as caught:
         load_projects(path)
     lines = str(caught.value).splitlines()
-    assert any(f":{_line_of(path, 'tier: duim')}: projects[6].tier:" in line for line in lines)
-    assert any(f":{_line_of(path, 'colour: red')}: projects[2].colour: is not a known field"
+    assert any(f":{_line_of(path, 'tier: duim')}: projects, item 7, tier:" in line for line in lines)
+    assert any(f":{_line_of(path, 'colour: red')}: projects, item 3, colour: is geen bekend veld"
                in line for line in lines)
 
 
@@ -117,7 +117,7 @@ def test_yaml_syntax_error_has_a_line(tmp_path):
     path = _broken(tmp_path, "  - id: edusprong\n", "  - id: edusprong\n   name: [unclosed\n")
     with pytest.raises(ContentError) as caught:
         load_projects(path)
-    assert "invalid YAML" in str(caught.value)
+    assert "ongeldige YAML" in str(caught.value)
     assert caught.value.line is not None and caught.value.line > 200
 
 
@@ -125,9 +125,9 @@ def test_missing_required_field_names_the_project(tmp_path):
     path = _broken(tmp_path, "    target_group: volwassen bevolking\n", "")
     with pytest.raises(ContentError) as caught:
         load_projects(path)
-    assert "projects[0].target_group: is required" in str(caught.value)
+    assert "projects, item 1, target_group: ontbreekt: dit veld is verplicht" in str(caught.value)
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(ContentError, match="cannot read"):
+    with pytest.raises(ContentError, match="kan niet gelezen worden"):
         load_projects(tmp_path / "nope.yaml")

@@ -132,7 +132,7 @@ def load_draft(path: Path, projects: ProjectData) -> Draft:
     else:
         if not body.strip():
             errors.append(ContentError("de draft heeft geen tekst onder de kop",
-                                       path=display, line=body_offset, field="body"))
+                                       path=display, line=body_offset, field="tekst"))
     if errors:
         raise errors[0] if len(errors) == 1 else ContentErrors(errors)
     return Draft(path, display, meta, rendered, slug=match.group(2))

@@ -77,7 +77,7 @@ def render_markdown(text: str, *, path: str, line_offset: int) -> MarkdownResult
     block_line: int | None = None
 
     def error(message: str, line: int | None) -> None:
-        errors.append(ContentError(message, path=path, line=line, field="body"))
+        errors.append(ContentError(message, path=path, line=line, field="tekst"))
 
     for number, source_line in enumerate(text.splitlines(), start=1 + line_offset):
         if _SCRIPT_URL.search(source_line):

@@ -252,7 +252,9 @@ def _line_of(draft: Draft, lines: list[str], anchor: tuple[str, ...]) -> int | N
     same_href = [(" ".join(shown.split()), line) for (target, shown), line
                  in zip(body.links, body.link_lines, strict=False) if target == href]
     exact = [line for shown, line in same_href if shown == text]
-    return (exact or [line for _, line in same_href] or [None])[0]
+    # Markdown and HTML may spell the text a little differently (entities, spacing).
+    near = [line for shown, line in same_href if shown and (shown in text or text in shown)]
+    return (exact or near or [None])[0]
 
 
 def refuse_failing(issues: Iterable[tuple[IssueSource, CompiledIssue]]) -> None:
