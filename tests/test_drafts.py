@@ -68,7 +68,8 @@ def test_line_break_in_title_is_refused(issues, projects):
     ("Intro.\n\n<script>alert(1)</script>\n", 11, "HTML '<script' is niet toegelaten"),
     ("Intro.\n\n[relatief](/archief)\n", 11, "alleen https://- en mailto:-links"),
     ("Intro.\n\n[onveilig](http://example.org)\n", 11, "alleen https://- en mailto:-links"),
-    ("Intro.\n\n![Logo](http://example.org/a.png)\n", 11, "een afbeelding moet een https://-adres hebben"),
+    ("Intro.\n\n![Logo](http://example.org/a.png)\n", 11,
+     "een afbeelding moet een https://-adres hebben"),
     ("Intro.\n\n<p onclick=\"steal()\">x</p>\n", 11, "onclick="),
     ("# Titel\n", 9, "gebruik '##'"),
 ])

@@ -49,12 +49,14 @@ CASES = [
             "region.subregions, item 1, contact_email: must be an email address"),
     Hostile("update-impossible-date", "      - date: 2022-10-01\n",
             "      - date: 2022-02-30\n", "- date: 2022-02-30",
-            "projects, item 1, updates, item 1, date: '2022-02-30' is geen bestaande datum: schrijf "
-            "JJJJ-MM-DD"),
+            "projects, item 1, updates, item 1, date: '2022-02-30' is geen bestaande datum: "
+            "schrijf JJJJ-MM-DD"),
     Hostile("period-impossible-date", "      end: 2024-12-31\n", "      end: 2024-12-32\n",
-            "end: 2024-12-32", "projects, item 1, period.end: '2024-12-32' is geen bestaande datum"),
+            "end: 2024-12-32",
+            "projects, item 1, period.end: '2024-12-32' is geen bestaande datum"),
     Hostile("budget-of-5000-digits", "budget_eur: 50000000", "budget_eur: " + "5" * 5000,
-            "budget_eur: 555", "projects, item 1, budget_eur: een getal van 5000 cijfers is te lang"),
+            "budget_eur: 555",
+            "projects, item 1, budget_eur: een getal van 5000 cijfers is te lang"),
     Hostile("duplicate-top-level-key", "source_url: https://e-inclusie.be/",
             "source_url: https://e-inclusie.be/\nsource_url: https://elders.example/",
             "source_url: https://elders",

@@ -74,7 +74,8 @@ REFUSED = [
             "{where}tekst: inline stijl 'color:expression(alert(1))' in <td>", 9),
     Refused("markdown-data-url-link", draft(body="Zie [dit](data:text/html;base64,PHNjcmlwdD4)."
                                                  "\n"),
-            "{where}tekst: een javascript:-, vbscript:- of data:-adres is niet toegelaten in een draft", 9),
+            "{where}tekst: een javascript:-, vbscript:- of data:-adres is niet toegelaten in een "
+            "draft", 9),
     Refused("markdown-http-autolink", draft(body="Zie <http://example.org/>.\n"),
             "{where}tekst: link 'http://example.org/' is niet toegelaten", 9),
 ]

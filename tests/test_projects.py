@@ -99,7 +99,8 @@ def test_unknown_tier_and_unknown_field_are_both_reported(tmp_path):
     with pytest.raises(ContentErrors) as caught:
         load_projects(path)
     lines = str(caught.value).splitlines()
-    assert any(f":{_line_of(path, 'tier: duim')}: projects, item 7, tier:" in line for line in lines)
+    assert any(f":{_line_of(path, 'tier: duim')}: projects, item 7, tier:" in line
+               for line in lines)
     assert any(f":{_line_of(path, 'colour: red')}: projects, item 3, colour: is geen bekend veld"
                in line for line in lines)
 
