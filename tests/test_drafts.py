@@ -39,44 +39,45 @@ def test_sample_issue_loads_with_its_front_matter(projects):
 def test_unknown_project_id_names_file_line_and_field(issues, projects):
     path = write_draft(issues, "Tekst.\n", featured="digibanken, digibrug")
     message = _error(path, projects)
-    assert message.startswith(f"{path}:6: featured[1]: unknown project id 'digibrug'")
+    assert message.startswith(f"{path}:6: featured, item 2: onbekend project 'digibrug'")
 
 
 def test_bad_yaml_in_front_matter_has_its_file_line(issues, projects):
     front = '---\ntitle: "Test\nnumber: 2\n---\n'
     path = write_draft(issues, "Tekst.\n", front=front)
     message = _error(path, projects)
-    assert "invalid YAML" in message and str(path) in message
+    assert "ongeldige YAML" in message and str(path) in message
 
 
 def test_missing_title_is_reported(issues, projects):
     front = "---\nnumber: 2\ndate: 2027-01-10\npreheader: x\n---\n"
     message = _error(write_draft(issues, "Tekst.\n", front=front), projects)
-    assert ": title: is required" in message
+    assert ": title: ontbreekt: dit veld is verplicht" in message
 
 
 def test_line_break_in_title_is_refused(issues, projects):
     front = ('---\ntitle: "Regel een\\r\\nBcc: x@y.z"\nnumber: 2\ndate: 2027-01-10\n'
              'preheader: x\n---\n')
     message = _error(write_draft(issues, "Tekst.\n", front=front), projects)
-    assert ":2: title: must be one line" in message
+    assert ":2: title: moet op één regel staan" in message
 
 
 @pytest.mark.parametrize(("body", "line", "fragment"), [
     ("Intro.\n\nZie [dit](javascript:alert(1)).\n", 11, "javascript:"),
-    ("Intro.\n\n![](https://example.org/a.png)\n", 11, "needs alt text"),
-    ("Intro.\n\n<script>alert(1)</script>\n", 11, "raw HTML '<script'"),
-    ("Intro.\n\n[relatief](/archief)\n", 11, "only https:// and mailto:"),
-    ("Intro.\n\n[onveilig](http://example.org)\n", 11, "only https:// and mailto:"),
-    ("Intro.\n\n![Logo](http://example.org/a.png)\n", 11, "images must be https://"),
+    ("Intro.\n\n![](https://example.org/a.png)\n", 11, "heeft een beschrijving nodig"),
+    ("Intro.\n\n<script>alert(1)</script>\n", 11, "HTML '<script' is niet toegelaten"),
+    ("Intro.\n\n[relatief](/archief)\n", 11, "alleen https://- en mailto:-links"),
+    ("Intro.\n\n[onveilig](http://example.org)\n", 11, "alleen https://- en mailto:-links"),
+    ("Intro.\n\n![Logo](http://example.org/a.png)\n", 11,
+     "een afbeelding moet een https://-adres hebben"),
     ("Intro.\n\n<p onclick=\"steal()\">x</p>\n", 11, "onclick="),
-    ("# Titel\n", 9, "use '##'"),
+    ("# Titel\n", 9, "gebruik '##'"),
 ])
 def test_unsafe_or_inaccessible_body_is_refused_at_its_line(issues, projects, body, line,
                                                             fragment):
     path = write_draft(issues, body)
     message = _error(path, projects)
-    assert f"{path}:{line}: body: " in message
+    assert f"{path}:{line}: tekst: " in message
     assert fragment in message
 
 
@@ -105,18 +106,18 @@ def test_forged_placeholder_markers_are_stripped(issues, projects):
 
 def test_date_must_match_file_name(issues, projects):
     front = ('---\ntitle: T\nnumber: 2\ndate: 2027-02-01\npreheader: x\n---\n')
-    assert "date 2027-02-01 differs" in _error(write_draft(issues, "x\n", front=front), projects)
+    assert "datum 2027-02-01 verschilt" in _error(write_draft(issues, "x\n", front=front), projects)
 
 
 def test_file_name_pattern_is_enforced(issues, projects):
     path = issues / "Mijn Nieuwsbrief.md"
     path.write_text("---\ntitle: T\n---\nx\n", encoding="utf-8")
-    assert "file name must be YYYY-MM-DD-slug.md" in _error(path, projects)
+    assert "de bestandsnaam moet JJJJ-MM-DD-titel.md zijn" in _error(path, projects)
 
 
 def test_resolve_by_number_file_name_and_stem(settings):
     assert resolve_draft(settings.issues_dir, "1") == SAMPLE
     assert resolve_draft(settings.issues_dir, SAMPLE.name) == SAMPLE
     assert resolve_draft(settings.issues_dir, SAMPLE.stem) == SAMPLE
-    with pytest.raises(ContentError, match="no draft '99'"):
+    with pytest.raises(ContentError, match="geen draft '99'"):
         resolve_draft(settings.issues_dir, "99")

@@ -46,37 +46,40 @@ CASES = [
     Hostile("subregion-contact-email-not-an-address",
             "contact_email: caroline.decorte@blankenberge.be",
             'contact_email: "javascript:alert(1)"', "contact_email: \"javascript",
-            "region.subregions[0].contact_email: 'javascript:alert(1)' is geen e-mailadres"),
+            "region.subregions, item 1, contact_email: 'javascript:alert(1)' is geen e-mailadres"),
     Hostile("update-impossible-date", "      - date: 2022-11-15\n",
             "      - date: 2022-02-30\n", "- date: 2022-02-30",
-            "projects[2].updates[0].date: '2022-02-30' is geen bestaande datum: schrijf "
-            "JJJJ-MM-DD"),
+            "projects, item 3, updates, item 1, date: '2022-02-30' is geen bestaande datum: "
+            "schrijf JJJJ-MM-DD"),
     Hostile("period-impossible-date", "      start: 2022-11-15\n", "      start: 2022-11-32\n",
-            "start: 2022-11-32", "projects[2].period.start: '2022-11-32' is geen bestaande datum"),
+            "start: 2022-11-32",
+            "projects, item 3, period.start: '2022-11-32' is geen bestaande datum"),
     Hostile("update-impossible-worded-date", "      - date: oktober 2022\n",
             "      - date: 31 november 2022\n", "- date: 31 november",
-            "projects[0].updates[0].date: '31 november 2022' is geen bestaande datum"),
+            "projects, item 1, updates, item 1, date: '31 november 2022' is geen bestaande datum"),
     Hostile("fact-source-javascript", "      - date: oktober 2022\n",
             "      - date: oktober 2022\n        source: javascript:alert(1)\n",
             "source: javascript",
-            "projects[0].updates[0].source: 'javascript:alert(1)' moet een https://-adres zijn"),
+            "projects, item 1, updates, item 1, source: 'javascript:alert(1)' moet een "
+            "https://-adres zijn"),
     Hostile("fact-source-http", "      - date: oktober 2022\n",
             "      - date: oktober 2022\n        source: http://e-inclusie.be/\n",
             "source: http:",
-            "projects[0].updates[0].source: 'http://e-inclusie.be/' moet een https://-adres"),
+            "projects, item 1, updates, item 1, source: 'http://e-inclusie.be/' moet een https://-adres"),
     Hostile("budget-of-5000-digits", "budget_eur: 50000000", "budget_eur: " + "5" * 5000,
-            "budget_eur: 555", "projects[0].budget_eur: een getal van 5000 cijfers is te lang"),
+            "budget_eur: 555",
+            "projects, item 1, budget_eur: een getal van 5000 cijfers is te lang"),
     Hostile("duplicate-top-level-key", "source_url: https://e-inclusie.be/",
             "source_url: https://e-inclusie.be/\nsource_url: https://elders.example/",
             "source_url: https://elders",
             "source_url: dit veld staat er twee keer (ook op regel 28): laat er één over"),
     Hostile("duplicate-key-in-a-project", "    tier: betrokken\n",
             "    tier: betrokken\n    tier: vinger\n", "tier: vinger",
-            "projects[0].tier: dit veld staat er twee keer"),
+            "projects, item 1, tier: dit veld staat er twee keer"),
     Hostile("duplicate-subregion-field", "      digibank: Digibank Brugge Noord\n",
             "      digibank: Digibank Brugge Noord\n      digibank: Digibank Elders\n",
             "digibank: Digibank Elders",
-            "region.subregions[0].digibank: dit veld staat er twee keer"),
+            "region.subregions, item 1, digibank: dit veld staat er twee keer"),
 ]
 
 
@@ -154,8 +157,8 @@ def test_projects_file_that_is_not_utf8_names_its_line(env, capsys, tmp_path) ->
     for argv, exit_code in (("check", "1"), 1), (("build",), 65), (("drafts",), 65):
         code, _, err = _run(capsys, *argv)
         assert code == exit_code
-        assert (f"{display_path(env.projects_path)}:{line}: is not UTF-8 text: sla het bestand op "
-                "als UTF-8") in err
+        assert (f"{display_path(env.projects_path)}:{line}: is geen UTF-8-tekst: sla het "
+                "bestand op als UTF-8") in err
     assert not (tmp_path / "site").exists()
 
 
@@ -169,7 +172,7 @@ def test_projects_file_that_is_not_utf8_names_its_line(env, capsys, tmp_path) ->
 def test_harmless_projects_files_pass(env, capsys, tmp_path, old: str, new: str) -> None:
     _edit(env, old, new)  # "" → "\ufeff" puts a byte-order mark before everything
     code, out, err = _run(capsys, "check", "1")
-    assert "OK" in out
+    assert ": in orde (HTML" in out
     assert code == 0, err
     assert _run(capsys, "build")[0] == 0
     site = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*.html"))

@@ -38,45 +38,46 @@ REFUSED = [
     Refused("impossible-month", draft(date="2027-13-01"),
             "{where}date: '2027-13-01' is geen bestaande datum", 4),
     Refused("impossible-send-time", draft(extra="send_at: 2027-01-10 25:00\n"),
-            "{where}send_at: must be a date and time (YYYY-MM-DD HH:MM)", 8),
+            "{where}send_at: moet een datum met tijd zijn (JJJJ-MM-DD UU:MM)", 8),
     Refused("impossible-send-day", draft(extra="send_at: 2027-02-29 09:00:00\n"),
             "{where}send_at: '2027-02-29 09:00:00' is geen bestaande datum", 8),
     Refused("number-of-5000-digits", draft(number="9" * 5000),
             "{where}number: een getal van 5000 cijfers is te lang", 3),
     Refused("number-of-4000-digits", draft(number="9" * 4000),
-            "{where}number: input should be less than or equal to 999999999", 3),
+            "{where}number: moet 999999999 of minder zijn", 3),
     Refused("duplicate-status-key", draft(status="draft", extra="status: approved\n"),
             "{where}status: dit veld staat er twee keer (ook op regel 7): laat er één over", 8),
     Refused("duplicate-title-key", draft(extra='title: "Andere titel"\n'),
             "{where}title: dit veld staat er twee keer (ook op regel 2)", 8),
     Refused("not-utf8", draft(body="Tekst.\n\nCaf\xe9 in cp1252.\n").encode("cp1252"),
-            "{where}is not UTF-8 text: sla het bestand op als UTF-8", 11),
+            "{where}is geen UTF-8-tekst: sla het bestand op als UTF-8", 11),
     Refused("raw-img-over-http", draft(body='<img src="http://example.org/a.png" alt="Logo">\n'),
-            "{where}body: bron 'http://example.org/a.png' van <img> is niet toegelaten", 9),
+            "{where}tekst: bron 'http://example.org/a.png' van <img> is niet toegelaten", 9),
     Refused("raw-img-in-block-later-line",
             draft(body='<div>\n<p>Eerste regel</p>\n<img src="http://e.org/b.png" alt="B">\n'
                        "</div>\n"),
-            "{where}body: bron 'http://e.org/b.png' van <img> is niet toegelaten", 11),
+            "{where}tekst: bron 'http://e.org/b.png' van <img> is niet toegelaten", 11),
     Refused("raw-link-over-http", draft(body='Zie <a href="http://example.org">de site</a>.\n'),
-            "{where}body: link 'http://example.org' in <a> is niet toegelaten", 9),
+            "{where}tekst: link 'http://example.org' in <a> is niet toegelaten", 9),
     Refused("raw-link-entity-encoded-javascript",
             draft(body='Zie <a href="jav&#x61;script&#58;alert(1)">dit</a>.\n'),
-            "{where}body: link 'javascript:alert(1)' in <a> is niet toegelaten", 9),
+            "{where}tekst: link 'javascript:alert(1)' in <a> is niet toegelaten", 9),
     Refused("inline-style-overlay",
             draft(body='<p style="position:fixed;top:0;left:0">Win!</p>\n'),
-            "{where}body: inline stijl 'position:fixed' in <p> is niet toegelaten", 9),
+            "{where}tekst: inline stijl 'position:fixed' in <p> is niet toegelaten", 9),
     Refused("inline-style-background-url",
             draft(body='Tekst <span style="color:red;background:url(http://e.org/t.gif)">x'
                        "</span>.\n"),
-            "{where}body: inline stijl 'background:url(http://e.org/t.gif)' in <span>", 9),
+            "{where}tekst: inline stijl 'background:url(http://e.org/t.gif)' in <span>", 9),
     Refused("inline-style-css-function",
             draft(body='<td style="color:expression(alert(1))">x</td>\n'),
-            "{where}body: inline stijl 'color:expression(alert(1))' in <td>", 9),
+            "{where}tekst: inline stijl 'color:expression(alert(1))' in <td>", 9),
     Refused("markdown-data-url-link", draft(body="Zie [dit](data:text/html;base64,PHNjcmlwdD4)."
                                                  "\n"),
-            "{where}body: a javascript:, vbscript: or data: URL is not allowed in a draft", 9),
+            "{where}tekst: een javascript:-, vbscript:- of data:-adres is niet toegelaten in een "
+            "draft", 9),
     Refused("markdown-http-autolink", draft(body="Zie <http://example.org/>.\n"),
-            "{where}body: link 'http://example.org/' is not allowed", 9),
+            "{where}tekst: link 'http://example.org/' is niet toegelaten", 9),
 ]
 
 
@@ -132,7 +133,7 @@ def test_drafts_lists_a_hostile_draft_beside_the_good_ones(env, capsys, case: Re
     code, out, _ = _run(capsys, "drafts")
     assert code == 0
     assert "2027-02-01-goed.md" in out and "Goed" in out
-    assert NAME in out and "(run check)" in out
+    assert NAME in out and "(zie digiweetjes check)" in out
 
 
 def test_a_draft_that_is_not_utf8_breaks_no_other_issue(env, capsys, tmp_path) -> None:
@@ -147,7 +148,7 @@ def test_a_draft_that_is_not_utf8_breaks_no_other_issue(env, capsys, tmp_path) -
     assert code == 0 and "2027-03-01-volgende-editie.md" in out
     assert "number: 3" in (env.issues_dir / "2027-03-01-volgende-editie.md").read_text()
     code, _, err = _run(capsys, "check", "2")
-    assert code == 1 and f"{display_path(bad)}:9: is not UTF-8 text" in err
+    assert code == 1 and f"{display_path(bad)}:9: is geen UTF-8-tekst" in err
 
 
 def test_a_draft_that_is_not_utf8_breaks_neither_send_nor_status(env, capsys, tmp_path,
@@ -185,7 +186,7 @@ def test_two_drafts_with_one_number_are_refused_naming_both(env, capsys, tmp_pat
     assert f"{display_path(first)}:3: number: nummer 7 staat ook in {second.name}" in err
     assert f"{display_path(second)}:3: number: nummer 7 staat ook in {first.name}" in err
     code, out, _ = _run(capsys, "drafts")
-    assert code == 0 and out.count("1 (run check)") == 2
+    assert code == 0 and out.count("1 (zie digiweetjes check)") == 2
     _untouched(tmp_path)
 
 
@@ -202,7 +203,7 @@ def test_harmless_inputs_pass(env, capsys, tmp_path, id_: str, content: str) -> 
     path = _write(env.issues_dir, content)
     code, out, err = _run(capsys, "check", str(path))
     assert code == 0, err
-    assert "OK" in out
+    assert ": in orde (HTML" in out
 
 
 def test_rich_markup_in_a_title_is_printed_as_written(env, capsys) -> None:

@@ -103,7 +103,8 @@ def test_bad_draft_shows_a_dutch_error_page_then_recovers(workspace) -> None:
     page = client.get("/")
     assert page.status_code == 422
     assert "Het voorbeeld kan niet getoond worden" in page.text
-    assert f"{SAMPLE}:6: featured[0]: unknown project id &#x27;digibankjes&#x27;" in page.text
+    assert (f"{SAMPLE}:6: featured, item 1: onbekend project &#39;digibankjes&#39; "
+            "(bedoelde je &#39;digibanken&#39;?)") in page.text
     assert "/version" in page.text  # the error page keeps polling, so a fix shows by itself
     assert client.get("/email").status_code == 422
     assert client.get("/version").json()["ok"] is False
@@ -165,4 +166,44 @@ def test_cli_preview_of_an_unknown_issue_fails_clearly(settings: Settings, monke
 
     monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(PROJECT_ROOT / "issues"))
     assert main(["preview", "999"]) != 0
-    assert "Error: no draft '999'" in capsys.readouterr().err
+    assert "Error: geen draft '999'" in capsys.readouterr().err
+
+
+def test_preview_lists_the_check_problems_and_the_b1_warnings(workspace) -> None:
+    settings, draft = workspace
+    _edit(draft, "## Vragen of ideeën?",
+          "## Vragen of ideeën?\n\nKlik [hier](https://e-inclusie.be/).")
+    page = TestClient(create_preview_app(settings, draft)).get("/")
+    assert page.status_code == 200  # it still renders: the problems are shown beside it
+    assert "Nog niet klaar om te versturen: een probleem voor <code>digiweetjes check</code>" \
+        in page.text
+    line = draft.read_text(encoding="utf-8").splitlines().index(
+        "Klik [hier](https://e-inclusie.be/).") + 1
+    assert f"{SAMPLE}:{line}: linktekst &#39;hier&#39; zegt niets" in page.text
+    assert "Taal (B1):" in page.text and "B1-indicator: " in page.text
+    assert "vakjargon &#39;omtrent&#39;" in page.text  # the sample's own word list applies
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("broken", [False, True])
+def test_preview_page_has_no_axe_violations(browser, axe_source: str, workspace,
+                                            broken: bool) -> None:
+    from tests.browser_support import describe, run_axe
+
+    settings, draft = workspace
+    if broken:
+        _edit(draft, "featured: [digibanken,", "featured: [digibankjes,")
+    else:
+        _edit(draft, "## Vragen of ideeën?",
+          "## Vragen of ideeën?\n\nKlik [hier](https://e-inclusie.be/).")
+    response = TestClient(create_preview_app(settings, draft)).get("/")
+    assert response.status_code == (422 if broken else 200)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("http*://**/*", lambda route: route.abort())
+    try:
+        page = context.new_page()
+        page.set_content(response.text, wait_until="load")
+        violations = run_axe(page, axe_source, iframes=False)
+        assert not violations, "axe found violations in the preview:\n" + describe(violations)
+    finally:
+        context.close()

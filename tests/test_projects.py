@@ -135,7 +135,7 @@ def test_budget_as_text_names_file_line_and_field(tmp_path):
     with pytest.raises(ContentError) as caught:
         load_projects(path)
     message = str(caught.value)
-    assert f"projects.yaml:{_line_of(path, '6 miljoen')}: projects[2].budget_eur: " in message
+    assert f"projects.yaml:{_line_of(path, '6 miljoen')}: projects, item 3, budget_eur: " in message
     assert "schrijf het bedrag als getal in hele euro: 6000000" in message
 
 
@@ -152,7 +152,7 @@ def test_a_budget_written_another_way_gets_the_expected_form(tmp_path, written, 
     path = _broken(tmp_path, "budget_eur: 6000000", f"budget_eur: {written}")
     with pytest.raises(ContentError) as caught:
         load_projects(path)
-    assert f":{_line_of(path, f'budget_eur: {written}')}: projects[2].budget_eur: {hint}" in (
+    assert f":{_line_of(path, f'budget_eur: {written}')}: projects, item 3, budget_eur: {hint}" in (
         str(caught.value))
 
 
@@ -161,8 +161,9 @@ def test_an_imprecise_or_mistyped_date_is_refused_in_dutch_at_its_line(tmp_path)
     with pytest.raises(ContentError) as caught:
         load_projects(path)
     assert str(caught.value).startswith(
-        f"{path}:{_line_of(path, 'voorjar 2022')}: projects[1].period.start: 'voorjar 2022' is "
-        "geen datum die ik ken (bedoelde je 'voorjaar 2022'?): schrijf 2022-10-01")
+        f"{path}:{_line_of(path, 'voorjar 2022')}: projects, item 2, period.start: "
+        "'voorjar 2022' is geen datum die ik ken (bedoelde je 'voorjaar 2022'?): "
+        "schrijf 2022-10-01")
 
 
 def test_unknown_tier_and_unknown_field_are_both_reported(tmp_path):
@@ -173,8 +174,9 @@ def test_unknown_tier_and_unknown_field_are_both_reported(tmp_path):
     with pytest.raises(ContentErrors) as caught:
         load_projects(path)
     lines = str(caught.value).splitlines()
-    assert any(f":{_line_of(path, 'tier: duim')}: projects[6].tier:" in line for line in lines)
-    assert any(f":{_line_of(path, 'colour: red')}: projects[2].colour: is not a known field"
+    assert any(f":{_line_of(path, 'tier: duim')}: projects, item 7, tier:" in line
+               for line in lines)
+    assert any(f":{_line_of(path, 'colour: red')}: projects, item 3, colour: is geen bekend veld"
                in line for line in lines)
 
 
@@ -183,7 +185,7 @@ def test_unknown_threshold_reference_points_at_its_line(tmp_path):
     with pytest.raises(ContentError) as caught:
         load_projects(path)
     assert str(caught.value).startswith(
-        f"{path}:{_line_of(path, '[knoppenkennis]')}: projects[6].thresholds[0]: "
+        f"{path}:{_line_of(path, '[knoppenkennis]')}: projects, item 7, thresholds, item 1: "
         "onbekende drempel 'knoppenkennis'")
 
 
@@ -202,7 +204,7 @@ def test_yaml_syntax_error_has_a_line(tmp_path):
     path = _broken(tmp_path, "  - id: edusprong\n", "  - id: edusprong\n   name: [unclosed\n")
     with pytest.raises(ContentError) as caught:
         load_projects(path)
-    assert "invalid YAML" in str(caught.value)
+    assert "ongeldige YAML" in str(caught.value)
     assert caught.value.line is not None and caught.value.line > 200
 
 
@@ -210,9 +212,9 @@ def test_missing_required_field_names_the_project(tmp_path):
     path = _broken(tmp_path, "    target_group: volwassen bevolking\n", "")
     with pytest.raises(ContentError) as caught:
         load_projects(path)
-    assert "projects[0].target_group: is required" in str(caught.value)
+    assert "projects, item 1, target_group: ontbreekt: dit veld is verplicht" in str(caught.value)
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(ContentError, match="cannot read"):
+    with pytest.raises(ContentError, match="kan niet gelezen worden"):
         load_projects(tmp_path / "nope.yaml")

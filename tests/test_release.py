@@ -54,7 +54,7 @@ def test_the_hash_follows_every_source(settings: Settings, tmp_path: Path, edit:
     before = _hash(mine)
     target, old, new = {
         "draft": (mine.issues_dir / f"{SAMPLE_ID}.md", "Waarom dit", "Waarom nu dit"),
-        "template": (mine.templates_dir / "email" / "issue.txt.j2", "Lees deze", "Lees nu deze"),
+        "template": (mine.templates_dir / "email" / "issue.txt.j2", "Lees dit", "Lees nu dit"),
         "projects": (mine.projects_path, "Digibanken", "Digibanken (vernieuwd)"),
     }[edit]
     text = target.read_text(encoding="utf-8")

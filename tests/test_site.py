@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from digiweetjes.cli import cli
 from digiweetjes.config import PROJECT_ROOT, Settings
+from digiweetjes.content import display_path
 from digiweetjes.db import Database
 from digiweetjes.errors import ContentError, RenderError
 from digiweetjes.site import build_site
@@ -285,10 +286,38 @@ def test_cli_build_reports_where_to_look(site_settings: Settings, monkeypatch) -
     result = CliRunner().invoke(cli, ["build"])
     assert result.exit_code == 0, result.output
     assert str(site_settings.site_dir / "index.html") in result.output
-    assert "published issues: 1" in result.output
-    assert "skipped 2027-02-06-digibanken.md" in result.output
+    assert "gepubliceerde edities: 1" in result.output
+    assert "overgeslagen: 2027-02-06-digibanken.md: nog niet verstuurd" in result.output
     result = CliRunner().invoke(cli, ["build", "--drafts"])
-    assert "concepts (--drafts): 1" in result.output
+    assert "concepten (--drafts): 1" in result.output
+
+
+def test_build_publishes_nothing_when_an_issue_fails_the_gate(site_settings: Settings,
+                                                              monkeypatch, capsys) -> None:
+    from digiweetjes.cli import main
+
+    for name, value in (("ROOT", str(site_settings.root)),
+                        ("ISSUES_DIR", str(site_settings.issues_dir)),
+                        ("SITE_DIR", str(site_settings.site_dir)),
+                        ("TEMPLATES_DIR", str(site_settings.templates_dir)),
+                        ("DATABASE_URL", site_settings.database_url)):
+        monkeypatch.setenv(f"DIGIWEETJES_{name}", value)
+    assert main(["build"]) == 0
+    site = site_settings.site_dir
+    before = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    draft = _add_draft(site_settings.issues_dir,
+                       body="Digibanken: [klik hier](https://e-inclusie.be/)")
+    capsys.readouterr()
+    assert main(["build", "--drafts"]) == 1
+    err = capsys.readouterr().err
+    assert "niets gepubliceerd: 1 editie haalt `digiweetjes check` niet" in err
+    assert f"{display_path(draft)}:10: linktekst 'klik hier' zegt niets" in err
+    after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert after == before  # site/ unchanged, byte for byte
+    _add_draft(site_settings.issues_dir)  # fixed: the build goes through
+    assert main(["build", "--drafts"]) == 0
+    assert (site / "nummers" / "2027-02-06-digibanken.html").exists() or any(
+        "2027-02-06-digibanken" in str(p) for p in site.rglob("*.html"))
 
 
 def test_a_failing_write_leaves_the_old_site_intact(site_settings: Settings,

@@ -43,7 +43,7 @@ def test_read_issue_resolves_a_number_and_knows_the_previous_date(issues):
 
 
 def test_read_issue_takes_a_path_as_given(issues):
-    with pytest.raises(ContentError, match="cannot read"):
+    with pytest.raises(ContentError, match="kan niet gelezen worden"):
         read_issue(issues, issues / "2023-04-01-weg.md")
 
 

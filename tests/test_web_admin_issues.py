@@ -174,7 +174,7 @@ def test_a_broken_draft_lists_its_problems_and_cannot_be_approved(editor, db, si
     text = draft.read_text(encoding="utf-8")
     draft.write_text(text + "\n[klik hier](https://example.be/x)\n", encoding="utf-8")
     page = editor.get(ISSUE).text
-    assert "1 probleem" in page and "says nothing out of context" in page
+    assert "1 probleem" in page and "zegt niets buiten de zin" in page
     answer = post(editor, f"{ISSUE}/goedkeuren")
     assert answer.status_code == 400
     assert "Dat lukte niet" in answer.text and "niet goedgekeurd" in answer.text

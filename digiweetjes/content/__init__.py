@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digiweetjes.errors import ContentError
+from digiweetjes.files import os_reason
 from digiweetjes.render.placeholders import strip_marker_chars
 
 
@@ -25,13 +26,13 @@ def read_editor_text(path: Path, display: str) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ContentError(f"cannot read: {exc.strerror}", path=display) from exc
+        raise ContentError(f"kan niet gelezen worden: {os_reason(exc)}", path=display) from exc
     try:
         # utf-8-sig: an editor on Windows may save a byte-order mark before the '---'.
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ContentError("is not UTF-8 text: sla het bestand op als UTF-8", path=display,
+        raise ContentError("is geen UTF-8-tekst: sla het bestand op als UTF-8", path=display,
                            line=line) from exc
     # Only the marker characters: removing MRML's ASCII escape spelling here could cut a YAML
     # escape in two. Every decoding step (YAML, Markdown, nh3) strips both spellings after it.

@@ -50,6 +50,10 @@ class MarkdownResult:
     text: str
     headings: tuple[tuple[int, str], ...]   # (level, text) in document order
     links: tuple[tuple[str, str], ...]      # (href, visible text)
+    # The file line of each heading and link (same order), so the gate can point at them.
+    heading_lines: tuple[int | None, ...] = ()
+    link_lines: tuple[int | None, ...] = ()
+    first_line: int = 1                     # the file line the body starts on
 
 
 def _parser() -> MarkdownIt:
@@ -68,27 +72,37 @@ def render_markdown(text: str, *, path: str, line_offset: int) -> MarkdownResult
     errors: list[ContentError] = []
     headings: list[tuple[int, str]] = []
     links: list[tuple[str, str]] = []
+    heading_lines: list[int | None] = []
+    link_lines: list[int | None] = []
     block_line: int | None = None
 
     def error(message: str, line: int | None) -> None:
-        errors.append(ContentError(message, path=path, line=line, field="body"))
+        errors.append(ContentError(message, path=path, line=line, field="tekst"))
 
     for number, source_line in enumerate(text.splitlines(), start=1 + line_offset):
         if _SCRIPT_URL.search(source_line):
-            error("a javascript:, vbscript: or data: URL is not allowed in a draft", number)
+            error("een javascript:-, vbscript:- of data:-adres is niet toegelaten in een draft",
+                  number)
     for index, token in enumerate(tokens):
         if token.map:
             block_line = token.map[0] + 1 + line_offset
         if token.type == "heading_open":
             level = int(token.tag[1])
-            headings.append((level, tokens[index + 1].content))
+            headings.append((level, _inline_text(tokens[index + 1].children or [],
+                                                 with_urls=False)))
+            heading_lines.append(block_line)
             if level == 1:
-                error("use '##' or deeper for headings: the issue title is the only level-1 "
-                      "heading", block_line)
+                error("gebruik '##' of dieper voor tussentitels: de titel van de editie is de "
+                      "enige titel van niveau 1", block_line)
         if token.type == "html_block":
             _check_raw_html(token.content, block_line, error)
+        inside_link = False
         for child, child_line in _inline_children(token, block_line):
-            _check_inline(child, child_line, error, links)
+            if child.type == "link_open":
+                link_lines.append(child_line)
+            inside_link = (inside_link or child.type == "link_open") and \
+                child.type != "link_close"
+            _check_inline(child, child_line, error, links, inside_link)
     if errors:
         raise errors[0] if len(errors) == 1 else ContentErrors(errors)
     html = _MD.renderer.render(tokens, _MD.options, {})
@@ -100,7 +114,9 @@ def render_markdown(text: str, *, path: str, line_offset: int) -> MarkdownResult
     return MarkdownResult(
         html=strip_markers(html), text=strip_markers(_render_text(tokens)),
         headings=tuple((level, strip_markers(text)) for level, text in headings),
-        links=tuple((strip_markers(href), strip_markers(text)) for href, text in links))
+        links=tuple((strip_markers(href), strip_markers(text)) for href, text in links),
+        heading_lines=tuple(heading_lines), link_lines=tuple(link_lines),
+        first_line=line_offset + 1)
 
 
 def _inline_children(token: Token, block_line: int | None):
@@ -113,21 +129,24 @@ def _inline_children(token: Token, block_line: int | None):
             line += 1
 
 
-def _check_inline(child: Token, line: int | None, error, links: list[tuple[str, str]]) -> None:
+def _check_inline(child: Token, line: int | None, error, links: list[tuple[str, str]],
+                  inside_link: bool) -> None:
     if child.type == "link_open":
         href = str(child.attrs.get("href", ""))
         if not allowed_url(href, allow_mailto=True):
-            error(f"link '{href}' is not allowed: only https:// and mailto: links", line)
+            error(f"link '{href}' is niet toegelaten: alleen https://- en mailto:-links", line)
         links.append((href, ""))
-    elif child.type == "text" and links and links[-1][1] == "" and child.content:
-        links[-1] = (links[-1][0], child.content)
+    elif child.type in ("text", "code_inline") and inside_link and links:
+        links[-1] = (links[-1][0], links[-1][1] + child.content)
     elif child.type == "image":
         src = str(child.attrs.get("src", ""))
         alt = child.content.strip()
         if not alt:
-            error(f"image '{src}' needs alt text: ![beschrijving]({src})", line)
+            error(f"afbeelding '{src}' heeft een beschrijving nodig: ![wat er te zien is]({src})",
+                  line)
         if not allowed_url(src, allow_mailto=False):
-            error(f"image '{src}' is not allowed: images must be https:// URLs", line)
+            error(f"afbeelding '{src}' is niet toegelaten: een afbeelding moet een "
+                  "https://-adres hebben", line)
     elif child.type == "html_inline":
         _check_raw_html(child.content, line, error)
 
@@ -135,10 +154,11 @@ def _check_inline(child: Token, line: int | None, error, links: list[tuple[str, 
 def _check_raw_html(html: str, line: int | None, error) -> None:
     found = _DANGEROUS_HTML.search(html)
     if found:
-        error(f"raw HTML '{found.group(0).strip()}' is not allowed in a draft", line)
+        error(f"HTML '{found.group(0).strip()}' is niet toegelaten in een draft", line)
     for match in re.finditer(r"<img\b[^>]*>", html, re.IGNORECASE):
         if not re.search(r'\balt\s*=\s*"[^"]+"', match.group(0), re.IGNORECASE):
-            error("image in raw HTML needs a non-empty alt attribute", line)
+            error('een afbeelding in HTML heeft een beschrijving nodig: alt="wat er te zien is"',
+                  line)
     if found:
         return  # one message per fragment is enough to find it
     for tag, name, value, offset in _raw_attributes(html):
@@ -263,7 +283,7 @@ def _inside(tokens: list[Token], token: Token, *openers: str) -> bool:
     return index > 0 and tokens[index - 1].type in openers
 
 
-def _inline_text(children: list[Token]) -> str:
+def _inline_text(children: list[Token], *, with_urls: bool = True) -> str:
     out: list[str] = []
     href_stack: list[str] = []
     for child in children:
@@ -279,7 +299,7 @@ def _inline_text(children: list[Token]) -> str:
         elif kind == "link_close":
             href = href_stack.pop() if href_stack else ""
             shown = href.removeprefix("mailto:")
-            if shown and shown not in "".join(out[-3:]):
+            if with_urls and shown and shown not in "".join(out[-3:]):
                 out.append(f" <{shown}>")
         elif kind == "image":
             out.append(f"[Afbeelding: {child.content}]")

@@ -25,7 +25,7 @@ from digiweetjes.content import display_path, read_editor_text
 from digiweetjes.content.region import Region, Subregion
 from digiweetjes.content.sourcedates import SourceDate
 from digiweetjes.content.urls import LinkUrl, allowed_url
-from digiweetjes.content.yamlsource import load_yaml, validate
+from digiweetjes.content.yamlsource import format_loc, load_yaml, validate
 from digiweetjes.errors import ContentError
 from digiweetjes.suggest import did_you_mean
 
@@ -307,4 +307,5 @@ def _relocate_reference_error(error: ContentError, doc) -> ContentError:
     loc: list[int | str] = []
     for name, index in re.findall(r"\.?([a-z_]+)|\[(\d+)\]", field):
         loc.append(int(index) if index else name)
-    return ContentError(reason, path=error.path, line=doc.line_of(loc), field=field)
+    # The 0-based path locates the line; the editor reads positions from 1 (``format_loc``).
+    return ContentError(reason, path=error.path, line=doc.line_of(loc), field=format_loc(loc))

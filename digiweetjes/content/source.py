@@ -21,6 +21,7 @@ from digiweetjes.content.drafts import DRAFT_NAME, Draft, load_draft, split_fron
 from digiweetjes.content.projects import ProjectData, load_projects
 from digiweetjes.content.yamlsource import load_plain
 from digiweetjes.errors import ContentError, ContentErrors
+from digiweetjes.suggest import did_you_mean
 
 APPROVED = "approved"
 # A peek at ``number:`` without validating the draft; nine digits at most, so a 5,000-digit
@@ -82,14 +83,47 @@ def resolve_draft(issues_dir: Path, name: str) -> Path:
                                "eigen nummer")
         if matches:
             return matches[0]
-    raise ContentError(f"no draft '{name}' in {display_path(issues_dir)} "
-                       "(give a path, a file name such as 2026-12-05-slug.md, or a number)")
+    hint = did_you_mean(name, [p.stem for p in drafts]) if not name.isdigit() else ""
+    raise ContentError(f"geen draft '{name}' in {display_path(issues_dir)}{hint}: geef een pad, "
+                       "een bestandsnaam zoals 2026-12-05-titel.md of een nummer (`digiweetjes "
+                       "drafts` toont ze)")
 
 
 def next_draft_number(issues_dir: Path) -> int:
     """One more than the highest ``number:`` among the drafts (without validating them)."""
-    numbers = [number for p in list_drafts(issues_dir) if (number := peek_number(p)[0])]
-    return max(numbers, default=0) + 1
+    return latest_issue(issues_dir).number + 1
+
+
+@dataclass(frozen=True)
+class LatestIssue:
+    """Where a new issue's number and date follow on (without validating the drafts)."""
+
+    number: int                  # the highest number (0: no drafts)
+    number_file: str | None      # the draft that has it
+    date: date | None            # the latest date in a draft's file name
+    date_file: str | None
+
+
+def latest_issue(issues_dir: Path) -> LatestIssue:
+    """The highest number and the latest date among the drafts."""
+    number, number_file, day, day_file = 0, None, None, None
+    for path in list_drafts(issues_dir):
+        found = peek_number(path)[0]
+        if found is not None and found > number:
+            number, number_file = found, path.name
+        try:
+            this_day = date.fromisoformat(path.name[:10])
+        except ValueError:  # "2026-13-45-…": loading the draft reports it
+            continue
+        if day is None or this_day > day:
+            day, day_file = this_day, path.name
+    return LatestIssue(number, number_file, day, day_file)
+
+
+def taken_numbers(issues_dir: Path) -> dict[int, str]:
+    """Number → file name of every draft that has one."""
+    return {number: path.name for path in list_drafts(issues_dir)
+            if (number := peek_number(path)[0]) is not None}
 
 
 def peek_number(path: Path) -> tuple[int | None, int | None]:
@@ -199,3 +233,45 @@ def peek_status(path: Path) -> str:
     if not isinstance(data, dict):
         return APPROVED
     return str(data.get("status", "draft"))
+
+
+@dataclass(frozen=True)
+class NewIssuePlan:
+    """The number and date of a new draft, and why (for ``digiweetjes new`` to say)."""
+
+    number: int
+    date: date
+    number_reason: str
+    date_reason: str
+
+
+def plan_new_issue(issues_dir: Path, today: date, *, number: int | None = None,
+                   day: date | None = None) -> NewIssuePlan:
+    """Number and date a new issue after the last one; a taken number or an earlier date is
+    refused (number 2 dated before number 1 would put the archive out of order)."""
+    from digiweetjes.render.formatting import long_date
+
+    latest = latest_issue(issues_dir)
+    taken = taken_numbers(issues_dir)
+    if number is not None and number in taken:
+        raise ContentError(f"nummer {number} is al gebruikt in {taken[number]}: kies een ander "
+                           f"nummer of laat --number weg (dan wordt het {latest.number + 1})")
+    if number is None:
+        number = latest.number + 1
+        number_reason = (f"één meer dan het hoogste nummer ({latest.number}, in "
+                         f"{latest.number_file})" if latest.number_file else "de eerste editie")
+    else:
+        number_reason = "zoals gevraagd met --number"
+    last = latest.date
+    if day is not None:
+        if last is not None and day < last:
+            raise ContentError(f"datum {day.isoformat()} ligt vóór het laatste Digi-weetje "
+                               f"({latest.date_file}, {long_date(last)}): kies {last.isoformat()} "
+                               "of later")
+        return NewIssuePlan(number, day, number_reason, "zoals gevraagd met --date")
+    if last is None or today > last:
+        return NewIssuePlan(number, today, number_reason, "vandaag")
+    after = date.fromordinal(last.toordinal() + 1)
+    return NewIssuePlan(number, after, number_reason,
+                        f"de dag na het laatste Digi-weetje ({latest.date_file}, "
+                        f"{long_date(last)}); kies een andere datum met --date")

@@ -11,7 +11,8 @@ after YAML decoded its escapes (``"\\ue000"``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,10 +131,11 @@ def load_yaml(text: str, path: str, *, line_offset: int = 0) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
-        problem = exc.problem or "invalid YAML"
-        raise ContentError(f"invalid YAML: {problem}", path=path, line=line) from exc
+        problem = _yaml_problem(exc.problem)
+        raise ContentError(f"ongeldige YAML: {problem}", path=path, line=line) from exc
     except yaml.YAMLError as exc:
-        raise ContentError(f"invalid YAML: {exc}", path=path) from exc
+        raise ContentError("ongeldige YAML: het bestand kan niet gelezen worden",
+                           path=path) from exc
     finally:
         loader.dispose()
     return YamlDocument(data=data, node=node, path=path, line_offset=line_offset)
@@ -157,39 +159,117 @@ def _path_to(root: yaml.Node, target: yaml.Node) -> list[int | str]:
 
 
 def format_loc(loc: Sequence[int | str], prefix: str = "") -> str:
-    """``("projects", 3, "budget_eur")`` → ``projects[3].budget_eur``."""
-    out = prefix
+    """``("projects", 3, "budget_eur")`` → ``projects, item 4, budget_eur``.
+
+    Positions count from 1, as the editor counts the lines of a list.
+    """
+    out, after_index = prefix, False
     for part in loc:
         if isinstance(part, int):
-            out += f"[{part}]"
+            out += f", item {part + 1}" if out else f"item {part + 1}"
+        elif out:
+            out += f", {part}" if after_index else f".{part}"
         else:
-            out += f".{part}" if out else str(part)
+            out = str(part)
+        after_index = isinstance(part, int)
     return out
 
 
+#: PyYAML's syntax complaints (English, about tokens) as the slip an editor made.
+_YAML_PROBLEMS = (
+    ("mapping values are not allowed", "een dubbele punt op een onverwachte plaats: zet tekst "
+                                       "met ': ' tussen aanhalingstekens"),
+    ("could not find expected ':'", "een regel zonder 'veld: waarde'"),
+    ("cannot start any token", "een teken dat YAML hier niet toelaat (een tab? gebruik spaties)"),
+    ("found unexpected end of stream", "de tekst stopt te vroeg: staat er een aanhalingsteken of "
+                                       "haakje open?"),
+    ("did not find expected ',' or ']'", "een lijst [...] die niet goed gesloten is"),
+    ("did not find expected ',' or '}'", "een {...} die niet goed gesloten is"),
+    ("did not find expected key", "een regel die niet goed inspringt of niet 'veld: waarde' is"),
+    ("expected <block end>", "een regel die niet goed inspringt"),
+    ("found undefined alias", "een * die YAML als verwijzing leest: zet de tekst tussen "
+                              "aanhalingstekens"),
+    ("found character", "een teken dat YAML hier niet toelaat: zet de tekst tussen "
+                        "aanhalingstekens"),
+)
+
+
+def _yaml_problem(problem: str | None) -> str:
+    for english, dutch in _YAML_PROBLEMS:
+        if problem and english in problem:
+            return dutch
+    return "de opmaak klopt niet (kijk naar inspringing, dubbele punten en aanhalingstekens)"
+
+
+_NUMBER = "moet een getal zijn"
+_DATE = "moet een datum zijn (JJJJ-MM-DD)"
+_DATETIME = "moet een datum met tijd zijn (JJJJ-MM-DD UU:MM)"
 _MESSAGES = {
-    "missing": "is required",
-    "extra_forbidden": "is not a known field",
-    "int_parsing": "must be a number",
-    "int_type": "must be a number",
-    "float_parsing": "must be a number",
-    "float_type": "must be a number",
-    "int_from_float": "must be a whole number",
-    "decimal_parsing": "must be a number",
-    "string_type": "must be text",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "list_type": "must be a list",
-    "dict_type": "must be a mapping of fields",
-    "model_type": "must be a mapping of fields",
-    "model_attributes_type": "must be a mapping of fields",
-    "date_type": "must be a date (YYYY-MM-DD)",
-    "date_parsing": "must be a date (YYYY-MM-DD)",
-    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
-    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD)",
-    "datetime_type": "must be a date and time (YYYY-MM-DD HH:MM)",
-    "datetime_parsing": "must be a date and time (YYYY-MM-DD HH:MM)",
-    "datetime_from_date_parsing": "must be a date and time (YYYY-MM-DD HH:MM)",
+    "missing": "ontbreekt: dit veld is verplicht",
+    "extra_forbidden": "is geen bekend veld",
+    "int_parsing": _NUMBER,
+    "int_type": _NUMBER,
+    "float_parsing": _NUMBER,
+    "float_type": _NUMBER,
+    "int_from_float": "moet een geheel getal zijn",
+    "decimal_parsing": _NUMBER,
+    "string_type": "moet tekst zijn",
+    "bool_type": "moet true of false zijn",
+    "bool_parsing": "moet true of false zijn",
+    "list_type": "moet een lijst zijn",
+    "tuple_type": "moet een lijst zijn",
+    "dict_type": "moet een reeks velden zijn (veld: waarde)",
+    "model_type": "moet een reeks velden zijn (veld: waarde)",
+    "model_attributes_type": "moet een reeks velden zijn (veld: waarde)",
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "datetime_type": _DATETIME,
+    "datetime_parsing": _DATETIME,
+    "datetime_from_date_parsing": _DATETIME,
+    "url_parsing": "moet een webadres zijn (https://...)",
+    "url_scheme": "moet een webadres zijn (https://...)",
+}
+#: What a pattern asks for, in words (pydantic would show the regular expression).
+_PATTERNS = {
+    r"^[a-z0-9]+(-[a-z0-9]+)*$": "mag alleen kleine letters, cijfers en koppeltekens bevatten "
+                                 "(zoals 'digiscan' of 'lokale-besturen-iedereen-digitaal')",
+    "^(draft|approved)$": "moet draft of approved zijn",
+}
+# "50.000.000" or "2 500": a number written as people write it, which YAML reads as text.
+_GROUPED_NUMBER = re.compile(r"^\s*€?\s*\d{1,3}(?:[. \u00a0\u202f]\d{3})+\s*$")
+
+
+def dutch_message(error: Mapping[str, Any]) -> str:
+    """One pydantic error in Dutch, with the expected form where the input shows the slip."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    message = _MESSAGES.get(kind)
+    if message is None:
+        message = _BOUNDS.get(kind, "").format(**ctx) if kind in _BOUNDS else None
+    if message is None and kind == "string_pattern_mismatch":
+        message = _PATTERNS.get(str(ctx.get("pattern")), "heeft niet de verwachte vorm")
+    if message is None and kind in ("enum", "literal_error"):
+        message = f"moet een van deze zijn: {ctx.get('expected', '')}".replace("'", "")
+    if message is None:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+    value = error.get("input")
+    if isinstance(value, str) and _GROUPED_NUMBER.match(value):
+        digits = re.sub(r"\D", "", value)
+        message += f": schrijf {digits} (zonder punten, spaties of €)"
+    return message
+
+
+_BOUNDS = {
+    "string_too_long": "is te lang: hoogstens {max_length} tekens",
+    "string_too_short": "mag niet leeg zijn",
+    "too_long": "is te lang: hoogstens {max_length} items",
+    "too_short": "heeft te weinig items: minstens {min_length}",
+    "greater_than_equal": "moet {ge} of meer zijn",
+    "greater_than": "moet meer dan {gt} zijn",
+    "less_than_equal": "moet {le} of minder zijn",
+    "less_than": "moet minder dan {lt} zijn",
 }
 
 
@@ -201,11 +281,8 @@ def validate(model: type[BaseModel], doc: YamlDocument, *, prefix: str = "") -> 
         errors = []
         for error in exc.errors(include_url=False):
             loc = tuple(p for p in error["loc"] if not _is_internal(p))
-            message = _MESSAGES.get(error["type"])
-            if message is None:
-                message = str(error["msg"]).removeprefix("Value error, ")
-                message = message[:1].lower() + message[1:]
-            errors.append(ContentError(message, path=doc.path, line=doc.line_of(loc),
+            errors.append(ContentError(dutch_message(error), path=doc.path,
+                                       line=doc.line_of(loc),
                                        field=format_loc(loc, prefix) or None))
         raise (errors[0] if len(errors) == 1 else ContentErrors(errors)) from exc
 

@@ -40,6 +40,7 @@ from digiweetjes.links import (
     web_url,
 )
 from digiweetjes.render import CompiledIssue, compile_issue, issue_context
+from digiweetjes.render.gate import refuse_failing
 from digiweetjes.render.templating import render_template
 
 STYLESHEET = "style.css"
@@ -107,6 +108,9 @@ def build_site(settings: Settings, *, include_drafts: bool = False,
     else:
         sent = sent_pages(db)
     source = read_site(settings, sent, include_drafts=include_drafts)
+    # The release gate on every page rendered from its draft (a sent issue's stored page
+    # passed it when it was sent): one failing issue and nothing is written.
+    refuse_failing((i.source, i.compiled) for i in source.issues if i.stored_page is None)
     files = render_site(source, settings)
     write_site(files, settings.site_dir)
     return BuildReport(

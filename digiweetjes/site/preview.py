@@ -3,7 +3,8 @@
 ``create_preview_app`` builds a Starlette app without starting a server. Each request compares
 the modification times of the draft, ``projects.yaml`` and everything under ``templates/`` with
 the last render; when anything changed it clears Jinja's template cache and compiles again. The
-page polls ``/version`` and reloads itself, so the editor only has to save the file.
+page polls ``/version`` and reloads itself, so the editor only has to save the file. The page
+is ``templates/web/preview.html.j2``; it also lists what ``digiweetjes check`` would say.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from starlette.routing import Route
 from digiweetjes.config import Settings
 from digiweetjes.content.drafts import Draft
 from digiweetjes.content.source import read_issue
-from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError
+from digiweetjes.errors import ContentError, ContentErrors, DigiweetjesError, RenderError
 from digiweetjes.links import preferences_url, unsubscribe_url
 from digiweetjes.render import CompiledIssue, RecipientData, compile_issue, personalize, templating
+from digiweetjes.render.gate import check_source
+from digiweetjes.render.templating import render_template
 from digiweetjes.subscribers.places import region
 
 DEMO_NAME = "Voorbeeld Lezer"
@@ -40,6 +43,10 @@ class _Rendered:
     draft: Draft | None
     compiled: CompiledIssue | None
     errors: tuple[str, ...]   # "file:line: field: message", one per problem
+    # What `digiweetjes check` says of a draft that compiles: shown, the preview goes on.
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    summary: str | None = None
 
 
 class PreviewRenderer:
@@ -88,7 +95,12 @@ class PreviewRenderer:
             return _Rendered(version, None, None, tuple(str(exc).splitlines()) or ("?",))
         except Exception as exc:  # a template bug mid-edit must not take the preview down
             return _Rendered(version, None, None, (f"{type(exc).__name__}: {exc}",))
-        return _Rendered(version, source.draft, compiled, ())
+        try:
+            report = check_source(source, compiled, self.settings)
+        except DigiweetjesError as exc:  # e.g. a broken b1-woordenlijst.yaml
+            return _Rendered(version, source.draft, compiled, (), (str(exc),))
+        return _Rendered(version, source.draft, compiled, (), tuple(report.problems),
+                         tuple(report.warnings), report.summary)
 
     def subregion_choices(self) -> tuple[tuple[str, str], ...]:
         """(value, label) of the subregion menu: none, then the region's subregions."""
@@ -123,13 +135,14 @@ def create_preview_app(settings: Settings, draft_path: Path) -> Starlette:
         rendered = renderer.current()
         subregion = subregion_of(request)
         if rendered.errors:
-            return HTMLResponse(_error_page(rendered), status_code=422)
-        return HTMLResponse(_index_page(rendered, subregion, renderer.subregion_choices()))
+            return HTMLResponse(_error_page(renderer.settings, rendered), status_code=422)
+        return HTMLResponse(_index_page(renderer.settings, rendered, subregion,
+                                        renderer.subregion_choices()))
 
     def email(request: Request) -> Response:
         rendered = renderer.current()
         if rendered.errors or rendered.compiled is None:
-            return HTMLResponse(_error_page(rendered), status_code=422)
+            return HTMLResponse(_error_page(renderer.settings, rendered), status_code=422)
         message = personalize(rendered.compiled, renderer.demo_recipient(subregion_of(request)))
         return HTMLResponse(message.html)
 
@@ -155,91 +168,27 @@ def create_preview_app(settings: Settings, draft_path: Path) -> Starlette:
     return app
 
 
-def _poll_script(version: str) -> str:
-    # A few lines instead of websockets: the page asks every second whether the inputs changed.
-    return f"""<script>
-(function () {{
-  var shown = {version!r};
-  setInterval(function () {{
-    fetch("/version", {{cache: "no-store"}}).then(function (r) {{ return r.json(); }})
-      .then(function (d) {{ if (d.version !== shown) {{ location.reload(); }} }})
-      .catch(function () {{}});
-  }}, {POLL_MS});
-}})();
-</script>"""
+def _page(settings: Settings, rendered: _Rendered, **context: object) -> str:
+    """The preview page (``templates/web/preview.html.j2``): the email, or why it cannot be
+    shown; a broken preview template itself still leaves a page that says so."""
+    try:
+        return render_template(settings.templates_dir, "web/preview.html.j2",
+                               version=rendered.version, poll_ms=POLL_MS, **context)
+    except RenderError as exc:
+        return (f'<!DOCTYPE html><html lang="nl-BE"><title>Fout in het voorbeeld</title>'
+                f"<h1>De voorbeeldpagina zelf kan niet getoond worden</h1>"
+                f"<p>{html.escape(str(exc))}</p></html>")
 
 
-_STYLE = """<style>
-body { margin: 0; font: 16px/1.5 Arial, Helvetica, sans-serif; color: #1f2933;
-  background: #eef2f5; }
-header { background: #123c4a; color: #fff; padding: 12px 20px; }
-header h1 { margin: 0; font-size: 20px; }
-header p { margin: 4px 0 0; }
-header a { color: #fff; }
-form { display: inline-flex; gap: 8px; align-items: center; flex-wrap: wrap; }
-main { padding: 16px 20px; }
-.frames { display: flex; gap: 24px; align-items: flex-start; overflow-x: auto; }
-.frames figure { margin: 0; }
-.frames figcaption { font-weight: bold; margin-bottom: 6px; }
-iframe { border: 1px solid #9aa5b1; background: #fff; height: 85vh; }
-.errors { background: #fff; border-left: 6px solid #a61b1b; padding: 12px 20px; }
-.errors h2 { color: #a61b1b; margin-top: 0; }
-.errors li { font-family: ui-monospace, monospace; white-space: pre-wrap; margin-bottom: 6px; }
-:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
-</style>"""
-
-
-def _page(title: str, body: str, version: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="nl-BE">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title>\n{_STYLE}\n</head>\n<body>\n{body}\n"
-            f"{_poll_script(version)}\n</body>\n</html>\n")
-
-
-def _index_page(rendered: _Rendered, subregion: str,
+def _index_page(settings: Settings, rendered: _Rendered, subregion: str,
                 choices: tuple[tuple[str, str], ...]) -> str:
     assert rendered.compiled is not None and rendered.draft is not None
-    compiled = rendered.compiled
-    query = f"?subregio={subregion}" if subregion else ""
-    options = "".join(
-        f'<option value="{html.escape(value)}"{" selected" if value == subregion else ""}>'
-        f"{html.escape(label)}</option>" for value, label in choices)
-    frames = "".join(
-        f'<figure><figcaption>{width} px breed</figcaption>'
-        f'<iframe src="/email{query}" width="{width}" '
-        f'title="Voorbeeld van de e-mail op {width} px breed"></iframe></figure>'
-        for width in WIDTHS)
-    body = f"""<header>
-<h1>Voorbeeld: {html.escape(compiled.title)}</h1>
-<p>Nr. {compiled.number} · {html.escape(rendered.draft.display_path)} · zoals
-{html.escape(DEMO_NAME)} (een verzonnen lezer) de e-mail ontvangt. De pagina ververst vanzelf
-wanneer je de draft, een template of projects.yaml bewaart.</p>
-</header>
-<main>
-<form method="get" action="/">
-<label for="subregio">Subregio van de lezer</label>
-<select id="subregio" name="subregio">{options}</select>
-<button type="submit">Toon de e-mail voor deze subregio</button>
-<a href="/tekst{query}">Tekstversie van de e-mail bekijken</a>
-</form>
-<p>Onderwerp: <strong>{html.escape(compiled.subject)}</strong> · Voorvertoning in de mailbox:
-{html.escape(compiled.preheader)}</p>
-<div class="frames">{frames}</div>
-</main>"""
-    return _page(f"Voorbeeld: {compiled.title}", body, rendered.version)
+    return _page(settings, rendered, errors=(), compiled=rendered.compiled,
+                 draft_path=rendered.draft.display_path, demo_name=DEMO_NAME,
+                 problems=rendered.problems, warnings=rendered.warnings,
+                 summary=rendered.summary, choices=choices, subregion=subregion,
+                 query=f"?subregio={subregion}" if subregion else "", widths=WIDTHS)
 
 
-def _error_page(rendered: _Rendered) -> str:
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in rendered.errors)
-    count = len(rendered.errors)
-    what = "een probleem" if count == 1 else f"{count} problemen"
-    body = f"""<header><h1>Het voorbeeld kan niet getoond worden</h1></header>
-<main>
-<section class="errors" aria-labelledby="fouten">
-<h2 id="fouten">De inhoud bevat {what}</h2>
-<p>Elke regel noemt het bestand, de regel en het veld. Pas het bestand aan en bewaar het: deze
-pagina ververst dan vanzelf.</p>
-<ul>{items}</ul>
-</section>
-</main>"""
-    return _page("Fout in het voorbeeld", body, rendered.version)
+def _error_page(settings: Settings, rendered: _Rendered) -> str:
+    return _page(settings, rendered, errors=rendered.errors)
