@@ -82,7 +82,7 @@ def test_a_problem_from_a_template_says_it_is_not_in_the_draft(tmp_path, setting
     shutil.copytree(PROJECT_ROOT / "templates", templates)
     mjml = templates / "email" / "issue.mjml.j2"
     text = mjml.read_text(encoding="utf-8")
-    marker = "<h2>In de kijker</h2>"
+    marker = '<h2 id="in-de-kijker">In de kijker</h2>'
     assert marker in text
     link = "<a href=\"https://e-inclusie.be/\">klik hier</a>"
     mjml.write_text(text.replace(marker, marker + link),
