@@ -74,7 +74,8 @@ def bench_send(recipients: int, million: bool, concurrency: int, processes: int)
 @click.option("--webhook-events", default=1000, show_default=True,
               help="Events in the one webhook batch.")
 @click.option("--concurrency", default=8, show_default=True, help="Connections in flight.")
-@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes.")
+@click.option("--workers", default=2, show_default=True,
+              help="uvicorn worker processes (one a core on the 2-core target machine).")
 @click.option("--database-url", default=None, metavar="URL",
               help="Run on this database instead of a fresh SQLite file; a PostgreSQL URL gets "
                    "a schema of its own for the run, dropped afterwards.")

@@ -143,7 +143,7 @@ def _count(db: Database, status: str, like: str) -> int:
 
 def run_web_benchmark(*, signups: int = 3000, unsubscribes: int = 5000,
                       webhook_events: int = 1000, concurrency: int = 8,
-                      workers: int = 1, database_url: str | None = None) -> list[str]:
+                      workers: int = 2, database_url: str | None = None) -> list[str]:
     """Run the three measurements; one printed line each (and the set-up)."""
     from digiweetjes.devtools.bench_webhooks import webhook_batch
     from digiweetjes.sending.recipient_links import LinkSigner

@@ -85,7 +85,7 @@ _THROTTLE_AGAIN = DriverSQL(
     "UPDATE mail_throttle SET kind = :kind, sent_at = :now WHERE email_hash = :hash")
 
 
-def _take_throttle(session: Session, email_hash: str, kind: MailKind,
+def _take_throttle(session: Executor, email_hash: str, kind: MailKind,
                    now: datetime) -> tuple[bool, tuple[str, datetime] | None]:
     """(allowed, the row's kind and time before) — as ``optin._throttle_allows``, at the
     driver's level (``driver``): a sign-up is the web's other busy write."""
@@ -101,7 +101,8 @@ def _take_throttle(session: Session, email_hash: str, kind: MailKind,
     return True, before
 
 
-_ID_BY_KEY = DriverSQL("SELECT id FROM subscribers WHERE email_key = :email_key")
+_KNOWN = DriverSQL("SELECT id, email, email_hash, name, status FROM subscribers "
+                   "WHERE email_key = :email_key")
 #: A new address's row; a concurrent insert of the same address wins, and this one stops.
 _INSERT_PENDING = DriverSQL(
     "INSERT INTO subscribers (email, email_key, email_hash, name, municipality, subregion, "
@@ -111,12 +112,15 @@ _INSERT_PENDING = DriverSQL(
 _TOPICS = TopicList()
 
 
-def _known_or_inserted(session: Session, new: Subscriber) -> tuple[Subscriber | None, bool]:
-    """The address's subscriber (an ORM object when it was known) and whether this request
-    inserted it; (None, False) when another request inserted it in between."""
-    _count, rows = run(session, _ID_BY_KEY, {"email_key": new.email_key})
+def _known_or_inserted(session: Executor, new: Subscriber) -> tuple[Subscriber | None, bool]:
+    """The address's subscriber and whether this request inserted it; (None, False) when
+    another request inserted it in between. Either way a transient object with what the
+    mail and the ledger line need (id, address, hash, name, status), never flushed."""
+    _count, rows = run(session, _KNOWN, {"email_key": new.email_key})
     if rows:
-        return session.get(Subscriber, rows[0][0]), False
+        sid, address, email_hash, name, status = rows[0]
+        return Subscriber(id=sid, email=address, email_hash=email_hash, name=name,
+                          status=status), False
     _count, rows = run(session, _INSERT_PENDING, {
         "email": new.email, "email_key": new.email_key, "email_hash": new.email_hash,
         "name": new.name, "municipality": new.municipality, "subregion": new.subregion,
@@ -125,11 +129,11 @@ def _known_or_inserted(session: Session, new: Subscriber) -> tuple[Subscriber | 
         "updated_at": new.updated_at})
     if not rows:
         return None, False
-    new.id = rows[0][0]  # a transient object: the mail's data, never flushed
+    new.id = rows[0][0]
     return new, True
 
 
-def request_subscription(session: Session, clock: Clock, settings: Settings, *, email: str,
+def request_subscription(session: Executor, clock: Clock, settings: Settings, *, email: str,
                          name: str | None = None, municipality: str | None = None,
                          topics: Sequence[str] | str | None = None, language: str = "nl-BE",
                          ip: str | None = None,
@@ -166,11 +170,9 @@ def request_subscription(session: Session, clock: Clock, settings: Settings, *, 
     if not allowed:  # no mail to wait for: the ledger line now
         if consent is not None:
             insert_consent(session, consent)
-        session.flush()
         return None
     mail = (confirmation_mail(settings, clock, subscriber) if kind is MailKind.CONFIRM
             else already_subscribed_mail(settings, clock, subscriber))
-    session.flush()
     return SignupRequest(kind, mail, subscriber.id, email_hash, now, created, consent,
                          throttle_before)
 
@@ -237,8 +239,8 @@ def sign_up(db: Database, provider: Provider, clock: Clock, settings: Settings, 
             ip: str | None = None, source: Source = Source.FORM) -> None:
     """``subscribe`` with the mail sent after the commit (the module says why and what it
     costs); a failed send is withdrawn and its error raised, so nothing of it stays."""
-    with db.session(write=True) as session:
-        request = request_subscription(session, clock, settings, email=email, name=name,
+    with db.connection(write=True) as connection:
+        request = request_subscription(connection, clock, settings, email=email, name=name,
                                        municipality=municipality, topics=topics,
                                        language=language, ip=ip, source=source)
     if request is None:

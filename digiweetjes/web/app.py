@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, clock: Clock, db: Database | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        context.writes.shutdown(wait=True)
         if owned:
             database.dispose()
 

@@ -49,6 +49,8 @@ FIELD = "csrftoken"
 PROTECTED_PREFIXES = ("/bevestigen/", "/voorkeuren/", "/uitschrijven/", "/beheer/")
 ADMIN_HOME = "/beheer"
 ONE_CLICK_PREFIX = "/uitschrijven/"
+ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
+URLENCODED = "application/x-www-form-urlencoded"
 #: Where this request's guard state lives in the ASGI scope (asgi-csrf copies the scope, so
 #: state is an object shared by the copies, not a key set later).
 STATE_KEY = "digiweetjes.csrf"
@@ -192,7 +194,11 @@ class CsrfGuard:
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
-        if scope["path"].startswith(ONE_CLICK_PREFIX) and b"One-Click" in body:
+        if scope["path"].startswith(ONE_CLICK_PREFIX) and body == ONE_CLICK_BODY and (
+                Headers(scope=scope).get("content-type", "").startswith(URLENCODED)):
+            # What mail services send (RFC 8058): no need to parse it as a form.
+            state.one_click = True
+        elif scope["path"].startswith(ONE_CLICK_PREFIX) and b"One-Click" in body:
             async def once() -> Message:
                 return {"type": "http.request", "body": body, "more_body": False}
 

@@ -69,7 +69,7 @@ async def in_transaction(request: Request, work: Callable[[Session], T], *,
         with context.db.session(write=write) as session:
             return work(session)
 
-    return await run_in_threadpool(run)
+    return await (context.run_write(run) if write else run_in_threadpool(run))
 
 
 _SIGN_UP_AGAIN = ("Schrijf je opnieuw in", SIGNUP_PATH)

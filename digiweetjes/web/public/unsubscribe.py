@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -67,7 +66,7 @@ async def unsubscribe_post(request: Request) -> Response:
                         request.path_params["token"], ip=client_ip(request))
 
     try:
-        await run_in_threadpool(work)
+        await context.run_write(work)
     except TokenError as exc:
         return token_failure(request, exc)
     # The same page for everyone (nothing personal in it): rendered once.
