@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import lru_cache
 
 from digiweetjes.config import Settings
 
 
 def derive_key(settings: Settings, purpose: str) -> bytes:
     """A sub-key of the secret key for one purpose, so one use cannot be replayed in another."""
-    secret = settings.require_secret_key().reveal().encode("utf-8")
-    return hmac.new(secret, f"digiweetjes/{purpose}".encode(), hashlib.sha256).digest()
+    return _derived(settings.require_secret_key().reveal(), purpose)
+
+
+@lru_cache(maxsize=64)
+def _derived(secret: str, purpose: str) -> bytes:
+    # Asked on every request (links, hashes); the secret is in this process's memory anyway.
+    return hmac.new(secret.encode("utf-8"), f"digiweetjes/{purpose}".encode(),
+                    hashlib.sha256).digest()
 
 
 class Hasher:

@@ -23,6 +23,7 @@ from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -79,11 +80,14 @@ class TokenClaims:
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(
-        derive_key(settings, "tokens"),
-        salt="digiweetjes.link",
-        signer_kwargs={"digest_method": hashlib.sha256},
-    )
+    return _serializer_for(derive_key(settings, "tokens"))
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(key: bytes) -> URLSafeSerializer:
+    # Built once a key: every link a page or a one-click reads is checked with it.
+    return URLSafeSerializer(key, salt="digiweetjes.link",
+                             signer_kwargs={"digest_method": hashlib.sha256})
 
 
 class TokenSigner:

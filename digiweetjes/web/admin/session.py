@@ -37,17 +37,27 @@ def is_admin_path(path: str) -> bool:
 
 
 def middleware(settings: Settings) -> list[Middleware]:
-    """The admin pages' middleware: no-store on every answer, then the session cookie."""
-    return [
-        Middleware(NoStore),
-        Middleware(SessionMiddleware,
-                   secret_key=derive_key(settings, "admin-session").hex(),
-                   session_cookie=COOKIE,
-                   max_age=int(ABSOLUTE.total_seconds()),
-                   path=PREFIX,
-                   same_site="lax",
-                   https_only=settings.base_url.startswith("https://")),
-    ]
+    """The admin pages' middleware: no-store on every answer, then the session cookie; only
+    below ``/beheer`` (``AdminOnly``)."""
+    return [Middleware(AdminOnly, settings=settings)]
+
+
+class AdminOnly:
+    """``NoStore`` and the session cookie around the admin pages; any other request (the
+    public pages, one-click, webhooks) goes past them, as neither has anything to do there."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.admin = NoStore(SessionMiddleware(
+            app, secret_key=derive_key(settings, "admin-session").hex(), session_cookie=COOKIE,
+            max_age=int(ABSOLUTE.total_seconds()), path=PREFIX, same_site="lax",
+            https_only=settings.base_url.startswith("https://")))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_admin_path(scope["path"]):
+            await self.admin(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class NoStore:
