@@ -219,7 +219,7 @@ def test_the_archive_form_signs_up_without_interests(client, db) -> None:
 def test_the_help_pages_without_a_token(client, db_settings) -> None:
     preferences = client.get("/voorkeuren")
     assert preferences.status_code == 200
-    assert "persoonlijke link onderaan elke Digi-weetje" in preferences.text
+    assert "persoonlijke link onderaan elk Digi-weetje" in preferences.text
     unsubscribe = client.get("/uitschrijven")
     assert unsubscribe.status_code == 200
     assert f'href="mailto:{db_settings.unsubscribe_mailto}?subject=Uitschrijven"' in \
