@@ -32,7 +32,7 @@ from digiweetjes.web.admin.subscribers.common import (
     person_path,
 )
 from digiweetjes.web.admin.subscribers.forms import PAGE_SIZE, BadFilter, read_filters
-from digiweetjes.web.admin.subscribers.labels import STATUS_CHOICES, label
+from digiweetjes.subscribers.labels import STATUS_CHOICES, label
 from digiweetjes.web.public.pages import context_of, in_transaction
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from digiweetjes.subscribers.csv_import import ImportReport
 from digiweetjes.subscribers.csv_reading import MIXED
-from digiweetjes.web.admin.subscribers.labels import label
+from digiweetjes.subscribers.labels import label
 
 ENCODINGS = {
     "utf-8": "UTF-8",
