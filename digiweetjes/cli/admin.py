@@ -189,7 +189,7 @@ def show(email: str) -> None:
         details = Table(show_header=False, title=Text(s.email or ""))
         details.add_column("veld", style="bold")
         details.add_column("waarde")
-        for label, value in (
+        for field, value in (
             ("Naam", s.name or ""), ("Gemeente", s.municipality or ""),
             ("Subregio", s.subregion or ""), ("Thema's", ", ".join(s.topics) or "alle"),
             ("Taal", s.language), ("Status", label("status", s.status)),
@@ -202,16 +202,16 @@ def show(email: str) -> None:
             ("Mail kwam terug (bounce)", _when(settings, s.bounced_at)),
             ("Klacht (spam)", _when(settings, s.complained_at)),
             ("Geblokkeerd", f"{label('suppression', suppression.reason)} sinds "
-                            f"{_when(settings, suppression.created_at)}" if suppression
-             else "nee"),
+                            f"{_when(settings, suppression.created_at)}" if suppression else "nee"),
         ):
-            details.add_row(*_row(label, value))
+            details.add_row(*_row(field, value))
         history = Table(title="Geschiedenis van de toestemming")
         for column in ("Wanneer", "Gebeurtenis", "Bron", "Privacyverklaring", "Detail"):
             history.add_column(column)
         for event in consent_history(session, s):
             history.add_row(*_row(_when(settings, event.occurred_at),
-                                  label("event", event.event), label("source", event.source), event.privacy_notice_version or "",
+                                  label("event", event.event), label("source", event.source),
+                                  event.privacy_notice_version or "",
                                   event.detail or ""))
     console.print(details)
     console.print(history)
@@ -228,8 +228,7 @@ def remove(email: str) -> None:
     with _session(settings) as session:
         subscriber = remove_subscriber(session, _clock(), settings, email)
         status = subscriber.status
-    click.echo(f"{email.strip()} is nu {label('status', status)} en staat op de "
-               "blokkeerlijst.")
+    click.echo(f"{email.strip()} is nu {label('status', status)} en op de blokkeerlijst.")
 
 
 @subscribers.command("import")
@@ -239,8 +238,7 @@ def remove(email: str) -> None:
               help="Hoe deze mensen toestemming gaven (bv. 'inschrijvingslijst infosessie Damme "
                    "12/03/2026'); ze worden meteen actief. Zonder: ze wachten op bevestiging "
                    "en krijgen een bevestigingsmail.")
-@click.option("--dry-run", is_flag=True, help="Het bestand nakijken en tonen wat er zou "
-                                              "gebeuren, zonder iets te wijzigen.")
+@click.option("--dry-run", is_flag=True, help="Enkel tonen wat er zou gebeuren (proefdraai).")
 @click.option("--skip-invalid", is_flag=True,
               help="De goede rijen importeren, ook als er rijen geweigerd worden (standaard: "
                    "dan niets).")
@@ -253,6 +251,8 @@ def import_(file: Path, consent_source: str | None, dry_run: bool, skip_invalid:
     with _session(settings) as session:
         report = import_csv(session, _clock(), settings, file, consent_source=consent_source,
                             dry_run=dry_run, skip_invalid=skip_invalid)
+    from digiweetjes.cli.subscriber_text import import_report_lines
+
     for line in import_report_lines(report, file.name, dry_run=dry_run):
         click.echo(line)
     if dry_run:

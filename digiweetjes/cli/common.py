@@ -6,8 +6,10 @@ import dataclasses
 import gettext
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -86,6 +88,14 @@ class SubregionChoice(click.Choice):
             return super().get_metavar(param, ctx)
         except DigiweetjesError:
             return "SUBREGIO"  # --help still works with a broken projects.yaml
+
+
+def table_moment(moment: datetime, timezone: str) -> str:
+    """``27/11/2026 14:05`` in ``timezone``: how the CLI's tables write a moment (sentences use
+    ``release.wording.moment``: "dinsdag 8 december 2026 om 09:00")."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the database's naive moments are UTC
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
 
 
 def fail(message: str, exit_code: int = 1) -> None:

@@ -30,7 +30,7 @@ def register(cli: click.Group) -> None:
 
 @click.group("providers")
 def providers_group() -> None:
-    """The mail provider's own lists."""
+    """De eigen lijsten van de maildienst."""
 
 
 class _DryRun(Exception):
@@ -43,9 +43,9 @@ class _DryRun(Exception):
 
 @providers_group.command("sync-suppressions")
 @click.option("--dry-run", is_flag=True,
-              help="Read the provider's lists and report, but change nothing.")
+              help="De lijsten van de maildienst lezen en tonen, maar niets wijzigen.")
 def sync_suppressions_command(dry_run: bool) -> None:
-    """Take the provider's unsubscribes, bounces and complaints into our suppression list."""
+    """De afmeldingen, bounces en klachten van de maildienst overnemen in onze blokkeerlijst."""
     from digiweetjes.db import open_database
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.providers.suppressions import list_suppressions, supports_suppression_lists

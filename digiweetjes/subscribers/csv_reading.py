@@ -26,6 +26,15 @@ DELIMITERS = (";", ",", "\t")
 MAX_COLUMNS = 1000
 #: A file with rows in UTF-8 and rows in Windows-1252: each line is read in its own encoding.
 MIXED = "utf-8+cp1252"
+#: The encodings and delimiters as an admin reads them (the import pages and the CLI).
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 met BOM",
+    "cp1252": "Windows-1252",
+    "utf-16": "UTF-16 (Unicode-tekst)",
+    MIXED: "gemengd: UTF-8 en Windows-1252 (per regel gelezen)",
+}
+DELIMITER_NAMES = {";": "puntkomma (;)", ",": "komma (,)", "\t": "tab"}
 #: What to do with a file that is not a plain CSV export (part of Dutch messages).
 SAVE_AS = "bewaar de lijst in Excel als 'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"
 # Zip (.xlsx, .ods) and OLE (.xls) files: a workbook chosen instead of its CSV export.
@@ -72,8 +81,8 @@ def _is_utf8(handle: BinaryIO, name: str) -> bool:
         if nul >= 0:
             line = lines + _line_breaks(chunk[:nul]) + 1
             raise CsvImportError([
-                f"{name}, regel {line}: het bestand bevat NUL-bytes: dit is geen tekstbestand (CSV); "
-                f"{SAVE_AS}; niets geïmporteerd"])
+                f"{name}, regel {line}: het bestand bevat NUL-bytes: dit is geen tekstbestand "
+                f"(CSV); {SAVE_AS}; niets geïmporteerd"])
         lines += _line_breaks(chunk)
         if valid:
             try:

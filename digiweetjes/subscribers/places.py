@@ -46,4 +46,5 @@ def unknown_municipality(value: str, municipalities: Sequence[str], *,
     """``onbekende gemeente 'Brugs' (bedoelde je 'Brugge'?); kies uit: …`` (Dutch, for people)."""
     choices = ", ".join(municipalities) + (", of laat leeg" if empty_allowed else "")
     word = value.strip()
-    return f"onbekende gemeente {shown(word)}{did_you_mean(word, municipalities)}; kies uit: {choices}"
+    hint = did_you_mean(word, municipalities)
+    return f"onbekende gemeente {shown(word)}{hint}; kies uit: {choices}"

@@ -9,17 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digiweetjes.subscribers.csv_import import ImportReport
-from digiweetjes.subscribers.csv_reading import MIXED
+from digiweetjes.subscribers.csv_reading import DELIMITER_NAMES as DELIMITERS
+from digiweetjes.subscribers.csv_reading import ENCODING_NAMES as ENCODINGS
 from digiweetjes.subscribers.labels import label
-
-ENCODINGS = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 met BOM",
-    "cp1252": "Windows-1252",
-    "utf-16": "UTF-16 (Unicode-tekst)",
-    MIXED: "gemengd: UTF-8 en Windows-1252 (per regel gelezen)",
-}
-DELIMITERS = {";": "puntkomma (;)", ",": "komma (,)", "\t": "tab"}
 
 
 @dataclass(frozen=True)
