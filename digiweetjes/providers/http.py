@@ -148,7 +148,7 @@ def option(options: Mapping[str, object], key: str, *, required: bool = True,
     if isinstance(value, Secret):
         value = value.reveal()
     if value in (None, "") and required:
-        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is not set")
+        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is niet ingesteld")
     return None if value in (None, "") else str(value)
 
 
@@ -158,7 +158,7 @@ def secret_option(options: Mapping[str, object], key: str) -> Secret:
     if isinstance(value, str):
         value = Secret(value)
     if not isinstance(value, Secret) or not value:
-        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is not set")
+        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is niet ingesteld")
     return value
 
 
