@@ -23,7 +23,7 @@ class Outcome:
 
     def assert_clean_error(self, code: int, message: str) -> None:
         """Exit ``code``, exactly the one line ``Error: message``, nothing on stdout."""
-        assert (self.code, self.err) == (code, f"Error: {message}\n"), self.err
+        assert (self.code, self.err) == (code, f"Fout: {message}\n"), self.err
         assert self.out == ""
         assert "Traceback" not in self.out + self.err
 

@@ -80,15 +80,15 @@ def test_add_show_remove(initialised: Database, capsys, tmp_path: Path) -> None:
                          "--consent-source", "x")
     assert code == 1 and "suppression list" in err
     code, out, err = run(capsys, "subscribers", "show", "nobody@voorbeeld.be")
-    assert code == 1 and "no subscriber with address" in err
+    assert code == 1 and "geen abonnee met het adres" in err
 
 
 def test_invalid_input_gives_clear_errors(initialised: Database, capsys) -> None:
     for argv, message in (
-        (("subscribers", "add", "geen-adres"), "invalid email address"),
+        (("subscribers", "add", "geen-adres"), "ongeldig e-mailadres"),
         (("subscribers", "add", "a@voorbeeld.be", "--municipality", "Gent"),
-         "unknown municipality"),
-        (("subscribers", "list", "--topic", "koken"), "unknown topic"),
+         "onbekende gemeente"),
+        (("subscribers", "list", "--topic", "koken"), "onbekend thema"),
     ):
         code, _, err = run(capsys, *argv)
         assert code == 1 and message in err and "Traceback" not in err, argv
@@ -109,12 +109,12 @@ def test_import_dry_run_then_real(initialised: Database, capsys, tmp_path: Path)
     code, out, err = run(capsys, "subscribers", "import", str(path), "--dry-run")
     assert code == 0, err
     assert "cp1252" in out and "';'" in out and "2 would be added as pending" in out
-    assert "1 duplicates" in out and "Dry run: nothing was changed." in out
+    assert "1 duplicates" in out and "Proefdraai: er is niets gewijzigd." in out
     with initialised.session() as session:
         assert list_stats(session).total == 0
     code, out, err = run(capsys, "subscribers", "import", str(path))
     assert code == 0, err
-    assert "2 added as pending" in out and "2 confirmation emails sent." in out
+    assert "2 added as pending" in out and "2 bevestigingsmail(s) verstuurd." in out
     assert len(list((tmp_path / "outbox" / "transactional").glob("*.eml"))) == 2
 
 
@@ -126,7 +126,7 @@ def test_import_with_bad_rows_fails_with_every_line(initialised: Database, capsy
     code, _, err = run(capsys, "subscribers", "import", str(path), "--consent-source",
                        "lijst")
     assert code == 1
-    assert "2 row(s) rejected, nothing was imported" in err
+    assert "2 rij(en) geweigerd, niets geïmporteerd" in err
     assert "leden.csv:3:" in err and "leden.csv:4:" in err
     with initialised.session() as session:
         assert list_stats(session).total == 0

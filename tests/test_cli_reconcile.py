@@ -74,5 +74,5 @@ def test_the_settle_time_may_be_zero_but_nothing_else_may() -> None:
     assert send_options({}).reconcile_settle_seconds == 120
     with pytest.raises(ConfigError, match=name):
         send_options({name: "-1"})
-    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_BRAKE_AFTER must be positive"):
+    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_BRAKE_AFTER moet groter dan 0 zijn"):
         send_options({"DIGIWEETJES_SEND_BRAKE_AFTER": "0"})

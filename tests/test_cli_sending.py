@@ -64,7 +64,7 @@ def test_test_send_reaches_one_address_and_never_the_ledger(env) -> None:
 def test_confirmation_names_the_audience_and_no_sends_nothing(env) -> None:
     result = CliRunner().invoke(cli, ["send", ISSUE], input="n\n")
     assert "to 12 subscribers via outbox? [y/N]" in result.output
-    assert "Nothing sent." in result.output
+    assert "Niets verstuurd." in result.output
     assert _campaigns(env) == 0 and _outbox(env) == []
 
 
@@ -90,7 +90,7 @@ def test_status_of_an_unsent_issue_and_an_unknown_one(env, capsys) -> None:
     assert "has not been sent" in capsys.readouterr().out
     assert main(["status", "no-such-issue"]) != 0
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and "Traceback" not in err
+    assert err.startswith("Fout: ") and "Traceback" not in err
 
 
 def test_an_edit_after_approval_is_refused_and_jobs_says_why(env, tmp_path, monkeypatch,
@@ -141,7 +141,7 @@ def test_a_refused_key_pauses_and_never_shows_the_key(env, monkeypatch, capsys,
             status_code = main(["status", ISSUE])
             status = capsys.readouterr()
     assert code != 0 and status_code == 0
-    assert "Error: sending" in out.err and "paused" in out.err and "HTTP 401" in out.err
+    assert "Fout: sending" in out.err and "paused" in out.err and "HTTP 401" in out.err
     assert "Paused:" in status.out and "queued            12" in status.out
     assert main(["jobs"]) == 0
     jobs = capsys.readouterr().out

@@ -120,6 +120,6 @@ def test_a_bad_address_list_is_refused_in_dutch_before_anything_is_sent(
         argv += ["--to", address]
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: --to: ") and named in err and "er werd niets verstuurd" in err
+    assert err.startswith("Fout: --to: ") and named in err and "er werd niets verstuurd" in err
     assert "Traceback" not in err
     assert fake.state.deliveries()["requests"] == {} and _campaigns(env) == 0

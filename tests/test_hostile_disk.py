@@ -146,7 +146,7 @@ def test_render_into_a_regular_file_is_refused_by_the_option(project: Path, caps
     before = snapshot(project)
     outcome = run(capsys, "render", "1", "--out", "out/list.csv")
     assert outcome.code == 2
-    assert outcome.err.endswith("Error: Invalid value for '--out': Directory 'out/list.csv' is "
+    assert outcome.err.endswith("Fout: Invalid value for '--out': Directory 'out/list.csv' is "
                                 "a file.\n")
     assert snapshot(project) == before
 

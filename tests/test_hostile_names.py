@@ -82,7 +82,7 @@ def test_name_through_subscribers_add(initialised: Database, capsys, tmp_path: P
                          "--consent-source", "formulier")
     assert "Traceback" not in out + err
     if case.message is not None:
-        assert (code, out, err) == (1, "", f"Error: {case.message}\n")
+        assert (code, out, err) == (1, "", f"Fout: {case.message}\n")
         assert snapshot(initialised, tmp_path) == before
     else:
         assert code == 0, err
@@ -101,12 +101,12 @@ def test_name_through_subscribers_import(initialised: Database, capsys, tmp_path
     if "\x00" in case.typed:  # a NUL byte makes the whole file "not text": refused as a file
         assert (code, out) == (1, "")
         line = 2 + case.typed[:case.typed.index("\x00")].count("\n")
-        assert err.startswith(f"Error: l.csv:{line}: het bestand bevat NUL-bytes")
+        assert err.startswith(f"Fout: l.csv, regel {line}: het bestand bevat NUL-bytes")
         assert snapshot(initialised, tmp_path) == before
     elif case.message is not None:
         assert code == 1 and out == ""
-        assert err == ("Error: l.csv: 1 row(s) rejected, nothing was imported:\n"
-                       f"l.csv:2: {case.message}\n")
+        assert err == ("Fout: l.csv: 1 rij(en) geweigerd, niets geïmporteerd:\n"
+                       f"l.csv, rij 2: {case.message}\n")
         assert snapshot(initialised, tmp_path) == before
     else:
         assert code == 0, err
@@ -223,5 +223,5 @@ def test_the_suppressed_address_itself_is_still_refused(listed: Database, capsys
                                                         tmp_path: Path) -> None:
     before = snapshot(listed, tmp_path)
     code, out, err = run(capsys, "subscribers", "add", "Weg@Example.org")
-    assert code == 1 and out == "" and "is on the suppression list" in err
+    assert code == 1 and out == "" and "staat op de blokkeerlijst" in err
     assert snapshot(listed, tmp_path) == before

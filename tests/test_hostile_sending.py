@@ -151,7 +151,7 @@ def test_a_bad_header_value_is_refused_before_anything_is_written(
         _set_title(env, title)
     code, out, err = _send(capsys, *how)
     assert code == exit_code, err
-    assert err.startswith("Error: ") and message in err, err
+    assert err.startswith("Fout: ") and message in err, err
     if title is not None:
         assert f"{ISSUE}.md:{TITLE_LINE}: title: " in err
     assert "er werd niets verstuurd" in err
@@ -181,7 +181,7 @@ def _paused_then_resumed(env, monkeypatch, capsys, *, cause: Callable[[], None],
     cause()
     code, out, err = _send(capsys)
     assert code == 1, out + err
-    assert f"Error: sending {ISSUE} paused: " in err and says in err and DONE_SENTENCE in err
+    assert f"Fout: verzending van {ISSUE} gepauzeerd: " in err and says in err and DONE_SENTENCE in err
     assert "This run: 0 sent, 0 failed, 0 uncertain" in out
     assert _ledger(env) == ("paused", {"queued": N})
     assert main(["status", ISSUE]) == 0
@@ -253,7 +253,7 @@ def test_refused_recipients_are_a_non_zero_exit_saying_what_to_do(env, monkeypat
         state, counts = _ledger(env)
         failed = counts.get("failed", 0)
         assert failed == 2 and code == 3, (out, err, counts)
-        assert err == (f"Error: {failed} berichten mislukten: zie `digiweetjes status {ISSUE}`; "
+        assert err == (f"Fout: {failed} berichten mislukten: zie `digiweetjes status {ISSUE}`; "
                        "los de oorzaak op en verstuur opnieuw met --retry-failed.\n")
         assert state == "done" and counts["sent"] == N - failed
         # The same command again: nothing left to send, and still not a success.
@@ -274,7 +274,7 @@ def test_uncertain_deliveries_are_a_non_zero_exit_saying_what_to_do(env, monkeyp
         _use_provider(monkeypatch, "postmark", fake.url)
         code, out, err = _send(capsys)
     assert code == 3, out + err
-    assert err == (f"Error: {N} berichten zijn onzeker (misschien toch aangekomen): zie "
+    assert err == (f"Fout: {N} berichten zijn onzeker (misschien toch aangekomen): zie "
                    f"`digiweetjes status {ISSUE}`; verstuur ze enkel opnieuw met "
                    "--include-uncertain als een tweede exemplaar geen kwaad kan.\n")
     assert _ledger(env) == ("done", {"uncertain": N})

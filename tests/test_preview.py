@@ -165,4 +165,4 @@ def test_cli_preview_of_an_unknown_issue_fails_clearly(settings: Settings, monke
 
     monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(PROJECT_ROOT / "issues"))
     assert main(["preview", "999"]) != 0
-    assert "Error: no draft '999'" in capsys.readouterr().err
+    assert "Fout: no draft '999'" in capsys.readouterr().err

@@ -135,7 +135,7 @@ def test_confirm_refuses_expired_and_wrong_purpose_tokens(ctx) -> None:
         subscriber = find_subscriber(session, EMAIL)
         assert subscriber is not None
         wrong = _unsubscribe_token(settings, clock, subscriber)
-    with pytest.raises(TokenError, match="wrong token purpose"), db.session() as session:
+    with pytest.raises(TokenError, match="verkeerde link"), db.session() as session:
         confirm(session, clock, settings, wrong)
     clock.advance(days=8)
     with pytest.raises(TokenError, match="expired"), db.session() as session:
@@ -146,10 +146,10 @@ def test_confirm_refuses_expired_and_wrong_purpose_tokens(ctx) -> None:
 
 def test_subscribe_refuses_invalid_input(ctx) -> None:
     for kwargs, message in (
-        ({"email": "not-an-address"}, "invalid email address"),
-        ({"email": "a@b"}, "invalid email address"),
-        ({"email": EMAIL, "municipality": "Gent"}, "unknown municipality 'Gent'"),
-        ({"email": EMAIL, "topics": ["koken"]}, "unknown topic 'koken'"),
+        ({"email": "not-an-address"}, "ongeldig e-mailadres"),
+        ({"email": "a@b"}, "ongeldig e-mailadres"),
+        ({"email": EMAIL, "municipality": "Gent"}, "onbekende gemeente 'Gent'"),
+        ({"email": EMAIL, "topics": ["koken"]}, "onbekend thema 'koken'"),
         ({"email": EMAIL, "name": "x" * 201}, "longer than 200"),
     ):
         with pytest.raises(SubscriberError, match=message):
@@ -354,10 +354,10 @@ def test_update_preferences(ctx) -> None:
         history = consent_history(session, updated)
         assert [e.detail for e in history if e.event == "preferences_changed"] == [
             "changed: name, municipality, topics", "changed: municipality"]
-    with pytest.raises(SubscriberError, match="unknown municipality"), \
+    with pytest.raises(SubscriberError, match="onbekende gemeente"), \
             db.session() as session:
         update_preferences(session, clock, settings, token, municipality="Antwerpen")
-    with pytest.raises(TokenError, match="wrong token purpose"), db.session() as session:
+    with pytest.raises(TokenError, match="verkeerde link"), db.session() as session:
         update_preferences(session, clock, settings,
                            _unsubscribe_token(settings, clock, subscriber), name="x")
 

@@ -419,7 +419,7 @@ def test_rejected_rows_are_listed_by_line_and_nothing_is_imported(db, admin) -> 
     (b"PK\x03\x04" + b"\x00" * 200, "leden.xlsx", "Excel-werkmap"),
     (b"E-mailadres\nanna@example.be\x00\n", "leden.csv", "NUL-bytes"),
     (b"", "leden.csv", "is leeg"),
-    (b"Naam;Gemeente\nAnna;Brugge\n", "leden.csv", "no e-mail column"),
+    (b"Naam;Gemeente\nAnna;Brugge\n", "leden.csv", "geen kolom met e-mailadressen"),
 ])
 def test_a_file_that_is_not_a_list_is_a_dutch_400(db, admin, data, name, message) -> None:
     answer = _post_upload(admin, _csv_upload(data, name))
