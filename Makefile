@@ -29,7 +29,8 @@ test: lint
 # Click's own messages in Dutch: compile the catalog after editing the .po (the .mo is committed).
 LOCALE := digiweetjes/cli/locale/nl/LC_MESSAGES/digiweetjes_cli
 locale: $(STAMP)
-	$(VENV)/bin/pybabel compile -i $(LOCALE).po -o $(LOCALE).mo
+	$(PY) -c 'from babel.messages import mofile, pofile; \
+	  mofile.write_mo(open("$(LOCALE).mo", "wb"), pofile.read_po(open("$(LOCALE).po", "rb")))'
 
 bench: $(STAMP)
 	$(VENV)/bin/digiweetjes bench all

@@ -13,6 +13,7 @@ from digiweetjes.errors import ConfigError, TokenError
 from digiweetjes.links import confirm_url, preferences_url, unsubscribe_url
 from digiweetjes.subscribers.tokens import (
     HASH_PREFIX,
+    LINK_NAMES,
     Purpose,
     make_token,
     read_token,
@@ -51,7 +52,7 @@ def test_token_is_url_safe_and_reveals_no_address(settings: Settings, clock: Fix
 def test_tampered_or_forged_token_is_refused(settings: Settings, clock: FixedClock,
                                              mutate) -> None:
     token = make_token(settings, clock, Purpose.CONFIRM, HASH)
-    with pytest.raises(TokenError, match="invalid confirm token"):
+    with pytest.raises(TokenError, match="ongeldige bevestigingslink"):
         read_token(settings, clock, mutate(token), Purpose.CONFIRM)
 
 
@@ -79,7 +80,7 @@ def test_forged_payload_with_valid_structure_is_refused(settings: Settings,
 def test_wrong_purpose_is_refused_and_named(settings: Settings, clock: FixedClock,
                                             made: Purpose, used: Purpose) -> None:
     token = make_token(settings, clock, made, HASH)
-    with pytest.raises(TokenError, match=f"verkeerde link: this is a {made.value} token"):
+    with pytest.raises(TokenError, match=f"verkeerde link: dit is een {LINK_NAMES[made]}"):
         read_token(settings, clock, token, used)
 
 
@@ -88,7 +89,7 @@ def test_confirm_token_expires_after_seven_days(settings: Settings, clock: Fixed
     clock.advance(days=7)
     read_token(settings, clock, token, Purpose.CONFIRM)
     clock.advance(seconds=1)
-    with pytest.raises(TokenError, match="expired confirm token"):
+    with pytest.raises(TokenError, match="vervallen bevestigingslink"):
         read_token(settings, clock, token, Purpose.CONFIRM)
 
 
