@@ -337,8 +337,8 @@ def erase(email: str, yes: bool) -> None:
         result = erase_person(session, _clock(), settings, email)
     held = "de abonneegegevens en " if result.subscriber_id else ""
     click.echo(f"Gewist: {held}{result.ledger_events} adres(sen) in het toestemmingsregister; "
-               "het adres blijft enkel als versleutelde hash bewaard (register en "
-               "blokkeerlijst).")
+               "van het adres blijft enkel een hash met de geheime sleutel over (in het "
+               "register en op de blokkeerlijst).")
 
 
 @subscribers.command("export-person")

@@ -21,8 +21,8 @@ def import_report_lines(report: ImportReport, file_name: str, *, dry_run: bool) 
         lines.append(f"  niet gebruikte kolommen: {', '.join(report.ignored_columns)}")
     verb = "zou(den) toegevoegd worden" if dry_run else "toegevoegd"
     lines.append(
-        f"  {report.rows} rij(en) gelezen: {report.added} {verb} als "
-        f"{label('status', report.status)}, {report.already_on_list} al op de lijst, "
+        f"  {report.rows} rij(en) gelezen: {report.added} {verb} (status: "
+        f"{label('status', report.status)}), {report.already_on_list} al op de lijst, "
         f"{report.suppressed} op de blokkeerlijst (overgeslagen), {report.duplicates} dubbel "
         f"in het bestand (overgeslagen), {report.empty_lines} lege rij(en), "
         f"{report.rejected} geweigerd")

@@ -36,7 +36,7 @@ def report_view(report: ImportReport) -> ReportView:
     verb = "zou toegevoegd worden" if report.dry_run else "toegevoegd"
     counts = [
         ("Rijen gelezen", report.rows),
-        (f"Nieuw, {verb} als {label('status', report.status)}", report.added),
+        (f"Nieuw, {verb} (status: {label('status', report.status)})", report.added),
         ("Al op de lijst (overgeslagen)", report.already_on_list),
         ("Op de blokkeerlijst (overgeslagen)", report.suppressed),
         ("Dubbel in het bestand (overgeslagen)", report.duplicates),
