@@ -72,8 +72,8 @@ CASES = [
                  "Fout: de databank kan niet gemigreerd worden: Can't locate revision "
                  "identified by 'zzz9'\n", id="alembic-unknown-revision"),
     pytest.param(click.UsageError("No such option: --x"), 2,
-                 "Usage: digiweetjes boom [OPTIONS]\nTry 'digiweetjes boom --help' for help."
-                 "\n\nError: No such option: --x\n", id="usage-error"),
+                 "Gebruik: digiweetjes boom [OPTIONS]\nHulp: 'digiweetjes boom --help'."
+                 "\n\nFout: No such option: --x\n", id="usage-error"),
     pytest.param(click.exceptions.Abort(), 1, "Afgebroken.\n", id="abort"),
     # click turns Ctrl+C inside a command into Abort (after a new line).
     pytest.param(KeyboardInterrupt(), 1, "\nAfgebroken.\n", id="ctrl-c"),
@@ -134,23 +134,23 @@ def test_rich_markup_in_a_name_is_shown_literally(project, capsys, name: str) ->
     assert run(capsys, "subscribers", "stats").code == 0
 
 
+def _out_of_range(option: str, value: str, bounds: str) -> str:
+    return f"Ongeldige waarde voor '--{option}': {value} ligt niet tussen de grenzen {bounds}."
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     pytest.param(("subscribers", "purge-pending", "--days", "-1"),
-                 "Invalid value for '--days': -1 is not in the range 1<=x<=3650.", id="days-neg"),
+                 _out_of_range("days", "-1", "1<=x<=3650"), id="days-neg"),
     pytest.param(("subscribers", "purge-pending", "--days", "0"),
-                 "Invalid value for '--days': 0 is not in the range 1<=x<=3650.", id="days-0"),
+                 _out_of_range("days", "0", "1<=x<=3650"), id="days-0"),
     pytest.param(("subscribers", "purge-pending", "--days", "99999999999"),
-                 "Invalid value for '--days': 99999999999 is not in the range 1<=x<=3650.",
-                 id="days-huge"),
+                 _out_of_range("days", "99999999999", "1<=x<=3650"), id="days-huge"),
     pytest.param(("subscribers", "list", "--limit", "-1"),
-                 "Invalid value for '--limit': -1 is not in the range 0<=x<=10000000.",
-                 id="limit-negative"),
+                 _out_of_range("limit", "-1", "0<=x<=10000000"), id="limit-negative"),
     pytest.param(("subscribers", "list", "--limit", "9" * 30),
-                 f"Invalid value for '--limit': {'9' * 30} is not in the range 0<=x<=10000000.",
-                 id="limit-huge"),
+                 _out_of_range("limit", "9" * 30, "0<=x<=10000000"), id="limit-huge"),
     pytest.param(("preview", "1", "--port", "70000"),
-                 "Invalid value for '--port': 70000 is not in the range 1<=x<=65535.",
-                 id="port-huge"),
+                 _out_of_range("port", "70000", "1<=x<=65535"), id="port-huge"),
 ])
 def test_absurd_numbers_are_refused_before_anything_happens(project, capsys, argv,
                                                             message: str) -> None:
@@ -160,7 +160,7 @@ def test_absurd_numbers_are_refused_before_anything_happens(project, capsys, arg
     before = snapshot(project)
     outcome = run(capsys, *argv)
     assert outcome.code == 2 and outcome.out == ""
-    assert outcome.err.endswith(f"\nError: {message}\n") and "Traceback" not in outcome.err
+    assert outcome.err.endswith(f"\nFout: {message}\n") and "Traceback" not in outcome.err
     assert snapshot(project) == before
 
 
