@@ -177,7 +177,8 @@ def send_options(environ: Mapping[str, str]) -> SendOptions:
         except ValueError as exc:
             raise ConfigError(f"{name} is geen getal: {_shown(raw)}") from exc
         if value < 0 or (value == 0 and name not in ZERO_ALLOWED):
-            raise ConfigError(f"{name} moet groter dan 0 zijn (nu: {_shown(raw)})")
+            bound = "0 of meer" if name in ZERO_ALLOWED else "groter dan 0"
+            raise ConfigError(f"{name} moet {bound} zijn (nu: {_shown(raw)})")
         if not math.isfinite(value):
             raise ConfigError(f"{name} is geen eindig getal: {_shown(raw)}")
         if value > MAX_SEND_VALUE:

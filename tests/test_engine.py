@@ -200,7 +200,7 @@ def test_the_brake_pauses_after_consecutive_failures_and_send_resumes(db, settin
     provider, campaign = _setup(db, settings, clock, n=100,
                                 script=[TransientProviderError("HTTP 503")] * 4)
     summary = _engine(db, settings, clock, provider, brake_after=4).run(campaign)
-    assert summary.paused_reason and "4 consecutive failed requests" in summary.paused_reason
+    assert summary.paused_reason and "4 aanvragen na elkaar mislukt" in summary.paused_reason
     paused = campaigns.get_campaign(db, campaign.issue_id)
     assert paused.state == "paused" and "HTTP 503" in paused.pause_reason
     assert summary.counts["failed"] == 0 and summary.counts["sent"] == 0
@@ -213,7 +213,7 @@ def test_an_account_refusal_pauses_at_once_and_fails_nobody(db, settings, clock)
     refused = PermanentProviderError("HTTP 401: Key not found", status_code=401)
     provider, campaign = _setup(db, settings, clock, n=30, script=[refused])
     summary = _engine(db, settings, clock, provider).run(campaign)
-    assert "refused the account" in summary.paused_reason
+    assert "de provider weigert het account" in summary.paused_reason
     assert summary.counts["queued"] == 30 and summary.counts["failed"] == 0
     assert len(provider.batches) == 1
 

@@ -138,5 +138,6 @@ def test_a_missing_database_driver_is_a_config_error(project: Path, monkeypatch,
     monkeypatch.setenv("DIGIWEETJES_DATABASE_URL", "mysql://digi:sup3rsecret@db/none")
     outcome = run(capsys, "subscribers", "list")
     assert outcome.code == 78
-    assert outcome.err.startswith("Fout: geen databankstuurprogramma voor mysql://digi:***@db/none: ")
+    assert outcome.err.startswith(
+        "Fout: geen databankstuurprogramma voor mysql://digi:***@db/none: ")
     assert "sup3rsecret" not in outcome.err and "Traceback" not in outcome.err

@@ -181,7 +181,8 @@ def _paused_then_resumed(env, monkeypatch, capsys, *, cause: Callable[[], None],
     cause()
     code, out, err = _send(capsys)
     assert code == 1, out + err
-    assert f"Fout: verzending van {ISSUE} gepauzeerd: " in err and says in err and DONE_SENTENCE in err
+    assert f"Fout: verzending van {ISSUE} gepauzeerd: " in err
+    assert says in err and DONE_SENTENCE in err
     assert "This run: 0 sent, 0 failed, 0 uncertain" in out
     assert _ledger(env) == ("paused", {"queued": N})
     assert main(["status", ISSUE]) == 0

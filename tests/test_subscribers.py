@@ -150,7 +150,7 @@ def test_subscribe_refuses_invalid_input(ctx) -> None:
         ({"email": "a@b"}, "ongeldig e-mailadres"),
         ({"email": EMAIL, "municipality": "Gent"}, "onbekende gemeente 'Gent'"),
         ({"email": EMAIL, "topics": ["koken"]}, "onbekend thema 'koken'"),
-        ({"email": EMAIL, "name": "x" * 201}, "longer than 200"),
+        ({"email": EMAIL, "name": "x" * 201}, "de naam is langer dan 200 tekens"),
     ):
         with pytest.raises(SubscriberError, match=message):
             _subscribe(ctx, **kwargs)

@@ -170,7 +170,7 @@ def _topic(value: str) -> str:
 
     topic = canonical_topic(value)
     if topic is None:
-        raise SubscriberError(f"onbekend thema '{value}'{did_you_mean(value, TOPICS)} "
+        raise SubscriberError(f"onbekend thema {value!r}{did_you_mean(value, TOPICS)} "
                               f"(kies uit: {', '.join(TOPICS)})")
     return topic
 

@@ -56,7 +56,7 @@ def sync_suppressions_command(dry_run: bool) -> None:
     provider = get_provider(settings, clock)
     try:
         if not supports_suppression_lists(provider):
-            click.echo(f"De maildienst {settings.provider!r} houdt geen eigen suppressielijst "
+            click.echo(f"De maildienst {settings.provider!r} houdt geen eigen blokkeerlijst "
                        "bij: er is niets te synchroniseren.")
             return
         try:
@@ -96,10 +96,10 @@ def report_lines(report: object, lists: tuple[str, ...], *, dry_run: bool) -> li
         lines.append(f"  niet overgenomen (niet door de ontvanger zelf): {number} × {detail}")
     known = sum(count.known for count in report.counts.values())
     if dry_run:
-        lines.append(f"Proefdraai: {report.new} adressen zouden nieuw op de suppressielijst "
+        lines.append(f"Proefdraai: {report.new} adressen zouden nieuw op de blokkeerlijst "
                      "komen; er is niets opgeslagen.")
     elif report.new:
-        lines.append(f"{report.new} adressen nieuw op de suppressielijst; {report.opted_out} "
+        lines.append(f"{report.new} adressen nieuw op de blokkeerlijst; {report.opted_out} "
                      "ingeschrevenen daarvan staan niet meer op de lijst (elk met een regel in "
                      "het toestemmingsregister), de andere waren onbekend en zijn enkel als "
                      "hash geblokkeerd.")

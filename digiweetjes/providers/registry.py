@@ -45,7 +45,7 @@ def get_provider(settings: Settings, clock: Clock, *,
     factory = HTTP_PROVIDERS.get(settings.provider)
     if factory is None:
         raise ConfigError(
-            f"onbekende maildienst '{settings.provider}' (DIGIWEETJES_PROVIDER)"
+            f"onbekende maildienst {settings.provider!r} (DIGIWEETJES_PROVIDER)"
             f"{did_you_mean(settings.provider, [OutboxProvider.name, *HTTP_PROVIDERS])}; "
             f"kies uit: {', '.join(sorted([OutboxProvider.name, *HTTP_PROVIDERS]))}"
         )

@@ -132,8 +132,8 @@ def _map_header(cells: list[str], report: ImportReport) -> dict[str, int] | None
             continue
         if name in mapping:
             raise CsvImportError([f"{report.file}, rij 1: twee kolommen voor "
-                                  f"{FIELD_LABELS[name]} ('{cells[mapping[name]].strip()}' en "
-                                  f"'{cell.strip()}'); hou er één"])
+                                  f"{FIELD_LABELS[name]} ({shown(cells[mapping[name]].strip())} en "
+                                  f"{shown(cell.strip())}); hou er één"])
         mapping[name] = index
     if ignored_more:
         report.ignored_columns.append(f"... en {ignored_more} andere")
@@ -142,7 +142,7 @@ def _map_header(cells: list[str], report: ImportReport) -> dict[str, int] | None
         return mapping
     if any("@" in cell for cell in cells):
         return None  # no header row: the first row is data
-    found = ", ".join(f"'{c.strip()}'" for c in cells if c.strip()) or "niets"
+    found = ", ".join(shown(c.strip()) for c in cells if c.strip()) or "niets"
     raise CsvImportError([
         f"{report.file}, rij 1: geen kolom met e-mailadressen: gevonden {found}; verwacht een "
         "kopregel zoals 'E-mailadres' (en eventueel 'Naam', 'Gemeente', 'Interesses')"])
@@ -241,7 +241,7 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
                        if i in mapping.values()]
             if missing:
                 report.reject(line, f"{len(record)} kolom(men), de kopregel heeft er "
-                                    f"{len(header)}: {', '.join(missing)} ontbreekt")
+                                    f"{len(header)}; er ontbreekt: {', '.join(missing)}")
                 continue
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
             report.reject(line, f"{len(record)} kolommen, de kopregel heeft er {len(header)} "

@@ -170,7 +170,8 @@ def records(path: Path, encoding: str,
                         f"{csv.field_size_limit()} tekens: is dit wel een lijst van abonnees? "
                         "Niets geïmporteerd"]) from exc
                 raise CsvImportError([f"{report.file}, rij {start}: geen leesbare CSV "
-                                      f"({exc}); {SAVE_AS}; niets geïmporteerd"]) from exc
+                                      f"({_csv_reason(exc)}); {SAVE_AS}; niets geïmporteerd"]
+                                     ) from exc
             except UnicodeDecodeError as exc:
                 raise _undecodable(report, start, exc) from exc
             if len(record) > MAX_COLUMNS:
@@ -221,3 +222,13 @@ def _mixed_lines(handle: BinaryIO, report: ImportReport) -> Iterator[str]:
 def _numbers(numbers: list[int], limit: int = 10) -> str:
     more = len(numbers) - limit
     return ", ".join(map(str, numbers[:limit])) + (f" en {more} andere" if more > 0 else "")
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    """The csv module's reason in Dutch where we know it (its text otherwise, as data)."""
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "het bestand eindigt midden in een veld (een aanhalingsteken zonder sluitteken?)"
+    if "new-line character seen in unquoted field" in text:
+        return "een regeleinde midden in een veld zonder aanhalingstekens"
+    return text

@@ -51,7 +51,7 @@ def normalize_email(raw: str) -> str:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         shown = text if len(text) <= 80 else text[:77] + "..."
-        raise InvalidEmailError(f"ongeldig e-mailadres '{shown}': {_reason(exc)}") from exc
+        raise InvalidEmailError(f"ongeldig e-mailadres {shown!r}: {_reason(exc)}") from exc
 
 
 def _fast_path_ok(text: str, domain: str) -> bool:

@@ -35,7 +35,7 @@ def get_subscriber(session: Session, email: str) -> Subscriber:
     """The subscriber with this address; SubscriberError naming the address when absent."""
     found = find_subscriber(session, email)
     if found is None:
-        raise SubscriberError(f"geen abonnee met het adres '{email.strip()}'")
+        raise SubscriberError(f"geen abonnee met het adres {email.strip()!r}")
     return found
 
 

@@ -160,8 +160,8 @@ def address_warnings(session: Session, hasher: Hasher, normalized: str) -> list[
         key = email_key(lookalike)
         if session.get(Suppression, hasher.email(key)) is not None:
             warnings.append(
-                f"{normalized} lijkt op een adres op de suppressielijst (tekens uit een ander "
-                "schrift); wie zich uitschreef, mag niet via een look-alike terugkomen: "
+                f"{normalized} lijkt op een adres op de blokkeerlijst (tekens uit een ander "
+                "schrift); wie zich uitschreef, mag niet via een gelijkend adres terugkomen: "
                 "controleer het adres en verwijder het als het niet klopt")
         elif known := session.scalar(select(Subscriber.email).where(Subscriber.email_key == key)):
             warnings.append(
