@@ -130,7 +130,7 @@ def test_rich_markup_in_a_name_is_shown_literally(project, capsys, name: str) ->
     assert f"│ {name} " in listed.out and "els@example.org" in listed.out  # the whole list
     shown = run(capsys, "subscribers", "show", "jan@example.org")
     assert shown.code == 0 and shown.err == ""
-    assert f"│ {name} " in shown.out and f"consent source: {name}" in shown.out
+    assert f"│ {name} " in shown.out and f"toestemming: {name}" in shown.out
     assert run(capsys, "subscribers", "stats").code == 0
 
 

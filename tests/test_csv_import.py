@@ -83,7 +83,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(db: Database, db_sett
                                                            clock: FixedClock,
                                                            tmp_path: Path) -> None:
     text = (
-        "E-mailadres;Naam;Gemeente\r\n"          # line 1
+        "E-mailadres;Naam;Gemeente\r\n"          # row 1 (as Excel counts)
         "goed@voorbeeld.be;Goed;Brugge\r\n"       # 2 fine
         "geen-adres;Fout;Brugge\r\n"              # 3 invalid address
         "\r\n"                                    # 4 empty line: skipped, not an error
@@ -101,15 +101,16 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(db: Database, db_sett
         _import(db, db_settings, clock, path, consent_source="lijst")
     message = str(caught.value)
     assert message.startswith("leden.csv: 6 rij(en) geweigerd, niets geïmporteerd:")
-    for line, reason in ((3, "ongeldig e-mailadres 'geen-adres'"), (8, "missing Naam, Gemeente"),
-                         (9, "onbekende gemeente 'Gent'"), (10, "no e-mail address"),
-                         (11, "ongeldig e-mailadres 'a@b'"), (12, "4 columns")):
-        (found,) = [m for m in message.splitlines() if m.startswith(f"leden.csv:{line}: ")]
+    for line, reason in ((3, "ongeldig e-mailadres 'geen-adres'"),
+                         (8, "er ontbreekt: Naam, Gemeente"), (9, "onbekende gemeente 'Gent'"),
+                         (10, "geen e-mailadres"), (11, "ongeldig e-mailadres 'a@b'"),
+                         (12, "4 kolommen")):
+        (found,) = [m for m in message.splitlines() if m.startswith(f"leden.csv, rij {line}: ")]
         assert reason in found, (line, message)
-    assert "leden.csv:4" not in message and "leden.csv:7" not in message
+    assert "rij 4:" not in message and "rij 7:" not in message
     report = caught.value.report
     assert report.duplicates == 1 and report.empty_lines == 2
-    assert any("leden.csv, rij 7: dubbel@voorbeeld.be is a duplicate of line 6" in n
+    assert any("leden.csv, rij 7: dubbel@voorbeeld.be staat al op rij 6, overgeslagen" in n
                for n in report.notes)
     assert _count(db) == 0 and _count(db, ConsentEvent) == 0
 
@@ -179,7 +180,7 @@ def test_without_consent_source_people_are_pending_and_get_confirmations(
         ["Jan.Peeters@voorbeeld.be", "élise.dupré@voorbeeld.be", "noël@voorbeeld.be",
          "an@voorbeeld.be"])
     assert all(m.kind == "confirm" for m in provider.sent)
-    assert "l.csv line 2; confirmation requested" in details
+    assert "l.csv rij 2; bevestiging gevraagd" in details
 
 
 def test_header_variants_first_and_last_name_and_topics(db: Database, db_settings: Settings,
@@ -209,16 +210,19 @@ def test_multiline_quoted_field_keeps_line_numbers(db: Database, db_settings: Se
     text = ('E-mailadres;Naam\r\n"a@voorbeeld.be";"Naam over\r\ntwee regels"\r\n'
             "kapot;X\r\n")
     path = _write(tmp_path / "l.csv", text, "utf-8")
-    with pytest.raises(CsvImportError, match=r"l.csv, rij 4: ongeldig e-mailadres 'kapot'"):
+    # "kapot" is on the file's 4th line but in Excel's row 3: rows count as Excel shows them.
+    with pytest.raises(CsvImportError, match=r"l.csv, rij 3: ongeldig e-mailadres 'kapot'"):
         _import(db, db_settings, clock, path, consent_source="lijst")
 
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "het bestand is leeg"),
-    (b"Naam;Gemeente\r\nJan;Brugge\r\n", "l.csv, rij 1: geen kolom met e-mailadressen: found 'Naam', 'Gemeente'"),
-    (b"E-mail;Email\r\na@voorbeeld.be;b@voorbeeld.be\r\n", "two columns for E-mailadres"),
-    (b"E-mailadres\r\nx@voorbeeld.be\r\n" + b"\x81\x8d\x90", "neither UTF-8 nor"),
-    (b'E-mailadres;Naam\r\na@voorbeeld.be;"unterminated\r\n', "l.csv, rij 2: unreadable CSV"),
+    (b"Naam;Gemeente\r\nJan;Brugge\r\n",
+     "l.csv, rij 1: geen kolom met e-mailadressen: gevonden 'Naam', 'Gemeente'"),
+    (b"E-mail;Email\r\na@voorbeeld.be;b@voorbeeld.be\r\n", "twee kolommen voor E-mailadres"),
+    (b"E-mailadres\r\nx@voorbeeld.be\r\n" + b"\x81\x8d\x90",
+     "regel 3: het bestand is geen UTF-8- of Windows-1252-tekst"),
+    (b'E-mailadres;Naam\r\na@voorbeeld.be;"unterminated\r\n', "l.csv, rij 2: geen leesbare CSV"),
 ])
 def test_unusable_files_are_refused_clearly(db: Database, db_settings: Settings,
                                             clock: FixedClock, tmp_path: Path, content: bytes,

@@ -183,15 +183,15 @@ def _paused_then_resumed(env, monkeypatch, capsys, *, cause: Callable[[], None],
     assert code == 1, out + err
     assert f"Fout: verzending van {ISSUE} gepauzeerd: " in err
     assert says in err and DONE_SENTENCE in err
-    assert "This run: 0 sent, 0 failed, 0 uncertain" in out
+    assert "Deze beurt: 0 verstuurd, 0 mislukt, 0 onzeker" in out
     assert _ledger(env) == ("paused", {"queued": N})
     assert main(["status", ISSUE]) == 0
     status = capsys.readouterr().out
-    assert "paused via" in status and says in status
+    assert "gepauzeerd via" in status and says in status
     fix()
     code, out, err = _send(capsys)
     assert code == 0, out + err
-    assert f"This run: {N} sent, 0 failed" in out
+    assert f"Deze beurt: {N} verstuurd, 0 mislukt" in out
     assert _ledger(env) == ("done", {"sent": N})
     assert API_KEY not in out + err
 
@@ -259,7 +259,7 @@ def test_refused_recipients_are_a_non_zero_exit_saying_what_to_do(env, monkeypat
         assert state == "done" and counts["sent"] == N - failed
         # The same command again: nothing left to send, and still not a success.
         code, out, err = _send(capsys)
-        assert code == 3 and "already done: nothing to send" in out
+        assert code == 3 and "is al volledig verstuurd: niets meer te doen." in out
         assert f"{failed} berichten mislukten" in err
         fake.state.faults.update({"reject_pattern": None})
         code, out, err = _send(capsys, "--retry-failed")

@@ -55,6 +55,9 @@ def consent_row(settings: Settings, hasher: Hasher, now: datetime, event: Consen
             "ip_hash": hasher.ip(ip), "detail": detail}
 
 
+#: How the ledger's detail starts for someone added on a stated consent source (an admin's
+#: add or an import; ``trends`` counts the adds by it).
+CONSENT_SOURCE_DETAIL = "toestemming: "
 #: Built once (see ``lookup._CLAIMED_COLUMNS``); the values come at each execution.
 _INSERT_CONSENT = insert(ConsentEvent.__table__)
 

@@ -34,6 +34,7 @@ from digiweetjes.models import (
 )
 from digiweetjes.subscribers import clean_consent_note, clean_name
 from digiweetjes.subscribers.cleaning import repair_mojibake, shown
+from digiweetjes.subscribers.consent import CONSENT_SOURCE_DETAIL
 from digiweetjes.subscribers.csv_reading import (  # noqa: F401 (detect_* are this module's API)
     SAVE_AS,
     detect_delimiter,
@@ -192,7 +193,7 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
     the_region = region(settings)
     hasher = Hasher(settings)
     now = clock.now()
-    detail_tail = f"toestemming: {note}" if note else "bevestiging gevraagd"
+    detail_tail = f"{CONSENT_SOURCE_DETAIL}{note}" if note else "bevestiging gevraagd"
     seen: dict[str, int] = {}
     # Spelling as typed → (canonical, subregion): a handful of spellings, looked up 100k times.
     municipalities: dict[str, tuple[str, str]] = {}

@@ -45,7 +45,7 @@ from digiweetjes.models import (
 )
 from digiweetjes.providers.base import BatchContent, Provider, RecipientResult
 from digiweetjes.subscribers.cleaning import check_language, clean_consent_note, clean_name
-from digiweetjes.subscribers.consent import record_consent
+from digiweetjes.subscribers.consent import CONSENT_SOURCE_DETAIL, record_consent
 from digiweetjes.subscribers.emails import email_key, mixed_script_parts, skeleton
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.labels import label
@@ -204,7 +204,8 @@ def add_subscriber(session: Session, provider: Provider, clock: Clock, settings:
         source=Source.ADMIN, consent_note=note)
     session.add(subscriber)
     session.flush()
-    detail = f"consent source: {note}" if note else "confirmation requested"
+    # The ledger's detail is shown to admins (``subscribers show``, the person page): Dutch.
+    detail = f"{CONSENT_SOURCE_DETAIL}{note}" if note else "bevestiging gevraagd"
     record_consent(session, settings, hasher, now, subscriber, ConsentEventType.SUBSCRIBED,
                    Source.ADMIN, detail=detail)
     if note is None:
