@@ -148,7 +148,8 @@ REJECTED = [
     Rejected("encoded word in the name",
              GOOD + "a@voorbeeld.be;=?utf-8?q?Bcc=3A_victim@example.org?=;Brugge\r\n",
              "l.csv, rij 3: ongeldige naam '=?utf-8?q?Bcc=3A_victim@example.org?=': tekst in de "
-             "vorm '=?…?=' is gecodeerde mailtekst en hoort niet in een naam; typ de naam gewoon uit"),
+             "vorm '=?…?=' is gecodeerde mailtekst en hoort niet in een naam; typ de naam gewoon "
+             "uit"),
     Rejected("base64 encoded word split over first and last name",
              "a@voorbeeld.be;=?UTF-8?B?QmNjOiB4QHkuYmU=;?=\r\n",
              "l.csv, rij 2: ongeldige naam '=?UTF-8?B?QmNjOiB4QHkuYmU= ?=': tekst in de vorm "
