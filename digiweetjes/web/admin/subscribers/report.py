@@ -40,7 +40,7 @@ def report_view(report: ImportReport) -> ReportView:
         ("Al op de lijst (overgeslagen)", report.already_on_list),
         ("Op de blokkeerlijst (overgeslagen)", report.suppressed),
         ("Dubbel in het bestand (overgeslagen)", report.duplicates),
-        ("Lege regels", report.empty_lines),
+        ("Lege rijen", report.empty_lines),
         ("Geweigerd", report.rejected),
     ]
     return ReportView(
