@@ -218,7 +218,7 @@ def test_an_outbox_that_cannot_be_made_pauses(env, monkeypatch, capsys) -> None:
         env, monkeypatch, capsys,
         cause=lambda: monkeypatch.setenv("DIGIWEETJES_OUTBOX_DIR", str(blocker / "outbox")),
         fix=lambda: monkeypatch.setenv("DIGIWEETJES_OUTBOX_DIR", env["DIGIWEETJES_OUTBOX_DIR"]),
-        says="outbox: cannot create")
+        says=" niet aanmaken: ")
 
 
 @pytest.mark.parametrize("provider", ["brevo", "postmark"])
