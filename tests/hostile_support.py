@@ -22,7 +22,7 @@ class Outcome:
     err: str
 
     def assert_clean_error(self, code: int, message: str) -> None:
-        """Exit ``code``, exactly the one line ``Error: message``, nothing on stdout."""
+        """Exit ``code``, exactly the one line ``Fout: message``, nothing on stdout."""
         assert (self.code, self.err) == (code, f"Fout: {message}\n"), self.err
         assert self.out == ""
         assert "Traceback" not in self.out + self.err
