@@ -50,8 +50,8 @@ def _at_revision(revision: str) -> Callable[[Path], None]:
 
 
 CANNOT_BE_USED = "de databank is niet bruikbaar (sqlite:///{path}): "
-UNKNOWN = ("the database sqlite:///{path} is at revision zzz9, which this version of digiweetjes "
-           "does not know (its newest is {head}): upgrade digiweetjes")
+UNKNOWN = ("de databank sqlite:///{path} staat op versie zzz9, die deze versie van digiweetjes "
+           "niet kent (de nieuwste is {head}): installeer een nieuwere digiweetjes")
 UNKNOWN_INIT = ("sqlite:///{path}: de databank staat op een onbekende migratie (zzz9); deze "
                 "versie van digiweetjes kent alleen migraties tot {head}: werk digiweetjes bij, "
                 "of gebruik de databank van deze versie")
@@ -92,8 +92,8 @@ def test_an_empty_file_asks_for_init(project: Path, capsys, command: tuple[str, 
     database.write_bytes(b"")
     before = snapshot(project)
     run(capsys, *command).assert_clean_error(
-        1, f"the database sqlite:///{database} heeft nog geen abonneetabellen: "
-           "run `digiweetjes init`")
+        1, f"de databank sqlite:///{database} heeft nog geen abonneetabellen: "
+           "voer eerst `digiweetjes init` uit")
     # Connecting writes SQLite's header (WAL mode) into the empty file: still no tables.
     after = snapshot(project)
     assert after.keys() == before.keys()
