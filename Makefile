@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv clean locale
 
 venv: $(STAMP)
 
@@ -25,6 +25,12 @@ lint: $(STAMP)
 # pytest exits 5 when it collected no tests; that is a failure here, not a pass.
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Click's own messages in Dutch: compile the catalog after editing the .po (the .mo is committed).
+LOCALE := digiweetjes/cli/locale/nl/LC_MESSAGES/digiweetjes_cli
+locale: $(STAMP)
+	$(PY) -c 'from babel.messages import mofile, pofile; \
+	  mofile.write_mo(open("$(LOCALE).mo", "wb"), pofile.read_po(open("$(LOCALE).po", "rb")))'
 
 bench: $(STAMP)
 	$(VENV)/bin/digiweetjes bench all

@@ -107,8 +107,8 @@ class Settings:
     def require_secret_key(self) -> Secret:
         if not self.secret_key:
             raise ConfigError(
-                "DIGIWEETJES_SECRET_KEY is not set: links in emails are signed with it. "
-                "Set it in the environment (for example: "
+                "DIGIWEETJES_SECRET_KEY is niet ingesteld: de links in de mails worden "
+                "ermee ondertekend. Zet de variabele in de omgeving (bijvoorbeeld: "
                 "export DIGIWEETJES_SECRET_KEY=$(python3 -c 'import secrets; "
                 "print(secrets.token_urlsafe(32))'))."
             )
@@ -178,9 +178,10 @@ def send_options(environ: Mapping[str, str]) -> SendOptions:
         try:
             value = kind(raw)
         except ValueError as exc:
-            raise ConfigError(f"{name} is not a number: {_shown(raw)}") from exc
+            raise ConfigError(f"{name} is geen getal: {_shown(raw)}") from exc
         if value < 0 or (value == 0 and name not in ZERO_ALLOWED):
-            raise ConfigError(f"{name} must be positive")
+            bound = "0 of meer" if name in ZERO_ALLOWED else "groter dan 0"
+            raise ConfigError(f"{name} moet {bound} zijn (nu: {_shown(raw)})")
         if not math.isfinite(value):
             raise ConfigError(f"{name} is geen eindig getal: {_shown(raw)}")
         if value > MAX_SEND_VALUE:

@@ -65,7 +65,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigError(f"DIGIWEETJES_DATABASE_URL is not a database URL: {exc}") from exc
+        raise ConfigError(f"DIGIWEETJES_DATABASE_URL is geen databankadres: {exc}") from exc
     try:
         if parsed.get_backend_name() == "sqlite":
             engine = create_engine(parsed, **kwargs)
@@ -78,8 +78,8 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
             engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
         raise ConfigError(
-            f"no database driver for {describe_url(url)}: {exc} "
-            "(for PostgreSQL install the 'postgres' extra: psycopg)"
+            f"geen databankstuurprogramma voor {describe_url(url)}: {exc} "
+            "(voor PostgreSQL: installeer de extra 'postgres', psycopg)"
         ) from exc
     return engine
 
@@ -137,7 +137,7 @@ def storage_error(exc: DBAPIError, url: str | None = None) -> StorageError:
     where = f" ({describe_url(url)})" if url else ""
     original = str(getattr(exc, "orig", exc)).strip().splitlines()
     reason = original[0] if original else exc.__class__.__name__
-    return StorageError(f"the database cannot be used{where}: {reason}")
+    return StorageError(f"de databank is niet bruikbaar{where}: {reason}")
 
 
 class _SqliteWriters:
@@ -260,18 +260,20 @@ class Database:
         where = describe_url(self.url)
         if current is None:
             raise SchemaOutdatedError(
-                f"the database {where} has no subscriber tables yet: run `digiweetjes init`"
+                f"de databank {where} heeft nog geen abonneetabellen: voer eerst "
+                "`digiweetjes init` uit"
             )
         from digiweetjes.migrations.runner import known_revisions
 
         if current not in known_revisions():
             raise SchemaOutdatedError(
-                f"the database {where} is at revision {current}, which this version of "
-                f"digiweetjes does not know (its newest is {head}): upgrade digiweetjes"
+                f"de databank {where} staat op versie {current}, die deze versie van "
+                f"digiweetjes niet kent (de nieuwste is {head}): installeer een nieuwere "
+                "digiweetjes"
             )
         raise SchemaOutdatedError(
-            f"the database {where} is at revision {current}, behind the code's {head}: "
-            "run `digiweetjes init` to apply the migrations"
+            f"de databank {where} staat op versie {current}, achter op de code ({head}): "
+            "voer `digiweetjes init` uit om bij te werken"
         )
 
     def dispose(self) -> None:

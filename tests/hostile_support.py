@@ -22,8 +22,8 @@ class Outcome:
     err: str
 
     def assert_clean_error(self, code: int, message: str) -> None:
-        """Exit ``code``, exactly the one line ``Error: message``, nothing on stdout."""
-        assert (self.code, self.err) == (code, f"Error: {message}\n"), self.err
+        """Exit ``code``, exactly the one line ``Fout: message``, nothing on stdout."""
+        assert (self.code, self.err) == (code, f"Fout: {message}\n"), self.err
         assert self.out == ""
         assert "Traceback" not in self.out + self.err
 

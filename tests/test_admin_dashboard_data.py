@@ -22,7 +22,9 @@ def test_weekly_changes_count_joins_and_leaves_per_brussels_week(db) -> None:
     ledger_line(db, "confirmed", monday)
     ledger_line(db, "imported", monday + timedelta(hours=1))
     ledger_line(db, "subscribed", monday, source="admin", detail="consent source: beurs")
+    ledger_line(db, "subscribed", monday, source="admin", detail="toestemming: infosessie")
     ledger_line(db, "subscribed", monday, source="admin", detail="confirmation requested")
+    ledger_line(db, "subscribed", monday, source="admin", detail="bevestiging gevraagd")
     ledger_line(db, "subscribed", monday)  # a form sign-up not confirmed yet: not joined
     ledger_line(db, "unsubscribed", monday - timedelta(hours=1))  # Sunday: the week before
     ledger_line(db, "bounced", monday)
@@ -32,9 +34,9 @@ def test_weekly_changes_count_joins_and_leaves_per_brussels_week(db) -> None:
     assert len(weeks) == 26
     assert weeks[-1].monday == date(2026, 11, 30)
     assert weeks[0].monday == date(2026, 11, 30) - timedelta(weeks=25)
-    assert (weeks[-1].signups, weeks[-1].unsubscribes) == (3, 0)
+    assert (weeks[-1].signups, weeks[-1].unsubscribes) == (4, 0)
     assert (weeks[-2].signups, weeks[-2].unsubscribes) == (0, 1)
-    assert sum(w.signups for w in weeks) == 3
+    assert sum(w.signups for w in weeks) == 4
 
 
 def test_rates_count_each_reported_delivery_once_per_campaign(db, settings) -> None:

@@ -31,7 +31,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> d
 def initialised(env, capsys) -> Database:
     code, out, err = run(capsys, "init")
     assert code == 0, err
-    assert "is at revision" in out
+    assert "staat op versie" in out
     database = Database(env["DIGIWEETJES_DATABASE_URL"])
     yield database
     database.dispose()
@@ -40,7 +40,7 @@ def initialised(env, capsys) -> Database:
 def test_commands_refuse_an_uninitialised_database_cleanly(env, capsys) -> None:
     code, out, err = run(capsys, "subscribers", "stats")
     assert code != 0
-    assert "run `digiweetjes init`" in err
+    assert "voer eerst `digiweetjes init` uit" in err
     assert "Traceback" not in out + err
 
 
@@ -55,40 +55,39 @@ def test_add_show_remove(initialised: Database, capsys, tmp_path: Path) -> None:
                          "Jan Peeters", "--municipality", "knokke-heist", "--topic",
                          "projectoproepen", "--consent-source", "papieren formulier")
     assert code == 0, err
-    assert "as active" in out
+    assert "toegevoegd als actief (toestemming: papieren formulier)" in out
     code, out, err = run(capsys, "subscribers", "add", "els@voorbeeld.be")
-    assert code == 0 and "pending" in out
+    assert code == 0 and "wachtend op bevestiging" in out
     (eml,) = (tmp_path / "outbox" / "transactional").glob("*.eml")
     message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
     assert message["To"] == "els@voorbeeld.be"
     assert "/bevestigen/" in message.get_body(("plain",)).get_content()
 
     code, out, err = run(capsys, "subscribers", "add", "jan@voorbeeld.be")
-    assert code == 1 and "already on the list" in err
+    assert code == 1 and "jan@voorbeeld.be staat al op de lijst" in err
 
     code, out, _ = run(capsys, "subscribers", "show", "JAN@voorbeeld.be")
     assert code == 0
     assert "Jan Peeters" in out and "Knokke-Heist" in out and "noord" in out
-    assert "papieren formulier" in out and "subscribed" in out
-    # Dates in Dutch: "26 nov. 2026 14:05".
-    assert re.search(r"\b\d{1,2} (jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec)\.? "
-                     r"\d{4} \d{2}:\d{2}\b", out), out
+    assert "papieren formulier" in out and "ingeschreven" in out
+    # Dates as Belgians write them: "26/11/2026 14:05".
+    assert re.search(r"\b\d{2}/\d{2}/\d{4} \d{2}:\d{2}\b", out), out
 
     code, out, _ = run(capsys, "subscribers", "remove", "jan@voorbeeld.be")
-    assert code == 0 and "unsubscribed" in out
+    assert code == 0 and "is nu uitgeschreven en op de blokkeerlijst" in out
     code, out, err = run(capsys, "subscribers", "add", "jan@voorbeeld.be",
                          "--consent-source", "x")
-    assert code == 1 and "suppression list" in err
+    assert code == 1 and "staat op de blokkeerlijst" in err
     code, out, err = run(capsys, "subscribers", "show", "nobody@voorbeeld.be")
-    assert code == 1 and "no subscriber with address" in err
+    assert code == 1 and "geen abonnee met het adres" in err
 
 
 def test_invalid_input_gives_clear_errors(initialised: Database, capsys) -> None:
     for argv, message in (
-        (("subscribers", "add", "geen-adres"), "invalid email address"),
+        (("subscribers", "add", "geen-adres"), "ongeldig e-mailadres"),
         (("subscribers", "add", "a@voorbeeld.be", "--municipality", "Gent"),
-         "unknown municipality"),
-        (("subscribers", "list", "--topic", "koken"), "unknown topic"),
+         "onbekende gemeente"),
+        (("subscribers", "list", "--topic", "koken"), "onbekend thema"),
     ):
         code, _, err = run(capsys, *argv)
         assert code == 1 and message in err and "Traceback" not in err, argv
@@ -108,13 +107,15 @@ def test_import_dry_run_then_real(initialised: Database, capsys, tmp_path: Path)
                      .encode("cp1252"))
     code, out, err = run(capsys, "subscribers", "import", str(path), "--dry-run")
     assert code == 0, err
-    assert "cp1252" in out and "';'" in out and "2 would be added as pending" in out
-    assert "1 duplicates" in out and "Dry run: nothing was changed." in out
+    assert "Windows-1252" in out and "puntkomma (;)" in out
+    assert "2 zou(den) toegevoegd worden (status: wacht op bevestiging)" in out
+    assert "1 dubbel in het bestand" in out and "Proefdraai: er is niets gewijzigd." in out
     with initialised.session() as session:
         assert list_stats(session).total == 0
     code, out, err = run(capsys, "subscribers", "import", str(path))
     assert code == 0, err
-    assert "2 added as pending" in out and "2 confirmation emails sent." in out
+    assert "2 toegevoegd (status: wacht op bevestiging)" in out
+    assert "2 bevestigingsmail(s) verstuurd." in out
     assert len(list((tmp_path / "outbox" / "transactional").glob("*.eml"))) == 2
 
 
@@ -126,12 +127,13 @@ def test_import_with_bad_rows_fails_with_every_line(initialised: Database, capsy
     code, _, err = run(capsys, "subscribers", "import", str(path), "--consent-source",
                        "lijst")
     assert code == 1
-    assert "2 row(s) rejected, nothing was imported" in err
-    assert "leden.csv:3:" in err and "leden.csv:4:" in err
+    assert "2 rij(en) geweigerd, niets geïmporteerd" in err
+    assert "leden.csv, rij 3: ongeldig e-mailadres 'kapot'" in err
+    assert "leden.csv, rij 4: " in err
     with initialised.session() as session:
         assert list_stats(session).total == 0
     code, _, err = run(capsys, "subscribers", "import", str(tmp_path / "missing.csv"))
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and "bestaat niet" in err
 
 
 def test_list_export_stats_erase(initialised: Database, capsys, tmp_path: Path,
@@ -148,13 +150,13 @@ def test_list_export_stats_erase(initialised: Database, capsys, tmp_path: Path,
 
     code, out, _ = run(capsys, "subscribers", "stats")
     assert code == 0
-    assert "active" in out and str(DEMO_COUNT) in out and "Zuienkerke" in out
+    assert "actief" in out and str(DEMO_COUNT) in out and "Zuienkerke" in out
     assert "centrum" in out
 
     target = tmp_path / "export.csv"
     code, out, _ = run(capsys, "subscribers", "export", str(target), "--municipality",
                        "damme", "--status", "active")
-    assert code == 0 and "written to" in out
+    assert code == 0 and "weggeschreven naar" in out
     data = target.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and b";" in data
     lines = data.decode("utf-8-sig").strip().splitlines()
@@ -168,14 +170,14 @@ def test_list_export_stats_erase(initialised: Database, capsys, tmp_path: Path,
     code, out, err = run(capsys, "subscribers", "erase", "demo.deelnemer01@example.org",
                          "--yes")
     assert code == 0, err
-    assert "keyed hash" in out
+    assert "hash met de geheime sleutel" in out
     with initialised.session() as session:
         assert find_subscriber(session, "demo.deelnemer01@example.org") is None
         assert list_stats(session).by_status["erased"] == 1
     # Without --yes the command asks, and "no" changes nothing.
     result = CliRunner().invoke(cli, ["subscribers", "erase", "demo.deelnemer02@example.org"],
                                 input="n\n")
-    assert result.exit_code == 1 and "This cannot be undone" in result.output
+    assert result.exit_code == 1 and "Dit kan niet ongedaan gemaakt worden. [j/N]" in result.output
     with initialised.session() as session:
         assert find_subscriber(session, "demo.deelnemer02@example.org") is not None
 
@@ -220,4 +222,4 @@ def test_the_subregion_option_offers_the_subregions_of_projects_yaml(
     assert run(capsys, "subscribers", "list", "--subregion", "westkust")[0] == 0
     code, _out, err = run(capsys, "subscribers", "list", "--subregion", "west")
     assert code == 2
-    assert "'west' is not one of 'noord', 'centrum', 'westkust'" in err
+    assert "'west' is niet een van 'noord', 'centrum', 'westkust'" in err

@@ -39,44 +39,44 @@ def _group(error: BaseException) -> click.Group:
 
 CASES = [
     pytest.param(ContentError("bad date", path="issues/a.md", line=3, field="date"), 65,
-                 "Error: issues/a.md:3: date: bad date\n", id="content-error-file-line-field"),
+                 "Fout: issues/a.md:3: date: bad date\n", id="content-error-file-line-field"),
     pytest.param(ConfigError("DIGIWEETJES_TIMEZONE: onbekende tijdzone 'X'"), 78,
-                 "Error: DIGIWEETJES_TIMEZONE: onbekende tijdzone 'X'\n", id="config-error"),
+                 "Fout: DIGIWEETJES_TIMEZONE: onbekende tijdzone 'X'\n", id="config-error"),
     pytest.param(CheckFailed(["a.md:1: one", "a.md:2: two"]), 1,
-                 "Error: a.md:1: one\na.md:2: two\n", id="check-failed-one-line-each"),
-    pytest.param(StorageError("the database cannot be used: locked"), 1,
-                 "Error: the database cannot be used: locked\n", id="storage-error"),
+                 "Fout: a.md:1: one\na.md:2: two\n", id="check-failed-one-line-each"),
+    pytest.param(StorageError("de databank is niet bruikbaar: locked"), 1,
+                 "Fout: de databank is niet bruikbaar: locked\n", id="storage-error"),
     pytest.param(SchemaOutdatedError("run `digiweetjes init`"), 1,
-                 "Error: run `digiweetjes init`\n", id="schema-outdated"),
+                 "Fout: run `digiweetjes init`\n", id="schema-outdated"),
     pytest.param(OutputError("kan /x niet schrijven: de schijf is vol"), 73,
-                 "Error: kan /x niet schrijven: de schijf is vol\n", id="output-error"),
+                 "Fout: kan /x niet schrijven: de schijf is vol\n", id="output-error"),
     pytest.param(OSError(errno.ENOSPC, "No space left on device", "/srv/out.csv"), 74,
-                 "Error: /srv/out.csv: de schijf is vol\n", id="enospc-names-file"),
+                 "Fout: /srv/out.csv: de schijf is vol\n", id="enospc-names-file"),
     pytest.param(PermissionError(errno.EACCES, "Permission denied", "/etc/shadow"), 74,
-                 "Error: /etc/shadow: geen toelating\n", id="eacces-names-file"),
+                 "Fout: /etc/shadow: geen toelating\n", id="eacces-names-file"),
     pytest.param(FileNotFoundError(errno.ENOENT, "No such file", "issues/x.md"), 74,
-                 "Error: issues/x.md: het bestand of de map bestaat niet\n", id="enoent"),
+                 "Fout: issues/x.md: het bestand of de map bestaat niet\n", id="enoent"),
     pytest.param(OSError(errno.EXDEV, "Invalid cross-device link", "a", None, "b"), 74,
-                 "Error: a → b: Invalid cross-device link\n", id="two-files-os-text"),
+                 "Fout: a → b: Invalid cross-device link\n", id="two-files-os-text"),
     pytest.param(OSError(errno.EROFS, "Read-only file system"), 74,
-                 "Error: het bestandssysteem is alleen-lezen\n", id="no-file-name"),
+                 "Fout: het bestandssysteem is alleen-lezen\n", id="no-file-name"),
     pytest.param(DatabaseError("SELECT 1", {}, _DriverError("file is not a database")), 1,
-                 "Error: the database cannot be used: file is not a database\n",
+                 "Fout: de databank is niet bruikbaar: file is not a database\n",
                  id="not-a-database"),
     pytest.param(OperationalError("SELECT 1", {}, _DriverError("database is locked\nmore")), 1,
-                 "Error: the database cannot be used: database is locked\n", id="locked"),
+                 "Fout: de databank is niet bruikbaar: database is locked\n", id="locked"),
     pytest.param(InterfaceError("SELECT 1", {}, _DriverError("connection already closed")), 1,
-                 "Error: the database cannot be used: connection already closed\n",
+                 "Fout: de databank is niet bruikbaar: connection already closed\n",
                  id="connection-closed"),
     pytest.param(CommandError("Can't locate revision identified by 'zzz9'"), 1,
-                 "Error: de databank kan niet gemigreerd worden: Can't locate revision "
+                 "Fout: de databank kan niet gemigreerd worden: Can't locate revision "
                  "identified by 'zzz9'\n", id="alembic-unknown-revision"),
     pytest.param(click.UsageError("No such option: --x"), 2,
-                 "Usage: digiweetjes boom [OPTIONS]\nTry 'digiweetjes boom --help' for help."
-                 "\n\nError: No such option: --x\n", id="usage-error"),
-    pytest.param(click.exceptions.Abort(), 1, "Aborted.\n", id="abort"),
+                 "Gebruik: digiweetjes boom [OPTIONS]\nHulp: 'digiweetjes boom --help'."
+                 "\n\nFout: No such option: --x\n", id="usage-error"),
+    pytest.param(click.exceptions.Abort(), 1, "Afgebroken.\n", id="abort"),
     # click turns Ctrl+C inside a command into Abort (after a new line).
-    pytest.param(KeyboardInterrupt(), 1, "\nAborted.\n", id="ctrl-c"),
+    pytest.param(KeyboardInterrupt(), 1, "\nAfgebroken.\n", id="ctrl-c"),
     pytest.param(SystemExit(3), 3, "", id="system-exit"),
 ]
 
@@ -130,27 +130,27 @@ def test_rich_markup_in_a_name_is_shown_literally(project, capsys, name: str) ->
     assert f"│ {name} " in listed.out and "els@example.org" in listed.out  # the whole list
     shown = run(capsys, "subscribers", "show", "jan@example.org")
     assert shown.code == 0 and shown.err == ""
-    assert f"│ {name} " in shown.out and f"consent source: {name}" in shown.out
+    assert f"│ {name} " in shown.out and f"toestemming: {name}" in shown.out
     assert run(capsys, "subscribers", "stats").code == 0
+
+
+def _out_of_range(option: str, value: str, bounds: str) -> str:
+    return f"Ongeldige waarde voor '--{option}': {value} ligt niet tussen de grenzen {bounds}."
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     pytest.param(("subscribers", "purge-pending", "--days", "-1"),
-                 "Invalid value for '--days': -1 is not in the range 1<=x<=3650.", id="days-neg"),
+                 _out_of_range("days", "-1", "1<=x<=3650"), id="days-neg"),
     pytest.param(("subscribers", "purge-pending", "--days", "0"),
-                 "Invalid value for '--days': 0 is not in the range 1<=x<=3650.", id="days-0"),
+                 _out_of_range("days", "0", "1<=x<=3650"), id="days-0"),
     pytest.param(("subscribers", "purge-pending", "--days", "99999999999"),
-                 "Invalid value for '--days': 99999999999 is not in the range 1<=x<=3650.",
-                 id="days-huge"),
+                 _out_of_range("days", "99999999999", "1<=x<=3650"), id="days-huge"),
     pytest.param(("subscribers", "list", "--limit", "-1"),
-                 "Invalid value for '--limit': -1 is not in the range 0<=x<=10000000.",
-                 id="limit-negative"),
+                 _out_of_range("limit", "-1", "0<=x<=10000000"), id="limit-negative"),
     pytest.param(("subscribers", "list", "--limit", "9" * 30),
-                 f"Invalid value for '--limit': {'9' * 30} is not in the range 0<=x<=10000000.",
-                 id="limit-huge"),
+                 _out_of_range("limit", "9" * 30, "0<=x<=10000000"), id="limit-huge"),
     pytest.param(("preview", "1", "--port", "70000"),
-                 "Invalid value for '--port': 70000 is not in the range 1<=x<=65535.",
-                 id="port-huge"),
+                 _out_of_range("port", "70000", "1<=x<=65535"), id="port-huge"),
 ])
 def test_absurd_numbers_are_refused_before_anything_happens(project, capsys, argv,
                                                             message: str) -> None:
@@ -160,7 +160,7 @@ def test_absurd_numbers_are_refused_before_anything_happens(project, capsys, arg
     before = snapshot(project)
     outcome = run(capsys, *argv)
     assert outcome.code == 2 and outcome.out == ""
-    assert outcome.err.endswith(f"\nError: {message}\n") and "Traceback" not in outcome.err
+    assert outcome.err.endswith(f"\nFout: {message}\n") and "Traceback" not in outcome.err
     assert snapshot(project) == before
 
 

@@ -51,7 +51,7 @@ def test_check_fails_with_one_line_per_problem(env, capsys):
     path = write_draft(env.issues_dir, "Klik [hier](https://e-inclusie.be/).\n\n#### Diep\n")
     assert main(["check", str(path)]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[0].startswith("Error: ")
+    assert lines[0].startswith("Fout: ")
     assert len(lines) == 2
 
 

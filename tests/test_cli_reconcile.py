@@ -57,7 +57,7 @@ def test_not_found_stays_uncertain_until_the_settle_time(env, monkeypatch,  # no
         assert "5 niet aangekomen: terug in de wachtrij" in out
         assert f"digiweetjes send {ISSUE}" in out
         assert main(["status", ISSUE]) == 0
-        assert "Paused:" in capsys.readouterr().out
+        assert "\nGepauzeerd: 5 onzekere berichten" in capsys.readouterr().out
         assert main(["send", ISSUE, "--yes"]) == 0
         assert fake.state.deliveries()["total"] == 12
         assert fake.state.deliveries()["duplicate_count"] == 0
@@ -74,5 +74,5 @@ def test_the_settle_time_may_be_zero_but_nothing_else_may() -> None:
     assert send_options({}).reconcile_settle_seconds == 120
     with pytest.raises(ConfigError, match=name):
         send_options({name: "-1"})
-    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_BRAKE_AFTER must be positive"):
+    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_BRAKE_AFTER moet groter dan 0 zijn"):
         send_options({"DIGIWEETJES_SEND_BRAKE_AFTER": "0"})

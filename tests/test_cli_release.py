@@ -81,7 +81,7 @@ def test_schedule_refuses_bad_moments_and_changes_nothing(env, capsys, at, messa
     before = _rows(env)
     code, out, err = _run(capsys, "schedule", SAMPLE_ID, "--at", at)
     assert code != 0 and out == ""
-    assert err.startswith("Error: --at: ") and message in err
+    assert err.startswith("Fout: --at: ") and message in err
     assert _rows(env) == before
 
 
@@ -102,7 +102,7 @@ def test_an_explicit_offset_settles_the_repeated_hour(env, capsys) -> None:
 def test_bad_requests_are_one_dutch_line_and_change_nothing(env, capsys, argv) -> None:
     code, out, err = _run(capsys, *argv)
     assert code != 0 and out == ""
-    assert err.startswith("Error: ")
+    assert err.startswith("Fout: ")
     assert _rows(env) == []
 
 

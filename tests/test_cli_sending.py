@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -45,15 +46,15 @@ def _outbox(env: dict[str, str]) -> list[str]:
 def test_dry_run_shows_audience_and_batches_and_writes_nothing(env) -> None:
     result = CliRunner().invoke(cli, ["send", ISSUE, "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "audience is 12 subscribers" in result.output
-    assert "12 recipients in 1 batches" in result.output
+    assert "nog niet verstuurd: er zijn nu 12 ontvangers." in result.output
+    assert "12 ontvangers in 1 pakket(ten) van hoogstens" in result.output
     assert _campaigns(env) == 0 and _outbox(env) == []
 
 
 def test_test_send_reaches_one_address_and_never_the_ledger(env) -> None:
     result = CliRunner().invoke(cli, ["send", "1", "--to", "redactie@example.be"])
     assert result.exit_code == 0, result.output
-    assert "the ledger was not touched" in result.output
+    assert "de verzendlijst blijft onaangeroerd" in result.output
     [name] = _outbox(env)
     assert name.startswith("test-")
     mail = (Path(env["DIGIWEETJES_ROOT"]) / "outbox" / ISSUE / name).read_text()
@@ -63,34 +64,33 @@ def test_test_send_reaches_one_address_and_never_the_ledger(env) -> None:
 
 def test_confirmation_names_the_audience_and_no_sends_nothing(env) -> None:
     result = CliRunner().invoke(cli, ["send", ISSUE], input="n\n")
-    assert "to 12 subscribers via outbox? [y/N]" in result.output
-    assert "Nothing sent." in result.output
+    assert "naar 12 abonnees versturen via outbox? [j/N]" in result.output
+    assert "Niets verstuurd." in result.output
     assert _campaigns(env) == 0 and _outbox(env) == []
 
 
 def test_send_then_status_then_send_again_sends_once(env) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["send", ISSUE], input="y\n")
+    result = runner.invoke(cli, ["send", ISSUE], input="j\n")
     assert result.exit_code == 0, result.output
-    assert "Audience frozen: 12 recipients." in result.output
-    assert "12 sent, 0 failed, 0 uncertain" in result.output
+    assert "Ontvangers vastgelegd: 12." in result.output
+    assert "12 verstuurd, 0 mislukt, 0 onzeker" in result.output
     assert len(_outbox(env)) == 12
     status = runner.invoke(cli, ["status", ISSUE])
     assert status.exit_code == 0
-    assert "done via outbox" in status.output
-    assert [line.split() for line in status.output.splitlines() if "sent" in line.split()] \
-        == [["sent", "12"]]
+    assert "afgerond via outbox" in status.output
+    assert re.search(r"^  verstuurd +12$", status.output, re.MULTILINE), status.output
     again = runner.invoke(cli, ["send", ISSUE, "--yes"])
-    assert again.exit_code == 0 and "already done: nothing to send" in again.output
+    assert again.exit_code == 0 and "is al volledig verstuurd: niets meer te doen." in again.output
     assert len(_outbox(env)) == 12
 
 
 def test_status_of_an_unsent_issue_and_an_unknown_one(env, capsys) -> None:
     assert main(["status", ISSUE]) == 0
-    assert "has not been sent" in capsys.readouterr().out
+    assert "is nog niet naar de lijst verstuurd" in capsys.readouterr().out
     assert main(["status", "no-such-issue"]) != 0
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and "Traceback" not in err
+    assert err.startswith("Fout: ") and "Traceback" not in err
 
 
 def test_an_edit_after_approval_is_refused_and_jobs_says_why(env, tmp_path, monkeypatch,
@@ -141,8 +141,10 @@ def test_a_refused_key_pauses_and_never_shows_the_key(env, monkeypatch, capsys,
             status_code = main(["status", ISSUE])
             status = capsys.readouterr()
     assert code != 0 and status_code == 0
-    assert "Error: sending" in out.err and "paused" in out.err and "HTTP 401" in out.err
-    assert "Paused:" in status.out and "queued            12" in status.out
+    assert out.err.startswith(f"Fout: verzending van {ISSUE} gepauzeerd: de provider weigert "
+                              "het account: brevo: HTTP 401")
+    assert "Gepauzeerd: de provider weigert het account" in status.out
+    assert re.search(r"^  in de wachtrij +12$", status.out, re.MULTILINE), status.out
     assert main(["jobs"]) == 0
     jobs = capsys.readouterr().out
     assert f"{ISSUE}  (gepauzeerd)" in jobs and "wordt NIET verstuurd: " in jobs
@@ -153,7 +155,7 @@ def test_a_refused_key_pauses_and_never_shows_the_key(env, monkeypatch, capsys,
         monkeypatch.setenv("DIGIWEETJES_PROVIDER_BASE_URL", fake.url)
         assert main(["send", ISSUE, "--yes"]) == 0
         assert fake.state.deliveries()["total"] == 12
-    assert "12 sent" in capsys.readouterr().out
+    assert "Deze beurt: 12 verstuurd" in capsys.readouterr().out
 
 
 def _release_state(env: dict[str, str]) -> str | None:

@@ -80,7 +80,7 @@ def test_two_addresses_get_one_message_each_with_their_own_links(
     _use(monkeypatch, name, fake.url)
     assert main(["send", ISSUE, "--to", A, "--to", B]) == 0
     out = capsys.readouterr().out
-    assert f"sent to {A} via {name}" in out and f"sent to {B} via {name}" in out
+    assert f"verstuurd naar {A} via {name}" in out and f"verstuurd naar {B} via {name}" in out
     assert _campaigns(env) == 0
     summary = fake.state.deliveries()
     assert summary["total"] == 2 and summary["distinct"] == 2
@@ -120,6 +120,6 @@ def test_a_bad_address_list_is_refused_in_dutch_before_anything_is_sent(
         argv += ["--to", address]
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: --to: ") and named in err and "er werd niets verstuurd" in err
+    assert err.startswith("Fout: --to: ") and named in err and "er werd niets verstuurd" in err
     assert "Traceback" not in err
     assert fake.state.deliveries()["requests"] == {} and _campaigns(env) == 0

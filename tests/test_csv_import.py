@@ -83,7 +83,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(db: Database, db_sett
                                                            clock: FixedClock,
                                                            tmp_path: Path) -> None:
     text = (
-        "E-mailadres;Naam;Gemeente\r\n"          # line 1
+        "E-mailadres;Naam;Gemeente\r\n"          # row 1 (as Excel counts)
         "goed@voorbeeld.be;Goed;Brugge\r\n"       # 2 fine
         "geen-adres;Fout;Brugge\r\n"              # 3 invalid address
         "\r\n"                                    # 4 empty line: skipped, not an error
@@ -91,7 +91,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(db: Database, db_sett
         "Dubbel@Voorbeeld.be;Een;Damme\r\n"       # 6 fine
         "dubbel@VOORBEELD.be;Twee;Damme\r\n"      # 7 duplicate differing in case: skipped
         "kort@voorbeeld.be\r\n"                   # 8 missing columns
-        "gent@voorbeeld.be;Iemand;Gent\r\n"       # 9 unknown municipality
+        "gent@voorbeeld.be;Iemand;Gent\r\n"       # 9 onbekende gemeente
         ";Zonder adres;Brugge\r\n"                # 10 no address
         "a@b;X;\r\n"                              # 11 invalid address
         "te@veel.be;Een;Brugge;extra\r\n"         # 12 too many columns
@@ -100,16 +100,17 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(db: Database, db_sett
     with pytest.raises(CsvImportError) as caught:
         _import(db, db_settings, clock, path, consent_source="lijst")
     message = str(caught.value)
-    assert message.startswith("leden.csv: 6 row(s) rejected, nothing was imported:")
-    for line, reason in ((3, "invalid email address 'geen-adres'"), (8, "missing Naam, Gemeente"),
-                         (9, "unknown municipality 'Gent'"), (10, "no e-mail address"),
-                         (11, "invalid email address 'a@b'"), (12, "4 columns")):
-        (found,) = [m for m in message.splitlines() if m.startswith(f"leden.csv:{line}: ")]
+    assert message.startswith("leden.csv: 6 rij(en) geweigerd, niets geïmporteerd:")
+    for line, reason in ((3, "ongeldig e-mailadres 'geen-adres'"),
+                         (8, "er ontbreekt: Naam, Gemeente"), (9, "onbekende gemeente 'Gent'"),
+                         (10, "geen e-mailadres"), (11, "ongeldig e-mailadres 'a@b'"),
+                         (12, "4 kolommen")):
+        (found,) = [m for m in message.splitlines() if m.startswith(f"leden.csv, rij {line}: ")]
         assert reason in found, (line, message)
-    assert "leden.csv:4" not in message and "leden.csv:7" not in message
+    assert "rij 4:" not in message and "rij 7:" not in message
     report = caught.value.report
     assert report.duplicates == 1 and report.empty_lines == 2
-    assert any("leden.csv:7: dubbel@voorbeeld.be is a duplicate of line 6" in n
+    assert any("leden.csv, rij 7: dubbel@voorbeeld.be staat al op rij 6, overgeslagen" in n
                for n in report.notes)
     assert _count(db) == 0 and _count(db, ConsentEvent) == 0
 
@@ -121,7 +122,7 @@ def test_rejection_after_many_chunks_still_imports_nothing(db: Database,
     rows = [(f"p{n}@voorbeeld.be", f"Persoon {n}", "Brugge") for n in range(250)]
     rows.append(("kapot", "Laatste", "Brugge"))
     path = _write(tmp_path / "groot.csv", _excel(rows), "utf-8")
-    with pytest.raises(CsvImportError, match=r"groot.csv:252: invalid email address 'kapot'"):
+    with pytest.raises(CsvImportError, match=r"groot.csv, rij 252: ongeldig e-mailadres 'kapot'"):
         _import(db, db_settings, clock, path, consent_source="lijst", chunk_size=50)
     assert _count(db) == 0 and _count(db, ConsentEvent) == 0
 
@@ -132,7 +133,7 @@ def test_skip_invalid_imports_the_rest(db: Database, db_settings: Settings, cloc
                                               ("kapot", "X", "")]), "utf-8")
     report = _import(db, db_settings, clock, path, consent_source="lijst", skip_invalid=True)
     assert (report.added, report.rejected) == (1, 1)
-    assert report.problems == ["l.csv:3: invalid email address 'kapot': "
+    assert report.problems == ["l.csv, rij 3: ongeldig e-mailadres 'kapot': "
                                + report.problems[0].split(": ", 2)[2]]
     assert _count(db) == 1
 
@@ -151,7 +152,7 @@ def test_existing_and_suppressed_addresses_are_skipped_and_counted(db: Database,
         ("nieuw@voorbeeld.be", "N", "")]), "cp1252")
     report = _import(db, db_settings, clock, second, consent_source="lijst")
     assert (report.added, report.already_on_list, report.suppressed) == (1, 1, 1)
-    assert any("Weg@voorbeeld.be is on the suppression list" in n for n in report.notes)
+    assert any("Weg@voorbeeld.be staat op de blokkeerlijst" in n for n in report.notes)
     with db.session() as session:
         assert find_subscriber(session, "weg@voorbeeld.be").status == "unsubscribed"
     assert _count(db) == 3
@@ -179,7 +180,7 @@ def test_without_consent_source_people_are_pending_and_get_confirmations(
         ["Jan.Peeters@voorbeeld.be", "élise.dupré@voorbeeld.be", "noël@voorbeeld.be",
          "an@voorbeeld.be"])
     assert all(m.kind == "confirm" for m in provider.sent)
-    assert "l.csv line 2; confirmation requested" in details
+    assert "l.csv rij 2; bevestiging gevraagd" in details
 
 
 def test_header_variants_first_and_last_name_and_topics(db: Database, db_settings: Settings,
@@ -209,16 +210,19 @@ def test_multiline_quoted_field_keeps_line_numbers(db: Database, db_settings: Se
     text = ('E-mailadres;Naam\r\n"a@voorbeeld.be";"Naam over\r\ntwee regels"\r\n'
             "kapot;X\r\n")
     path = _write(tmp_path / "l.csv", text, "utf-8")
-    with pytest.raises(CsvImportError, match=r"l.csv:4: invalid email address 'kapot'"):
+    # "kapot" is on the file's 4th line but in Excel's row 3: rows count as Excel shows them.
+    with pytest.raises(CsvImportError, match=r"l.csv, rij 3: ongeldig e-mailadres 'kapot'"):
         _import(db, db_settings, clock, path, consent_source="lijst")
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"", "the file is empty"),
-    (b"Naam;Gemeente\r\nJan;Brugge\r\n", "l.csv:1: no e-mail column: found 'Naam', 'Gemeente'"),
-    (b"E-mail;Email\r\na@voorbeeld.be;b@voorbeeld.be\r\n", "two columns for E-mailadres"),
-    (b"E-mailadres\r\nx@voorbeeld.be\r\n" + b"\x81\x8d\x90", "neither UTF-8 nor"),
-    (b'E-mailadres;Naam\r\na@voorbeeld.be;"unterminated\r\n', "l.csv:2: unreadable CSV"),
+    (b"", "het bestand is leeg"),
+    (b"Naam;Gemeente\r\nJan;Brugge\r\n",
+     "l.csv, rij 1: geen kolom met e-mailadressen: gevonden 'Naam', 'Gemeente'"),
+    (b"E-mail;Email\r\na@voorbeeld.be;b@voorbeeld.be\r\n", "twee kolommen voor E-mailadres"),
+    (b"E-mailadres\r\nx@voorbeeld.be\r\n" + b"\x81\x8d\x90",
+     "regel 3: het bestand is geen UTF-8- of Windows-1252-tekst"),
+    (b'E-mailadres;Naam\r\na@voorbeeld.be;"unterminated\r\n', "l.csv, rij 2: geen leesbare CSV"),
 ])
 def test_unusable_files_are_refused_clearly(db: Database, db_settings: Settings,
                                             clock: FixedClock, tmp_path: Path, content: bytes,

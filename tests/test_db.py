@@ -33,7 +33,7 @@ def test_migrations_match_the_models(db: Database) -> None:
 def test_fresh_database_is_refused_with_a_clear_message(database_url: str) -> None:
     database = Database(database_url)
     try:
-        with pytest.raises(SchemaOutdatedError, match=r"run `digiweetjes init`"):
+        with pytest.raises(SchemaOutdatedError, match=r"voer eerst `digiweetjes init` uit"):
             database.check_schema()
     finally:
         database.dispose()
@@ -61,7 +61,7 @@ def test_database_behind_head_says_run_init(db: Database) -> None:
 def test_database_at_unknown_revision_says_upgrade_the_code(db: Database) -> None:
     with db.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    with pytest.raises(SchemaOutdatedError, match="does not know"):
+    with pytest.raises(SchemaOutdatedError, match="die deze versie van digiweetjes niet kent"):
         db.check_schema()
 
 
@@ -146,7 +146,7 @@ def test_ledger_is_append_only_in_the_database(db: Database) -> None:
 def test_operational_error_becomes_storage_error_without_password(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "dir" / "x.db"
     database = Database(f"sqlite:///{missing}")
-    with pytest.raises(StorageError, match="cannot be used"):
+    with pytest.raises(StorageError, match="de databank is niet bruikbaar"):
         database.check_schema()
     database.dispose()
     database = Database("postgresql+psycopg://user:sup3rsecret@127.0.0.1:1/none")
@@ -164,7 +164,7 @@ def test_describe_url_hides_password() -> None:
 def test_bad_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         Database("not a url")
-    with pytest.raises(ConfigError, match="driver"):
+    with pytest.raises(ConfigError, match="geen databankstuurprogramma voor nosuchdialect"):
         Database("nosuchdialect://x/y")
 
 

@@ -200,7 +200,7 @@ def test_the_brake_pauses_after_consecutive_failures_and_send_resumes(db, settin
     provider, campaign = _setup(db, settings, clock, n=100,
                                 script=[TransientProviderError("HTTP 503")] * 4)
     summary = _engine(db, settings, clock, provider, brake_after=4).run(campaign)
-    assert summary.paused_reason and "4 consecutive failed requests" in summary.paused_reason
+    assert summary.paused_reason and "4 aanvragen na elkaar mislukt" in summary.paused_reason
     paused = campaigns.get_campaign(db, campaign.issue_id)
     assert paused.state == "paused" and "HTTP 503" in paused.pause_reason
     assert summary.counts["failed"] == 0 and summary.counts["sent"] == 0
@@ -213,7 +213,7 @@ def test_an_account_refusal_pauses_at_once_and_fails_nobody(db, settings, clock)
     refused = PermanentProviderError("HTTP 401: Key not found", status_code=401)
     provider, campaign = _setup(db, settings, clock, n=30, script=[refused])
     summary = _engine(db, settings, clock, provider).run(campaign)
-    assert "refused the account" in summary.paused_reason
+    assert "de provider weigert het account" in summary.paused_reason
     assert summary.counts["queued"] == 30 and summary.counts["failed"] == 0
     assert len(provider.batches) == 1
 
@@ -367,7 +367,7 @@ def test_settings_carry_the_default_send_options_and_the_projects_path() -> None
     settings = Settings.from_env({"DIGIWEETJES_ISSUES_DIR": "/srv/nummers"})
     assert settings.send == SendOptions()
     assert str(settings.projects_path) == "/srv/nummers/projects.yaml"
-    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_PROCESSES must be positive"):
+    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_PROCESSES moet groter dan 0 zijn"):
         Settings.from_env({"DIGIWEETJES_SEND_PROCESSES": "0"})
 
 
@@ -381,7 +381,7 @@ def _failing_claims(monkeypatch, failures: int | None) -> list[int]:
     def claim(self, limit, now):
         calls.append(1)
         if failures is None or len(calls) <= failures:
-            raise StorageError("the database cannot be used: deadlock detected")
+            raise StorageError("de databank is niet bruikbaar: deadlock detected")
         return real_claim(self, limit, now)
 
     monkeypatch.setattr(Ledger, "claim", claim)
@@ -438,7 +438,7 @@ def test_database_errors_while_recording_are_retried_and_the_outcome_kept(
 
     provider, campaign = _setup(db, settings, clock, n=10)
     real_record = Ledger.record
-    refusals = [StorageError("the database cannot be used: database is locked")] * 2
+    refusals = [StorageError("de databank is niet bruikbaar: database is locked")] * 2
 
     def record(self, results, now):
         if refusals:

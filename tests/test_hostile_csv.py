@@ -68,46 +68,48 @@ class Refused:
 
 WIDE = ";".join(f"kolom{i}" for i in range(100_000))
 REFUSED = [
-    Refused("empty file", b"", "Error: l.csv: the file is empty"),
-    Refused("only a BOM", b"\xef\xbb\xbf", "Error: l.csv: the file is empty"),
-    Refused("only blank lines", b"\r\n  \r\n;;\r\n", "Error: l.csv: the file is empty"),
+    Refused("empty file", b"", "Fout: l.csv: het bestand is leeg"),
+    Refused("only a BOM", b"\xef\xbb\xbf", "Fout: l.csv: het bestand is leeg"),
+    Refused("only blank lines", b"\r\n  \r\n;;\r\n", "Fout: l.csv: het bestand is leeg"),
     Refused("NUL byte in a row", (HEADER + GOOD + "c@voorbeeld.be;Ca\x00rl;Damme\r\n").encode(),
-            f"Error: l.csv:3: het bestand bevat NUL-bytes: dit is geen tekstbestand (CSV); "
+            f"Fout: l.csv, regel 3: het bestand bevat NUL-bytes: dit is geen tekstbestand (CSV); "
             f"{SAVE_AS}; niets geïmporteerd"),
     Refused("binary file", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01",
-            f"Error: l.csv:3: het bestand bevat NUL-bytes: dit is geen tekstbestand (CSV); "
+            f"Fout: l.csv, regel 3: het bestand bevat NUL-bytes: dit is geen tekstbestand (CSV); "
             f"{SAVE_AS}; niets geïmporteerd"),
     Refused("xlsx workbook", b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xml",
-            f"Error: l.csv: dit is een Excel-werkmap (of een ander zip-bestand), geen "
+            f"Fout: l.csv: dit is een Excel-werkmap (of een ander zip-bestand), geen "
             f"CSV-bestand; {SAVE_AS} en importeer dat bestand"),
     Refused("xls workbook", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40,
-            f"Error: l.csv: dit is een Excel-werkmap (of een ander zip-bestand), geen "
+            f"Fout: l.csv: dit is een Excel-werkmap (of een ander zip-bestand), geen "
             f"CSV-bestand; {SAVE_AS} en importeer dat bestand"),
     Refused("huge field", (HEADER + "a@voorbeeld.be;" + "x" * 200_000 + ";Brugge\r\n").encode(),
-            "Error: l.csv:2: een veld is langer dan 131072 tekens: is dit wel een lijst van "
+            "Fout: l.csv, rij 2: een veld is langer dan 131072 tekens: is dit wel een lijst van "
             "abonnees? Niets geïmporteerd"),
     Refused("100,000 columns in the header", (WIDE + "\r\n" + GOOD).encode(),
-            "Error: l.csv:1: 100000 kolommen, een lijst van abonnees heeft er hoogstens 1000: "
+            "Fout: l.csv, rij 1: 100000 kolommen, een lijst van abonnees heeft er hoogstens 1000: "
             "is dit het juiste bestand? Niets geïmporteerd"),
     Refused("100,000 columns in a row", (HEADER + GOOD + WIDE + "\r\n").encode(),
-            "Error: l.csv:3: 100000 kolommen, een lijst van abonnees heeft er hoogstens 1000: "
+            "Fout: l.csv, rij 3: 100000 kolommen, een lijst van abonnees heeft er hoogstens 1000: "
             "is dit het juiste bestand? Niets geïmporteerd"),
     Refused("neither UTF-8 nor cp1252", (HEADER + GOOD).encode() + b"x@voorbeeld.be;\x81;\r\n",
-            "Error: l.csv:3: the file is neither UTF-8 nor Windows-1252 text (byte 0x81); "
-            "save it from Excel as 'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"),
+            "Fout: l.csv, regel 3: het bestand is geen UTF-8- of Windows-1252-tekst (byte 0x81); "
+            f"{SAVE_AS}"),
     Refused("UTF-16 cut in the middle of a character",
             (HEADER + GOOD).encode("utf-16") + b"x",
-            f"Error: l.csv:3: niet te lezen als utf-16 (truncated data); {SAVE_AS}; "
+            f"Fout: l.csv, rij 3: niet te lezen als utf-16 (truncated data); {SAVE_AS}; "
             "niets geïmporteerd"),
     Refused("unterminated quote", (HEADER + 'a@voorbeeld.be;"Jan;Brugge\r\n').encode(),
-            "Error: l.csv:2: unreadable CSV (unexpected end of data); nothing was imported"),
+            "Fout: l.csv, rij 2: geen leesbare CSV (het bestand eindigt midden in een veld (een "
+            f"aanhalingsteken zonder sluitteken?)); {SAVE_AS}; niets geïmporteerd"),
     Refused("duplicate header column", b"E-mailadres;Naam;Naam\r\na@voorbeeld.be;A;B\r\n",
-            "Error: l.csv:1: two columns for Naam ('Naam' and 'Naam')"),
+            "Fout: l.csv, rij 1: twee kolommen voor Naam ('Naam' en 'Naam'); hou er één"),
     Refused("two e-mail columns", b"E-mail;Email\r\na@voorbeeld.be;b@voorbeeld.be\r\n",
-            "Error: l.csv:1: two columns for E-mailadres ('E-mail' and 'Email')"),
-    Refused("no e-mail column", b"Naam;Gemeente\r\nJan;Brugge\r\n",
-            "Error: l.csv:1: no e-mail column: found 'Naam', 'Gemeente'; expected a header such "
-            "as 'E-mailadres' (and optionally 'Naam', 'Gemeente', 'Interesses')"),
+            "Fout: l.csv, rij 1: twee kolommen voor E-mailadres ('E-mail' en 'Email'); hou er één"),
+    Refused("geen kolom met e-mailadressen", b"Naam;Gemeente\r\nJan;Brugge\r\n",
+            "Fout: l.csv, rij 1: geen kolom met e-mailadressen: gevonden 'Naam', 'Gemeente'; "
+            "verwacht een kopregel zoals 'E-mailadres' (en eventueel 'Naam', 'Gemeente', "
+            "'Interesses')"),
 ]
 
 
@@ -137,37 +139,40 @@ class Rejected:
 
 REJECTED = [
     Rejected("ragged row, too few columns", GOOD + "kort@voorbeeld.be\r\n",
-             "l.csv:3: 1 column(s), the header has 3: missing Naam, Gemeente"),
+             "l.csv, rij 3: 1 kolom(men), de kopregel heeft er 3; er ontbreekt: Naam, Gemeente"),
     Rejected("ragged row, too many columns", GOOD + "a@voorbeeld.be;Jan;Brugge;extra\r\n",
-             "l.csv:3: 4 columns, the header has 3 (is there an unquoted delimiter in a name?)"),
+             "l.csv, rij 3: 4 kolommen, de kopregel heeft er 3 (staat er een scheidingsteken in "
+             "een naam zonder aanhalingstekens?)"),
     Rejected("name too long", "a@voorbeeld.be;" + "n" * 300 + ";Brugge\r\n",
-             "l.csv:2: name is longer than 200 characters"),
+             "l.csv, rij 2: de naam is langer dan 200 tekens"),
     Rejected("encoded word in the name",
              GOOD + "a@voorbeeld.be;=?utf-8?q?Bcc=3A_victim@example.org?=;Brugge\r\n",
-             "l.csv:3: ongeldige naam '=?utf-8?q?Bcc=3A_victim@example.org?=': tekst in de vorm "
-             "'=?…?=' is gecodeerde mailtekst en hoort niet in een naam; typ de naam gewoon uit"),
+             "l.csv, rij 3: ongeldige naam '=?utf-8?q?Bcc=3A_victim@example.org?=': tekst in de "
+             "vorm '=?…?=' is gecodeerde mailtekst en hoort niet in een naam; typ de naam gewoon "
+             "uit"),
     Rejected("base64 encoded word split over first and last name",
              "a@voorbeeld.be;=?UTF-8?B?QmNjOiB4QHkuYmU=;?=\r\n",
-             "l.csv:2: ongeldige naam '=?UTF-8?B?QmNjOiB4QHkuYmU= ?=': tekst in de vorm "
+             "l.csv, rij 2: ongeldige naam '=?UTF-8?B?QmNjOiB4QHkuYmU= ?=': tekst in de vorm "
              "'=?…?=' is gecodeerde mailtekst en hoort niet in een naam; typ de naam gewoon uit",
              header="E-mail;Voornaam;Achternaam\r\n"),
     Rejected("direction override in the name", "a@voorbeeld.be;Jan \u202eeteP;Brugge\r\n",
-             "l.csv:2: ongeldige naam 'Jan \\u202eeteP': bevat een teken dat de schrijfrichting "
-             "omkeert (U+202E); typ de naam zonder dat teken"),
+             "l.csv, rij 2: ongeldige naam 'Jan \\u202eeteP': bevat een teken dat de "
+             "schrijfrichting omkeert (U+202E); typ de naam zonder dat teken"),
     Rejected("UTF-8 read as cp1252 before (mojibake)", GOOD + "an@voorbeeld.be;AnaÃ¯s Maes;\r\n",
-             f"l.csv:3: naam 'AnaÃ¯s Maes' lijkt verkeerd gecodeerd (bedoeld: 'Anaïs Maes'?); "
+             f"l.csv, rij 3: naam 'AnaÃ¯s Maes' lijkt verkeerd gecodeerd (bedoeld: 'Anaïs Maes'?); "
              f"{SAVE_AS} en importeer opnieuw"),
     Rejected("a second header (two lists pasted together)",
              GOOD + "\ufeffE-mailadres;Naam;Gemeente\r\nb@voorbeeld.be;B;Damme\r\n",
-             "l.csv:3: nog een kopregel midden in het bestand (twee lijsten aan elkaar "
-             "geplakt?); verwijder deze regel"),
-    Rejected("huge unknown municipality", "a@voorbeeld.be;Jan;" + "G" * 5000 + "\r\n",
-             "l.csv:2: unknown municipality '" + "G" * 59 + "…' (expected one of: "),
-    Rejected("huge unknown topic", "a@voorbeeld.be;Jan;Brugge;" + "t" * 5000 + "\r\n",
-             "l.csv:2: unknown topic '" + "t" * 59 + "…' (expected one of: ",
+             "l.csv, rij 3: nog een kopregel midden in het bestand (twee lijsten aan elkaar "
+             "geplakt?); verwijder deze rij"),
+    Rejected("huge onbekende gemeente", "a@voorbeeld.be;Jan;" + "G" * 5000 + "\r\n",
+             "l.csv, rij 2: onbekende gemeente '" + "G" * 59 + "…'; kies uit: Beernem, "),
+    Rejected("huge onbekend thema", "a@voorbeeld.be;Jan;Brugge;" + "t" * 5000 + "\r\n",
+             "l.csv, rij 2: onbekend thema '" + "t" * 59 + "…'; kies uit: projectoproepen, ",
              header="E-mailadres;Naam;Gemeente;Interesses\r\n"),
     Rejected("address with a line break", '"a@voorbeeld.be\r\nBcc: b@voorbeeld.be";Jan;\r\n',
-             "l.csv:2: invalid email address 'a@voorbeeld.be\\r\\nBcc: b@voorbeeld.be': "),
+             "l.csv, rij 2: ongeldig e-mailadres 'a@voorbeeld.be\\r\\nBcc: b@voorbeeld.be': er "
+             "moet precies één @ in staan"),
 ]
 
 
@@ -180,7 +185,7 @@ def test_bad_row_is_named_and_nothing_is_imported(database: Database, capsys, tm
     code, out, err = run(capsys, "subscribers", "import", str(path))
     assert code == 1 and out == "" and "Traceback" not in err
     lines = err.splitlines()
-    assert lines[0] == "Error: l.csv: 1 row(s) rejected, nothing was imported:"
+    assert lines[0] == "Fout: l.csv: 1 rij(en) geweigerd, niets geïmporteerd:"
     assert lines[1].startswith(case.problem), lines[1]
     assert len(lines) == 2
     assert snapshot(database, tmp_path) == before
@@ -198,15 +203,16 @@ def test_mixed_utf8_and_cp1252_rows_are_each_read_right_and_named(database: Data
     code, out, err = run(capsys, "subscribers", "import", str(path), "--consent-source", "lijst")
     assert code == 0, err
     assert out.splitlines()[:5] == [
-        "l.csv: utf-8+cp1252, delimiter ';', columns E-mailadres='E-mailadres', Naam='Naam', "
-        "Gemeente='Gemeente'",
-        "  3 rows read, 3 added as active, 0 already on the list, 0 suppressed (skipped), "
-        "0 duplicates in the file (skipped), 0 empty lines, 0 rejected",
+        "l.csv: gemengd: UTF-8 en Windows-1252 (per regel gelezen), scheidingsteken puntkomma "
+        "(;), kolommen E-mailadres = 'E-mailadres', Naam = 'Naam', Gemeente = 'Gemeente'",
+        "  3 rij(en) gelezen: 3 toegevoegd (status: actief), 0 al op de lijst, 0 op de "
+        "blokkeerlijst (overgeslagen), 0 dubbel in het bestand (overgeslagen), 0 lege rij(en), "
+        "0 geweigerd",
         "  l.csv: het bestand mengt UTF-8 (regels 2) en Windows-1252 (regels 3); elke regel is "
         "in zijn eigen codering gelezen en hieronder vermeld: controleer die regels",
-        "  l.csv:2: gelezen als UTF-8 (het bestand mengt UTF-8 en Windows-1252): controleer de "
-        "tekst van deze regel",
-        "  l.csv:3: gelezen als Windows-1252 (het bestand mengt UTF-8 en Windows-1252): "
+        "  l.csv, regel 2: gelezen als UTF-8 (het bestand mengt UTF-8 en Windows-1252): "
+        "controleer de tekst van deze regel",
+        "  l.csv, regel 3: gelezen als Windows-1252 (het bestand mengt UTF-8 en Windows-1252): "
         "controleer de tekst van deze regel",
     ]
     stored = names(database)
@@ -220,20 +226,20 @@ def test_mixed_file_starting_with_a_bom(database: Database, capsys, tmp_path: Pa
                      + "el@voorbeeld.be;Élise;\r\n".encode("cp1252"))
     code, out, err = run(capsys, "subscribers", "import", str(path), "--consent-source", "lijst")
     assert code == 0, err
-    assert "columns E-mailadres='E-mailadres'" in out
+    assert "kolommen E-mailadres = 'E-mailadres'" in out
     assert names(database)["el@voorbeeld.be"] == "Élise"
 
 
 @pytest.mark.parametrize(("address", "warning"), [
     ("weg@ехample.org",  # Cyrillic е and х: a look-alike of the suppressed weg@example.org
-     "l.csv:2: let op: weg@ехample.org lijkt op een adres op de suppressielijst (tekens uit een "
-     "ander schrift); wie zich uitschreef, mag niet via een look-alike terugkomen: controleer "
+     "l.csv, rij 2: let op: weg@ехample.org lijkt op een adres op de blokkeerlijst (tekens uit een "
+     "ander schrift); wie zich uitschreef, mag niet via een gelijkend adres terugkomen: controleer "
      "het adres en verwijder het als het niet klopt"),
     ("iemand@exαmple.org",
-     "l.csv:2: let op: 'exαmple' in iemand@exαmple.org mengt letters uit verschillende "
+     "l.csv, rij 2: let op: 'exαmple' in iemand@exαmple.org mengt letters uit verschillende "
      "schriften (Grieks en Latijns); controleer of het adres echt zo gespeld is"),
     ("bestаand@voorbeeld.be",
-     "l.csv:2: let op: bestаand@voorbeeld.be lijkt op bestaand@voorbeeld.be, dat al op de "
+     "l.csv, rij 2: let op: bestаand@voorbeeld.be lijkt op bestaand@voorbeeld.be, dat al op de "
      "lijst staat (tekens uit een ander schrift); controleer het adres"),
 ])
 def test_look_alike_address_is_imported_with_a_warning(database: Database, capsys,
@@ -255,7 +261,7 @@ def test_domain_in_one_script_imports_without_a_word(database: Database, capsys,
     path.write_bytes((HEADER + f"{address};Iemand;\r\n").encode())
     code, out, err = run(capsys, "subscribers", "import", str(path), "--consent-source", "lijst")
     assert code == 0, err
-    assert "let op" not in out and "1 added as active" in out
+    assert "let op" not in out and "1 toegevoegd (status: actief)" in out
 
 
 def test_hostile_header_reaches_the_terminal_escaped(database: Database, capsys,
@@ -267,7 +273,7 @@ def test_hostile_header_reaches_the_terminal_escaped(database: Database, capsys,
     assert code == 0, err
     assert "\x1b" not in out
     assert out.splitlines()[1] == (
-        "  ignored columns: '\\x1b[2J\\x1b[31mrood', "
+        "  niet gebruikte kolommen: '\\x1b[2J\\x1b[31mrood', "
         + ", ".join(f"extra{i}" for i in range(19)) + ", ... en 31 andere")
 
 
@@ -277,5 +283,5 @@ def test_line_breaks_and_controls_in_a_quoted_name_are_neutralised(database: Dat
     path.write_bytes((HEADER + 'a@voorbeeld.be;"Jan\r\nBcc: x@y.be\u2028\u0085\x0b";\r\n')
                      .encode())
     code, out, err = run(capsys, "subscribers", "import", str(path), "--consent-source", "lijst")
-    assert code == 0 and "1 added as active" in out, err
+    assert code == 0 and "1 toegevoegd (status: actief)" in out, err
     assert names(database)["a@voorbeeld.be"] == "Jan Bcc: x@y.be"

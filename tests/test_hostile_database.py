@@ -49,9 +49,9 @@ def _at_revision(revision: str) -> Callable[[Path], None]:
     return make
 
 
-CANNOT_BE_USED = "the database cannot be used (sqlite:///{path}): "
-UNKNOWN = ("the database sqlite:///{path} is at revision zzz9, which this version of digiweetjes "
-           "does not know (its newest is {head}): upgrade digiweetjes")
+CANNOT_BE_USED = "de databank is niet bruikbaar (sqlite:///{path}): "
+UNKNOWN = ("de databank sqlite:///{path} staat op versie zzz9, die deze versie van digiweetjes "
+           "niet kent (de nieuwste is {head}): installeer een nieuwere digiweetjes")
 UNKNOWN_INIT = ("sqlite:///{path}: de databank staat op een onbekende migratie (zzz9); deze "
                 "versie van digiweetjes kent alleen migraties tot {head}: werk digiweetjes bij, "
                 "of gebruik de databank van deze versie")
@@ -92,8 +92,8 @@ def test_an_empty_file_asks_for_init(project: Path, capsys, command: tuple[str, 
     database.write_bytes(b"")
     before = snapshot(project)
     run(capsys, *command).assert_clean_error(
-        1, f"the database sqlite:///{database} has no subscriber tables yet: "
-           "run `digiweetjes init`")
+        1, f"de databank sqlite:///{database} heeft nog geen abonneetabellen: "
+           "voer eerst `digiweetjes init` uit")
     # Connecting writes SQLite's header (WAL mode) into the empty file: still no tables.
     after = snapshot(project)
     assert after.keys() == before.keys()
@@ -113,7 +113,7 @@ def test_a_database_path_that_cannot_be_opened(project: Path, monkeypatch, capsy
     monkeypatch.setenv("DIGIWEETJES_DATABASE_URL", f"sqlite:///{project / where}")
     before = snapshot(project)
     run(capsys, *command).assert_clean_error(
-        1, f"the database cannot be used (sqlite:///{project / where}): "
+        1, f"de databank is niet bruikbaar (sqlite:///{project / where}): "
            "unable to open database file")
     assert snapshot(project) == before
 
@@ -128,7 +128,7 @@ def test_an_unreachable_postgresql_server_hides_the_password(
     outcome = run(capsys, *command)
     assert outcome.code == 1 and outcome.out == ""
     assert outcome.err.startswith(
-        "Error: the database cannot be used (postgresql+psycopg://digi:***@127.0.0.1:1/none): ")
+        "Fout: de databank is niet bruikbaar (postgresql+psycopg://digi:***@127.0.0.1:1/none): ")
     assert "Connection refused" in outcome.err and len(outcome.err.splitlines()) == 1
     assert "sup3rsecret" not in outcome.err and "Traceback" not in outcome.err
     assert snapshot(project) == before
@@ -138,5 +138,6 @@ def test_a_missing_database_driver_is_a_config_error(project: Path, monkeypatch,
     monkeypatch.setenv("DIGIWEETJES_DATABASE_URL", "mysql://digi:sup3rsecret@db/none")
     outcome = run(capsys, "subscribers", "list")
     assert outcome.code == 78
-    assert outcome.err.startswith("Error: no database driver for mysql://digi:***@db/none: ")
+    assert outcome.err.startswith(
+        "Fout: geen databankstuurprogramma voor mysql://digi:***@db/none: ")
     assert "sup3rsecret" not in outcome.err and "Traceback" not in outcome.err

@@ -146,8 +146,8 @@ def test_render_into_a_regular_file_is_refused_by_the_option(project: Path, caps
     before = snapshot(project)
     outcome = run(capsys, "render", "1", "--out", "out/list.csv")
     assert outcome.code == 2
-    assert outcome.err.endswith("Error: Invalid value for '--out': Directory 'out/list.csv' is "
-                                "a file.\n")
+    assert outcome.err.endswith("Fout: Ongeldige waarde voor '--out': Map 'out/list.csv' is "
+                                "een bestand.\n")
     assert snapshot(project) == before
 
 

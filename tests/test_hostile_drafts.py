@@ -166,7 +166,7 @@ def test_a_draft_that_is_not_utf8_breaks_neither_send_nor_status(env, capsys, tm
     _write(env.issues_dir, SAMPLE.read_text(encoding="utf-8"), name=SAMPLE.name)
     assert _run(capsys, "status", "1")[0] == 0
     code, out, _ = _run(capsys, "send", "1", "--dry-run")
-    assert code == 0 and "audience is 0 subscribers" in out
+    assert code == 0 and "nog niet verstuurd: er zijn nu 0 ontvangers." in out
 
 
 def test_two_drafts_with_one_number_are_refused_naming_both(env, capsys, tmp_path) -> None:

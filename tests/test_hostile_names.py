@@ -52,7 +52,7 @@ NAMES = [
          "ongeldige naam '\\u202aJan\\u202c': " + BIDI.format("U+202A, U+202C")),
     Name("isolates", "Jan \u2066x\u2069",
          "ongeldige naam 'Jan \\u2066x\\u2069': " + BIDI.format("U+2066, U+2069")),
-    Name("too long", "n" * 201, "name is longer than 200 characters"),
+    Name("too long", "n" * 201, "de naam is langer dan 200 tekens"),
     # Neutralised: pasted line breaks and invisible characters are an honest mistake.
     Name("CR/LF header injection", "Jan\r\nBcc: x@y.be", stored="Jan Bcc: x@y.be"),
     Name("line and paragraph separators", "Jan\u2028Peeters\u2029", stored="Jan Peeters"),
@@ -82,7 +82,7 @@ def test_name_through_subscribers_add(initialised: Database, capsys, tmp_path: P
                          "--consent-source", "formulier")
     assert "Traceback" not in out + err
     if case.message is not None:
-        assert (code, out, err) == (1, "", f"Error: {case.message}\n")
+        assert (code, out, err) == (1, "", f"Fout: {case.message}\n")
         assert snapshot(initialised, tmp_path) == before
     else:
         assert code == 0, err
@@ -101,12 +101,12 @@ def test_name_through_subscribers_import(initialised: Database, capsys, tmp_path
     if "\x00" in case.typed:  # a NUL byte makes the whole file "not text": refused as a file
         assert (code, out) == (1, "")
         line = 2 + case.typed[:case.typed.index("\x00")].count("\n")
-        assert err.startswith(f"Error: l.csv:{line}: het bestand bevat NUL-bytes")
+        assert err.startswith(f"Fout: l.csv, regel {line}: het bestand bevat NUL-bytes")
         assert snapshot(initialised, tmp_path) == before
     elif case.message is not None:
         assert code == 1 and out == ""
-        assert err == ("Error: l.csv: 1 row(s) rejected, nothing was imported:\n"
-                       f"l.csv:2: {case.message}\n")
+        assert err == ("Fout: l.csv: 1 rij(en) geweigerd, niets geïmporteerd:\n"
+                       f"l.csv, rij 2: {case.message}\n")
         assert snapshot(initialised, tmp_path) == before
     else:
         assert code == 0, err
@@ -177,20 +177,20 @@ ADDRESSES = [
     ("weg@ехample.org",  # Cyrillic е and х
      ["Let op: 'ехample' in weg@ехample.org mengt letters uit verschillende schriften "
       "(Cyrillisch en Latijns); controleer of het adres echt zo gespeld is",
-      "Let op: weg@ехample.org lijkt op een adres op de suppressielijst (tekens uit een ander "
-      "schrift); wie zich uitschreef, mag niet via een look-alike terugkomen: controleer het "
+      "Let op: weg@ехample.org lijkt op een adres op de blokkeerlijst (tekens uit een ander "
+      "schrift); wie zich uitschreef, mag niet via een gelijkend adres terugkomen: controleer het "
       "adres en verwijder het als het niet klopt"]),
     ("weg@ехаmрlе.org",  # only Latin 'm': the whole label all but one letter Cyrillic
      ["Let op: 'ехаmрlе' in weg@ехаmрlе.org mengt letters uit verschillende schriften "
       "(Cyrillisch en Latijns); controleer of het adres echt zo gespeld is",
-      "Let op: weg@ехаmрlе.org lijkt op een adres op de suppressielijst (tekens uit een ander "
-      "schrift); wie zich uitschreef, mag niet via een look-alike terugkomen: controleer het "
+      "Let op: weg@ехаmрlе.org lijkt op een adres op de blokkeerlijst (tekens uit een ander "
+      "schrift); wie zich uitschreef, mag niet via een gelijkend adres terugkomen: controleer het "
       "adres en verwijder het als het niet klopt"]),
     ("WEG@EXAMPLE.ОRG",  # a Cyrillic capital О in the top-level domain, upper-case address
      ["Let op: 'оrg' in WEG@example.оrg mengt letters uit verschillende schriften "
       "(Cyrillisch en Latijns); controleer of het adres echt zo gespeld is",
-      "Let op: WEG@example.оrg lijkt op een adres op de suppressielijst (tekens uit een ander "
-      "schrift); wie zich uitschreef, mag niet via een look-alike terugkomen: controleer het "
+      "Let op: WEG@example.оrg lijkt op een adres op de blokkeerlijst (tekens uit een ander "
+      "schrift); wie zich uitschreef, mag niet via een gelijkend adres terugkomen: controleer het "
       "adres en verwijder het als het niet klopt"]),
     ("bestаand@voorbeeld.be",  # Cyrillic а in the local part: a look-alike of a subscriber
      ["Let op: 'bestаand' in bestаand@voorbeeld.be mengt letters uit verschillende schriften "
@@ -215,7 +215,8 @@ def test_look_alike_address_is_added_with_a_warning(listed: Database, capsys, ad
     code, out, err = run(capsys, "subscribers", "add", address, "--consent-source", "formulier")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("Added ") and lines[1:] == warnings
+    assert lines[0].endswith(" toegevoegd als actief (toestemming: formulier).")
+    assert lines[1:] == warnings
     assert len(names(listed)) == 3  # the two of the fixture and this one
 
 
@@ -223,5 +224,5 @@ def test_the_suppressed_address_itself_is_still_refused(listed: Database, capsys
                                                         tmp_path: Path) -> None:
     before = snapshot(listed, tmp_path)
     code, out, err = run(capsys, "subscribers", "add", "Weg@Example.org")
-    assert code == 1 and out == "" and "is on the suppression list" in err
+    assert code == 1 and out == "" and "staat op de blokkeerlijst" in err
     assert snapshot(listed, tmp_path) == before

@@ -151,7 +151,7 @@ def test_a_bad_header_value_is_refused_before_anything_is_written(
         _set_title(env, title)
     code, out, err = _send(capsys, *how)
     assert code == exit_code, err
-    assert err.startswith("Error: ") and message in err, err
+    assert err.startswith("Fout: ") and message in err, err
     if title is not None:
         assert f"{ISSUE}.md:{TITLE_LINE}: title: " in err
     assert "er werd niets verstuurd" in err
@@ -181,16 +181,17 @@ def _paused_then_resumed(env, monkeypatch, capsys, *, cause: Callable[[], None],
     cause()
     code, out, err = _send(capsys)
     assert code == 1, out + err
-    assert f"Error: sending {ISSUE} paused: " in err and says in err and DONE_SENTENCE in err
-    assert "This run: 0 sent, 0 failed, 0 uncertain" in out
+    assert f"Fout: verzending van {ISSUE} gepauzeerd: " in err
+    assert says in err and DONE_SENTENCE in err
+    assert "Deze beurt: 0 verstuurd, 0 mislukt, 0 onzeker" in out
     assert _ledger(env) == ("paused", {"queued": N})
     assert main(["status", ISSUE]) == 0
     status = capsys.readouterr().out
-    assert "paused via" in status and says in status
+    assert "gepauzeerd via" in status and says in status
     fix()
     code, out, err = _send(capsys)
     assert code == 0, out + err
-    assert f"This run: {N} sent, 0 failed" in out
+    assert f"Deze beurt: {N} verstuurd, 0 mislukt" in out
     assert _ledger(env) == ("done", {"sent": N})
     assert API_KEY not in out + err
 
@@ -217,7 +218,7 @@ def test_an_outbox_that_cannot_be_made_pauses(env, monkeypatch, capsys) -> None:
         env, monkeypatch, capsys,
         cause=lambda: monkeypatch.setenv("DIGIWEETJES_OUTBOX_DIR", str(blocker / "outbox")),
         fix=lambda: monkeypatch.setenv("DIGIWEETJES_OUTBOX_DIR", env["DIGIWEETJES_OUTBOX_DIR"]),
-        says="outbox: cannot create")
+        says=" niet aanmaken: ")
 
 
 @pytest.mark.parametrize("provider", ["brevo", "postmark"])
@@ -253,12 +254,12 @@ def test_refused_recipients_are_a_non_zero_exit_saying_what_to_do(env, monkeypat
         state, counts = _ledger(env)
         failed = counts.get("failed", 0)
         assert failed == 2 and code == 3, (out, err, counts)
-        assert err == (f"Error: {failed} berichten mislukten: zie `digiweetjes status {ISSUE}`; "
+        assert err == (f"Fout: {failed} berichten mislukten: zie `digiweetjes status {ISSUE}`; "
                        "los de oorzaak op en verstuur opnieuw met --retry-failed.\n")
         assert state == "done" and counts["sent"] == N - failed
         # The same command again: nothing left to send, and still not a success.
         code, out, err = _send(capsys)
-        assert code == 3 and "already done: nothing to send" in out
+        assert code == 3 and "is al volledig verstuurd: niets meer te doen." in out
         assert f"{failed} berichten mislukten" in err
         fake.state.faults.update({"reject_pattern": None})
         code, out, err = _send(capsys, "--retry-failed")
@@ -274,7 +275,7 @@ def test_uncertain_deliveries_are_a_non_zero_exit_saying_what_to_do(env, monkeyp
         _use_provider(monkeypatch, "postmark", fake.url)
         code, out, err = _send(capsys)
     assert code == 3, out + err
-    assert err == (f"Error: {N} berichten zijn onzeker (misschien toch aangekomen): zie "
+    assert err == (f"Fout: {N} berichten zijn onzeker (misschien toch aangekomen): zie "
                    f"`digiweetjes status {ISSUE}`; verstuur ze enkel opnieuw met "
                    "--include-uncertain als een tweede exemplaar geen kwaad kan.\n")
     assert _ledger(env) == ("done", {"uncertain": N})

@@ -43,12 +43,13 @@ CASES = [
     pytest.param("DIGIWEETJES_BASE_URL", "https://x.be/a b",
                  BASE_URL_HINT + "'https://x.be/a b')", id="base-url-space"),
     pytest.param("DIGIWEETJES_SEND_CONCURRENCY", "vier",
-                 "DIGIWEETJES_SEND_CONCURRENCY is not a number: 'vier'", id="send-not-a-number"),
+                 "DIGIWEETJES_SEND_CONCURRENCY is geen getal: 'vier'", id="send-not-a-number"),
     pytest.param("DIGIWEETJES_SEND_CONCURRENCY", LONG,
-                 f"DIGIWEETJES_SEND_CONCURRENCY is not a number: {LONG_SHOWN}",
+                 f"DIGIWEETJES_SEND_CONCURRENCY is geen getal: {LONG_SHOWN}",
                  id="send-5000-digits"),
     pytest.param("DIGIWEETJES_SEND_BRAKE_AFTER", "-1",
-                 "DIGIWEETJES_SEND_BRAKE_AFTER must be positive", id="send-negative"),
+                 "DIGIWEETJES_SEND_BRAKE_AFTER moet groter dan 0 zijn (nu: '-1')",
+                 id="send-negative"),
     pytest.param("DIGIWEETJES_SEND_STALL_SECONDS", "nan",
                  "DIGIWEETJES_SEND_STALL_SECONDS is geen eindig getal: 'nan'", id="send-nan"),
     pytest.param("DIGIWEETJES_SEND_REQUESTS_PER_SECOND", "inf",
@@ -61,7 +62,7 @@ CASES = [
                  f"DIGIWEETJES_SEND_STALL_SECONDS is te groot: '1e300' {TOO_BIG}",
                  id="send-huge-float"),
     pytest.param("DIGIWEETJES_DATABASE_URL", "not a url",
-                 "DIGIWEETJES_DATABASE_URL is not a database URL: Could not parse SQLAlchemy "
+                 "DIGIWEETJES_DATABASE_URL is geen databankadres: Could not parse SQLAlchemy "
                  "URL from given URL string", id="database-url-malformed"),
 ]
 

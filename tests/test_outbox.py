@@ -142,7 +142,7 @@ def test_registry(settings: Settings) -> None:
     provider = get_provider(settings, SystemClock())
     assert isinstance(provider, OutboxProvider)
     assert provider.outbox_dir == settings.outbox_dir
-    with pytest.raises(ConfigError, match=r"unknown mail provider 'pigeon'.*allowed: .*outbox"):
+    with pytest.raises(ConfigError, match=r"onbekende maildienst .pigeon.*kies uit: .*outbox"):
         get_provider(settings.with_(provider="pigeon"), SystemClock())
 
 

@@ -166,7 +166,7 @@ def test_cli_preview_of_an_unknown_issue_fails_clearly(settings: Settings, monke
 
     monkeypatch.setenv("DIGIWEETJES_ISSUES_DIR", str(PROJECT_ROOT / "issues"))
     assert main(["preview", "999"]) != 0
-    assert "Error: geen draft '999'" in capsys.readouterr().err
+    assert "Fout: geen draft '999'" in capsys.readouterr().err
 
 
 def test_preview_lists_the_check_problems_and_the_b1_warnings(workspace) -> None:

@@ -214,7 +214,7 @@ def test_sync_through_the_cli_is_applied_once(name, env, database, monkeypatch,
     stranger = Hasher(settings).email("stranger@elders.be")
     assert stranger in after["suppressed"]
     assert len(after["suppressed"]) == len(applied)
-    assert (f"{len(applied)} adressen nieuw op de suppressielijst; {len(known)} ingeschrevenen"
+    assert (f"{len(applied)} adressen nieuw op de blokkeerlijst; {len(known)} ingeschrevenen"
             in out)
     assert f"Niets nieuws: alle {len(applied)} adressen waren al bekend" in again
     if any(kind == "other" for *_, kind in SEEDS[name]):
@@ -278,4 +278,4 @@ def test_a_provider_error_leaves_the_database_unchanged(fault, env, database, mo
 def test_the_outbox_has_nothing_to_sync(env, database, capsys) -> None:
     code, out, err = run(capsys, "providers", "sync-suppressions")
     assert code == 0, err
-    assert "houdt geen eigen suppressielijst bij" in out
+    assert "houdt geen eigen blokkeerlijst bij" in out

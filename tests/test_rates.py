@@ -106,9 +106,11 @@ def test_the_rate_setting_may_be_zero_for_no_limit_and_nothing_else_may() -> Non
     send = Settings.from_env({"DIGIWEETJES_SEND_REQUESTS_PER_SECOND": "0",
                               "DIGIWEETJES_SEND_RATE_LIMITED_SECONDS": "600"}).send
     assert (send.requests_per_second, send.rate_limited_seconds) == (0.0, 600.0)
-    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_REQUESTS_PER_SECOND must be"):
+    with pytest.raises(ConfigError,
+                       match="DIGIWEETJES_SEND_REQUESTS_PER_SECOND moet 0 of meer zijn"):
         Settings.from_env({"DIGIWEETJES_SEND_REQUESTS_PER_SECOND": "-1"})
-    with pytest.raises(ConfigError, match="DIGIWEETJES_SEND_RATE_LIMITED_SECONDS must be"):
+    with pytest.raises(ConfigError,
+                       match="DIGIWEETJES_SEND_RATE_LIMITED_SECONDS moet groter dan 0 zijn"):
         Settings.from_env({"DIGIWEETJES_SEND_RATE_LIMITED_SECONDS": "0"})
 
 
@@ -195,7 +197,7 @@ def test_other_failures_still_brake(db, settings, clock) -> None:
         "HTTP 503", status_code=503)] * 10)
     campaign = freeze(db, sample_issue(settings), provider.name, clock.now())
     summary = _engine(db, settings, clock, provider, max_attempts=50).run(campaign)
-    assert not summary.done and "3 consecutive failed requests" in summary.paused_reason
+    assert not summary.done and "3 aanvragen na elkaar mislukt" in summary.paused_reason
 
 
 # -- against the fake provider over loopback --------------------------------------------------

@@ -13,6 +13,7 @@ from digiweetjes.errors import ConfigError, TokenError
 from digiweetjes.links import confirm_url, preferences_url, unsubscribe_url
 from digiweetjes.subscribers.tokens import (
     HASH_PREFIX,
+    LINK_NAMES,
     Purpose,
     make_token,
     read_token,
@@ -51,14 +52,14 @@ def test_token_is_url_safe_and_reveals_no_address(settings: Settings, clock: Fix
 def test_tampered_or_forged_token_is_refused(settings: Settings, clock: FixedClock,
                                              mutate) -> None:
     token = make_token(settings, clock, Purpose.CONFIRM, HASH)
-    with pytest.raises(TokenError, match="invalid confirm token"):
+    with pytest.raises(TokenError, match="ongeldige bevestigingslink"):
         read_token(settings, clock, mutate(token), Purpose.CONFIRM)
 
 
 def test_token_signed_with_another_key_is_refused(settings: Settings, clock: FixedClock) -> None:
     other = settings.with_(secret_key=Secret("another-key"))
     token = make_token(other, clock, Purpose.UNSUBSCRIBE, HASH)
-    with pytest.raises(TokenError, match="signature does not match"):
+    with pytest.raises(TokenError, match="de handtekening klopt niet"):
         read_token(settings, clock, token, Purpose.UNSUBSCRIBE)
 
 
@@ -79,7 +80,7 @@ def test_forged_payload_with_valid_structure_is_refused(settings: Settings,
 def test_wrong_purpose_is_refused_and_named(settings: Settings, clock: FixedClock,
                                             made: Purpose, used: Purpose) -> None:
     token = make_token(settings, clock, made, HASH)
-    with pytest.raises(TokenError, match=f"wrong token purpose: this is a {made.value} token"):
+    with pytest.raises(TokenError, match=f"verkeerde link: dit is een {LINK_NAMES[made]}"):
         read_token(settings, clock, token, used)
 
 
@@ -88,7 +89,7 @@ def test_confirm_token_expires_after_seven_days(settings: Settings, clock: Fixed
     clock.advance(days=7)
     read_token(settings, clock, token, Purpose.CONFIRM)
     clock.advance(seconds=1)
-    with pytest.raises(TokenError, match="expired confirm token"):
+    with pytest.raises(TokenError, match="vervallen bevestigingslink"):
         read_token(settings, clock, token, Purpose.CONFIRM)
 
 
@@ -188,7 +189,7 @@ def test_signed_but_malformed_payload_is_refused(settings: Settings, clock: Fixe
     from digiweetjes.subscribers.tokens import _serializer
 
     token = _serializer(settings).dumps(payload)
-    with pytest.raises(TokenError, match="malformed payload") as caught:
+    with pytest.raises(TokenError, match="de inhoud is misvormd") as caught:
         read_token(settings, clock, token, Purpose.UNSUBSCRIBE)
     assert caught.value.reason == "forged"
 
@@ -204,6 +205,6 @@ def test_tokens_of_the_first_format_are_still_read(settings: Settings, clock: Fi
         assert claims.email_hash_prefix == email_hash[:16]
         assert claims.matches_email_hash(email_hash)
         assert not claims.matches_email_hash(Hasher(settings).email("ander@voorbeeld.be"))
-        with pytest.raises(TokenError, match="wrong token purpose"):
+        with pytest.raises(TokenError, match="verkeerde link"):
             other = Purpose.PREFERENCES if purpose is Purpose.UNSUBSCRIBE else Purpose.UNSUBSCRIBE
             read_token(settings, clock, token, other)

@@ -363,12 +363,12 @@ def test_import_is_checked_first_then_imports_the_same_file(db, admin, provider)
     assert check.status_code == 200, check.text
     assert "Controle van leden.csv" in check.text
     assert "puntkomma" in check.text and "UTF-8" in check.text
-    assert "zou toegevoegd worden als actief" in check.text
+    assert "Nieuw, zou toegevoegd worden (status: actief)" in check.text
     assert _count(db, Subscriber) == 0  # a dry run changes nothing
     action = _import_action(check.text)
     done = admin.post(action, data={"csrftoken": csrf_field(check.text)})
     assert done.status_code == 200, done.text
-    assert "De import is gebeurd: 2 abonnees toegevoegd als actief" in done.text
+    assert "De import is gebeurd: 2 abonnees toegevoegd (status: actief)." in done.text
     with db.session() as session:
         rows = session.execute(select(Subscriber.email, Subscriber.status, Subscriber.source,
                                       Subscriber.consent_note).order_by(Subscriber.email)).all()
@@ -409,7 +409,8 @@ def test_rejected_rows_are_listed_by_line_and_nothing_is_imported(db, admin) -> 
     check = _post_upload(admin, _csv_upload(lines))
     assert check.status_code == 400
     assert "2 rijen geweigerd: er is niets geïmporteerd" in check.text
-    assert "leden.csv:3:" in check.text and "leden.csv:4:" in check.text
+    assert "leden.csv, rij 3: ongeldig e-mailadres" in check.text
+    assert "leden.csv, rij 4: onbekende gemeente" in check.text
     assert "importeren/" not in re.sub(r'href="/beheer/abonnees/importeren"', "", check.text)
     assert _count(db, Subscriber) == 0
     assert not [e for e in _audit(db) if e.action == "subscribers.import"]
@@ -419,7 +420,7 @@ def test_rejected_rows_are_listed_by_line_and_nothing_is_imported(db, admin) -> 
     (b"PK\x03\x04" + b"\x00" * 200, "leden.xlsx", "Excel-werkmap"),
     (b"E-mailadres\nanna@example.be\x00\n", "leden.csv", "NUL-bytes"),
     (b"", "leden.csv", "is leeg"),
-    (b"Naam;Gemeente\nAnna;Brugge\n", "leden.csv", "no e-mail column"),
+    (b"Naam;Gemeente\nAnna;Brugge\n", "leden.csv", "geen kolom met e-mailadressen"),
 ])
 def test_a_file_that_is_not_a_list_is_a_dutch_400(db, admin, data, name, message) -> None:
     answer = _post_upload(admin, _csv_upload(data, name))

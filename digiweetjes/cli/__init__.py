@@ -13,7 +13,11 @@ import sys
 
 import click
 
-from digiweetjes.cli import (
+from digiweetjes.cli.common import run_cli, speak_dutch
+
+speak_dutch()  # before the commands below are declared (see speak_dutch)
+
+from digiweetjes.cli import (  # noqa: E402 (after speak_dutch on purpose)
     admin,
     bench,
     demo,
@@ -27,18 +31,29 @@ from digiweetjes.cli import (
     users,
     web,
 )
-from digiweetjes.cli.common import run_cli
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="digiweetjes")
 def cli() -> None:
-    """Digi-weetjes: write, check, publish and mail Werkkracht10's e-inclusie newsletter."""
+    """Digi-weetjes: de nieuwsbrief van Werkkracht10 over e-inclusie schrijven, nakijken,
+    publiceren en versturen."""
+
+
+def _dutch_metavars(command: click.Command) -> None:
+    """"[OPTIES]" and "OPDRACHT [ARGUMENTEN]..." in the usage lines (click's defaults are
+    constructor arguments, not translated texts)."""
+    command.options_metavar = "[OPTIES]"
+    if isinstance(command, click.Group):
+        command.subcommand_metavar = "OPDRACHT [ARGUMENTEN]..."
+        for sub in command.commands.values():
+            _dutch_metavars(sub)
 
 
 for _area in (editor, release, site, admin, users, sending, providers, reconcile, scheduler,
               web, bench, demo):
     _area.register(cli)
+_dutch_metavars(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,16 +11,16 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from babel.dates import format_datetime
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from digiweetjes.cli.common import SubregionChoice
+from digiweetjes.cli.common import SubregionChoice, confirm, table_moment
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import Settings
 from digiweetjes.files import open_atomically, write_atomically
 from digiweetjes.models import SubscriberStatus
+from digiweetjes.subscribers.labels import label
 
 STATUSES = [s.value for s in SubscriberStatus]
 #: Upper bounds of the numeric options: far beyond any real use, below any overflow.
@@ -41,10 +41,8 @@ def _console() -> Console:
 
 
 def _when(settings: Settings, moment: datetime | None) -> str:
-    """``1 dec. 2026 10:00`` in the list's time zone; empty when absent."""
-    if moment is None:
-        return ""
-    return format_datetime(moment, "d MMM y HH:mm", tzinfo=settings.timezone, locale="nl_BE")
+    """``01/12/2026 10:00`` in the list's time zone; empty when absent."""
+    return table_moment(moment, settings.timezone) if moment is not None else ""
 
 
 def _settings() -> Settings:
@@ -79,7 +77,7 @@ def _municipality(settings: Settings, value: str | None) -> str | None:
 
 @click.command("init")
 def init() -> None:
-    """Create the database or bring it to the code's schema (Alembic migrations)."""
+    """Maak de databank aan of breng ze bij naar de versie van de code (migraties)."""
     from digiweetjes.db import Database, describe_url
 
     settings = _settings()
@@ -88,25 +86,28 @@ def init() -> None:
         revision = database.upgrade()
     finally:
         database.dispose()
-    click.echo(f"Database {describe_url(settings.database_url)} is at revision {revision}.")
+    click.echo(f"Databank {describe_url(settings.database_url)} staat op versie {revision}.")
 
 
 @click.group("subscribers")
 def subscribers() -> None:
-    """Manage the subscriber list (add, list, import, export, erase ...)."""
+    """Beheer de abonneelijst (toevoegen, tonen, importeren, exporteren, wissen ...)."""
 
 
 @subscribers.command("add")
-@click.argument("email")
-@click.option("--name", help="Display name.")
-@click.option("--municipality", help="One of the ten municipalities of the region.")
-@click.option("--topic", "topics", multiple=True, help="Topic id or label (repeatable).")
-@click.option("--consent-source",
-              help="How consent was obtained (e.g. a signed paper form); the person is then "
-                   "active at once. Without it they get a confirmation email.")
+@click.argument("email", metavar="E-MAILADRES")
+@click.option("--name", metavar="NAAM", help="Naam zoals die in de mail komt.")
+@click.option("--municipality", metavar="GEMEENTE",
+              help="Een van de tien gemeenten van de regio.")
+@click.option("--topic", "topics", metavar="THEMA", multiple=True,
+              help="Thema (id of naam; mag meermaals).")
+@click.option("--consent-source", metavar="BRON",
+              help="Hoe de toestemming gegeven werd (bv. een ondertekend papieren formulier); "
+                   "de persoon is dan meteen actief. Zonder: hij of zij krijgt een "
+                   "bevestigingsmail.")
 def add(email: str, name: str | None, municipality: str | None, topics: tuple[str, ...],
         consent_source: str | None) -> None:
-    """Add one person to the list."""
+    """Eén persoon aan de lijst toevoegen."""
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.subscribers import add_subscriber
 
@@ -122,24 +123,25 @@ def add(email: str, name: str | None, municipality: str | None, topics: tuple[st
     finally:
         provider.close()
     if subscriber.status == SubscriberStatus.ACTIVE:
-        click.echo(f"Added {subscriber.email} as active (consent source: {consent_source}).")
+        click.echo(f"{subscriber.email} toegevoegd als actief (toestemming: {consent_source}).")
     else:
-        click.echo(f"Added {subscriber.email} as pending; a confirmation email was sent.")
+        click.echo(f"{subscriber.email} toegevoegd als wachtend op bevestiging; de "
+                   "bevestigingsmail is verstuurd.")
     for warning in warnings:
         click.echo(f"Let op: {warning}")
 
 
 @subscribers.command("list")
-@click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
-@click.option("--municipality", help="Only this municipality.")
-@click.option("--subregion", type=SubregionChoice())
-@click.option("--topic", help="Only people interested in this topic.")
-@click.option("--search", help="Part of an address or name.")
+@click.option("--status", type=click.Choice(STATUSES), help="Enkel deze status.")
+@click.option("--municipality", metavar="GEMEENTE", help="Enkel deze gemeente.")
+@click.option("--subregion", type=SubregionChoice(), help="Enkel deze Digibank-subregio.")
+@click.option("--topic", metavar="THEMA", help="Enkel wie dit thema wil volgen.")
+@click.option("--search", metavar="TEKST", help="Een stuk van een adres of naam.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(0, MAX_LIMIT),
-              help="At most this many rows (0: all).")
+              help="Hoogstens zoveel rijen (0: alle).")
 def list_(status: str | None, municipality: str | None, subregion: str | None,
           topic: str | None, search: str | None, limit: int) -> None:
-    """Show subscribers as a table."""
+    """De abonnees tonen als tabel."""
     from digiweetjes.subscribers import list_subscribers
 
     settings = _settings()
@@ -149,13 +151,14 @@ def list_(status: str | None, municipality: str | None, subregion: str | None,
                                 municipality=_municipality(settings, municipality),
                                 subregion=subregion, topic=topic_id, search=search,
                                 limit=limit or None)
-        table = Table(title=f"Subscribers ({len(rows)} shown)")
-        for column in ("Email", "Name", "Municipality", "Subregion", "Topics", "Status",
-                       "Since"):
+        table = Table(title=f"Abonnees ({len(rows)} getoond)")
+        for column in ("E-mailadres", "Naam", "Gemeente", "Subregio", "Thema's", "Status",
+                       "Sinds"):
             table.add_column(column)
         for s in rows:
-            table.add_row(*_row(s.email or "(erased)", s.name or "", s.municipality or "",
-                                s.subregion or "", ", ".join(s.topics) or "all", s.status,
+            table.add_row(*_row(s.email or "(gewist)", s.name or "", s.municipality or "",
+                                s.subregion or "", ", ".join(s.topics) or "alle",
+                                label("status", s.status),
                                 _when(settings, s.confirmed_at or s.created_at)))
     _console().print(table)
 
@@ -163,17 +166,19 @@ def list_(status: str | None, municipality: str | None, subregion: str | None,
 def _topic(value: str) -> str:
     from digiweetjes.errors import SubscriberError
     from digiweetjes.subscribers.topics import TOPICS, canonical_topic
+    from digiweetjes.suggest import did_you_mean
 
     topic = canonical_topic(value)
     if topic is None:
-        raise SubscriberError(f"unknown topic {value!r} (expected one of: {', '.join(TOPICS)})")
+        raise SubscriberError(f"onbekend thema {value!r}{did_you_mean(value, TOPICS)} "
+                              f"(kies uit: {', '.join(TOPICS)})")
     return topic
 
 
 @subscribers.command("show")
-@click.argument("email")
+@click.argument("email", metavar="E-MAILADRES")
 def show(email: str) -> None:
-    """Everything about one subscriber, with their consent history."""
+    """Alles over één abonnee, met de geschiedenis van de toestemming."""
     from digiweetjes.subscribers import consent_history, get_subscriber, suppression_of
 
     settings = _settings()
@@ -182,85 +187,79 @@ def show(email: str) -> None:
         s = get_subscriber(session, email)
         suppression = suppression_of(session, settings, email)
         details = Table(show_header=False, title=Text(s.email or ""))
-        details.add_column("field", style="bold")
-        details.add_column("value")
-        for label, value in (
-            ("Name", s.name or ""), ("Municipality", s.municipality or ""),
-            ("Subregion", s.subregion or ""), ("Topics", ", ".join(s.topics) or "all"),
-            ("Language", s.language), ("Status", s.status), ("Source", s.source),
-            ("Consent source", s.consent_note or ""),
-            ("Created", _when(settings, s.created_at)),
-            ("Confirmation sent", _when(settings, s.confirmation_sent_at)),
-            ("Confirmed", _when(settings, s.confirmed_at)),
-            ("Unsubscribed", _when(settings, s.unsubscribed_at)),
-            ("Bounced", _when(settings, s.bounced_at)),
-            ("Complained", _when(settings, s.complained_at)),
-            ("Suppressed", f"{suppression.reason} since "
-                           f"{_when(settings, suppression.created_at)}" if suppression else "no"),
+        details.add_column("veld", style="bold")
+        details.add_column("waarde")
+        for field, value in (
+            ("Naam", s.name or ""), ("Gemeente", s.municipality or ""),
+            ("Subregio", s.subregion or ""), ("Thema's", ", ".join(s.topics) or "alle"),
+            ("Taal", s.language), ("Status", label("status", s.status)),
+            ("Herkomst", label("source", s.source)),
+            ("Bron van de toestemming", s.consent_note or ""),
+            ("Aangemaakt", _when(settings, s.created_at)),
+            ("Bevestigingsmail verstuurd", _when(settings, s.confirmation_sent_at)),
+            ("Bevestigd", _when(settings, s.confirmed_at)),
+            ("Uitgeschreven", _when(settings, s.unsubscribed_at)),
+            ("Mail kwam terug (bounce)", _when(settings, s.bounced_at)),
+            ("Klacht (spam)", _when(settings, s.complained_at)),
+            ("Geblokkeerd", f"{label('suppression', suppression.reason)} sinds "
+                            f"{_when(settings, suppression.created_at)}" if suppression else "nee"),
         ):
-            details.add_row(*_row(label, value))
-        history = Table(title="Consent history")
-        for column in ("When", "Event", "Source", "Privacy notice", "Detail"):
+            details.add_row(*_row(field, value))
+        history = Table(title="Geschiedenis van de toestemming")
+        for column in ("Wanneer", "Gebeurtenis", "Bron", "Privacyverklaring", "Detail"):
             history.add_column(column)
         for event in consent_history(session, s):
-            history.add_row(*_row(_when(settings, event.occurred_at), event.event,
-                                  event.source, event.privacy_notice_version or "",
+            history.add_row(*_row(_when(settings, event.occurred_at),
+                                  label("event", event.event), label("source", event.source),
+                                  event.privacy_notice_version or "",
                                   event.detail or ""))
     console.print(details)
     console.print(history)
 
 
 @subscribers.command("remove")
-@click.argument("email")
+@click.argument("email", metavar="E-MAILADRES")
 def remove(email: str) -> None:
-    """Unsubscribe someone (on their request by phone or mail); they stay suppressed."""
+    """Iemand uitschrijven (op eigen vraag, per telefoon of mail); het adres blijft
+    geblokkeerd."""
     from digiweetjes.subscribers import remove_subscriber
 
     settings = _settings()
     with _session(settings) as session:
         subscriber = remove_subscriber(session, _clock(), settings, email)
         status = subscriber.status
-    click.echo(f"{email.strip()} is now {status} and on the suppression list.")
+    click.echo(f"{email.strip()} is nu {label('status', status)} en op de blokkeerlijst.")
 
 
 @subscribers.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--consent-source",
-              help="How these people consented (e.g. 'inschrijvingslijst infosessie Damme "
-                   "2026-03-12'); they become active. Without it they become pending and "
-                   "get a confirmation email.")
-@click.option("--dry-run", is_flag=True, help="Check the file and show what would happen.")
+@click.argument("file", metavar="BESTAND",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--consent-source", metavar="BRON",
+              help="Hoe deze mensen toestemming gaven (bv. 'inschrijvingslijst infosessie Damme "
+                   "12/03/2026'); ze worden meteen actief. Zonder: ze wachten op bevestiging "
+                   "en krijgen een bevestigingsmail.")
+@click.option("--dry-run", is_flag=True, help="Enkel tonen wat er zou gebeuren (proefdraai).")
 @click.option("--skip-invalid", is_flag=True,
-              help="Import the valid rows even when some are rejected (default: none).")
+              help="De goede rijen importeren, ook als er rijen geweigerd worden (standaard: "
+                   "dan niets).")
 def import_(file: Path, consent_source: str | None, dry_run: bool, skip_invalid: bool) -> None:
-    """Import a CSV file (Excel ';' or ',' ; UTF-8, UTF-8 with BOM or Windows-1252)."""
+    """Een CSV-bestand importeren (Excel, ';' of ','; UTF-8, UTF-8 met BOM of Windows-1252).
+    Rijnummers tellen zoals Excel: de kopregel is rij 1."""
     from digiweetjes.subscribers.csv_import import import_csv
 
     settings = _settings()
     with _session(settings) as session:
         report = import_csv(session, _clock(), settings, file, consent_source=consent_source,
                             dry_run=dry_run, skip_invalid=skip_invalid)
-    delimiter = {";": "';'", ",": "','", "\t": "tab"}[report.delimiter]
-    columns = ", ".join(f"{k}={v!r}" for k, v in report.columns.items())
-    click.echo(f"{file.name}: {report.encoding}, delimiter {delimiter}, "
-               f"columns {columns or 'none (no header row)'}")
-    if report.ignored_columns:
-        click.echo(f"  ignored columns: {', '.join(report.ignored_columns)}")
-    verb = "would be added" if dry_run else "added"
-    click.echo(f"  {report.rows} rows read, {report.added} {verb} as {report.status}, "
-               f"{report.already_on_list} already on the list, {report.suppressed} suppressed "
-               f"(skipped), {report.duplicates} duplicates in the file (skipped), "
-               f"{report.empty_lines} empty lines, {report.rejected} rejected")
-    for line in report.notes:
-        click.echo(f"  {line}")
-    for line in report.problem_lines():
-        click.echo(f"  rejected: {line}")
+    from digiweetjes.cli.subscriber_text import import_report_lines
+
+    for line in import_report_lines(report, file.name, dry_run=dry_run):
+        click.echo(line)
     if dry_run:
-        click.echo("Dry run: nothing was changed.")
         return
     if report.status == SubscriberStatus.PENDING and report.added:
         sent = _send_confirmations(settings)
-        click.echo(f"{sent} confirmation emails sent.")
+        click.echo(f"{sent} bevestigingsmail(s) verstuurd.")
 
 
 def _send_confirmations(settings: Settings) -> int:
@@ -288,19 +287,21 @@ def _send_confirmations(settings: Settings) -> int:
 
 @subscribers.command("send-confirmations")
 def send_confirmations() -> None:
-    """Mail a confirmation to every pending person who has not had one (e.g. after an import)."""
-    click.echo(f"{_send_confirmations(_settings())} confirmation emails sent.")
+    """Een bevestigingsmail sturen naar wie nog wacht en er nog geen kreeg (bv. na een
+    import)."""
+    click.echo(f"{_send_confirmations(_settings())} bevestigingsmail(s) verstuurd.")
 
 
 @subscribers.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
-@click.option("--municipality", help="Only this municipality.")
-@click.option("--subregion", type=SubregionChoice())
-@click.option("--topic", help="Only people interested in this topic.")
+@click.argument("file", metavar="BESTAND", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--status", type=click.Choice(STATUSES), help="Enkel deze status.")
+@click.option("--municipality", metavar="GEMEENTE", help="Enkel deze gemeente.")
+@click.option("--subregion", type=SubregionChoice(), help="Enkel deze Digibank-subregio.")
+@click.option("--topic", metavar="THEMA", help="Enkel wie dit thema wil volgen.")
 def export(file: Path, status: str | None, municipality: str | None, subregion: str | None,
            topic: str | None) -> None:
-    """Write a CSV for Excel (UTF-8 with BOM, ';'); FILE '-' writes to standard output."""
+    """Een CSV-bestand voor Excel schrijven (UTF-8 met BOM, ';'); BESTAND '-' schrijft naar
+    de standaarduitvoer."""
     from digiweetjes.subscribers.csv_export import export_csv
 
     settings = _settings()
@@ -318,33 +319,35 @@ def export(file: Path, status: str | None, municipality: str | None, subregion: 
             count = export_csv(session, handle, status=status, municipality=municipality,
                                subregion=subregion, topic=topic_id, timezone=settings.timezone)
             handle.detach()  # flushes; the raw handle is open_atomically's to close
-    click.echo(f"{count} subscribers written to {file}.")
+    click.echo(f"{count} abonnee(s) weggeschreven naar {file}.")
 
 
 @subscribers.command("erase")
-@click.argument("email")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.argument("email", metavar="E-MAILADRES")
+@click.option("--yes", is_flag=True, help="Niet om bevestiging vragen.")
 def erase(email: str, yes: bool) -> None:
-    """Right to be forgotten: delete the personal data of EMAIL (cannot be undone)."""
+    """Recht op vergetelheid: de persoonsgegevens van E-MAILADRES wissen (onomkeerbaar)."""
     from digiweetjes.subscribers import erase as erase_person
 
     settings = _settings()
     if not yes:
-        click.confirm(f"Erase all personal data of {email.strip()}? This cannot be undone",
-                      abort=True)
+        confirm(f"Alle persoonsgegevens van {email.strip()} wissen? Dit kan niet ongedaan "
+                "gemaakt worden.", abort=True)
     with _session(settings) as session:
         result = erase_person(session, _clock(), settings, email)
-    held = "their subscriber record and " if result.subscriber_id else ""
-    click.echo(f"Erased {held}{result.ledger_events} ledger address(es); the address is kept "
-               "only as a keyed hash (ledger and suppression list).")
+    held = "de abonneegegevens en " if result.subscriber_id else ""
+    click.echo(f"Gewist: {held}{result.ledger_events} adres(sen) in het toestemmingsregister; "
+               "van het adres blijft enkel een hash met de geheime sleutel over (in het "
+               "register en op de blokkeerlijst).")
 
 
 @subscribers.command("export-person")
-@click.argument("email")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the JSON here instead of standard output.")
+@click.argument("email", metavar="E-MAILADRES")
+@click.option("-o", "--output", metavar="BESTAND",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="De JSON naar dit bestand schrijven in plaats van naar de standaarduitvoer.")
 def export_person(email: str, output: Path | None) -> None:
-    """Right of access: everything held on EMAIL, as JSON."""
+    """Recht op inzage: alles wat over E-MAILADRES bewaard wordt, als JSON."""
     from digiweetjes.subscribers import export_person as export
 
     settings = _settings()
@@ -355,16 +358,16 @@ def export_person(email: str, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         write_atomically(output, text)
-        click.echo(f"Written to {output}.")
+        click.echo(f"Weggeschreven naar {output}.")
 
 
 @subscribers.command("purge-pending")
 @click.option("--days", default=30, show_default=True,
               type=click.IntRange(1, MAX_PENDING_DAYS),
-              help="Age of unconfirmed entries (at least 1: 0 or less would delete fresh "
-                   "sign-ups).")
+              help="Ouderdom in dagen van onbevestigde inschrijvingen (minstens 1: 0 zou "
+                   "verse inschrijvingen wissen).")
 def purge_pending(days: int) -> None:
-    """Delete pending (never confirmed) people older than DAYS (the scheduler does this too)."""
+    """Onbevestigde inschrijvingen ouder dan --days dagen wissen (de planner doet dit ook)."""
     from datetime import timedelta
 
     from digiweetjes.subscribers import purge_expired_pending
@@ -372,12 +375,12 @@ def purge_pending(days: int) -> None:
     settings = _settings()
     with _session(settings) as session:
         count = purge_expired_pending(session, _clock(), settings, max_age=timedelta(days=days))
-    click.echo(f"{count} unconfirmed subscriber(s) older than {days} days deleted.")
+    click.echo(f"{count} onbevestigde inschrijving(en) ouder dan {days} dagen gewist.")
 
 
 @subscribers.command("stats")
 def stats() -> None:
-    """Counts by status, and by municipality and Digibank subregion."""
+    """Aantallen per status, per gemeente en per Digibank-subregio."""
     from digiweetjes.subscribers import list_stats
     from digiweetjes.subscribers.places import region
 
@@ -386,25 +389,27 @@ def stats() -> None:
         numbers = list_stats(session)
     console = _console()
     shown = [s for s in STATUSES if s != SubscriberStatus.ERASED]
-    by_status = Table(title="By status")
+    by_status = Table(title="Per status")
     by_status.add_column("Status")
-    by_status.add_column("Count", justify="right")
+    by_status.add_column("Aantal", justify="right")
     for status in STATUSES:
-        by_status.add_row(*_row(status, str(numbers.by_status[status])))
-    by_status.add_row(*_row("suppressed addresses", str(numbers.suppressed)))
+        by_status.add_row(*_row(label("status", status), str(numbers.by_status[status])))
+    by_status.add_row(*_row("geblokkeerde adressen", str(numbers.suppressed)))
     console.print(by_status)
     the_region = region(settings)
-    for title, groups, order in (
-        ("By municipality", numbers.by_municipality, list(the_region.municipalities)),
-        ("By subregion", numbers.by_subregion, [s.id for s in the_region.subregions]),
+    for title, column, groups, order in (
+        ("Per gemeente", "Gemeente", numbers.by_municipality,
+         list(the_region.municipalities)),
+        ("Per subregio", "Subregio", numbers.by_subregion,
+         [s.id for s in the_region.subregions]),
     ):
         table = Table(title=title)
-        table.add_column(title.split()[-1].capitalize())
+        table.add_column(column)
         for status in shown:
-            table.add_column(status, justify="right")
+            table.add_column(label("status", status), justify="right")
         for key in [*order, None]:
             counts = groups.get(key, {})
-            table.add_row(*_row(key or "(none)", *(str(counts.get(s, 0)) for s in shown)))
+            table.add_row(*_row(key or "(geen)", *(str(counts.get(s, 0)) for s in shown)))
         console.print(table)
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import gettext
 import os
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -13,6 +17,47 @@ from digiweetjes.config import Settings
 from digiweetjes.errors import DigiweetjesError
 
 _Options = TypeVar("_Options", bound=Any)
+
+#: The gettext domain of click's own messages in Dutch (locale/nl/LC_MESSAGES/<domain>.po).
+CLICK_DOMAIN = "digiweetjes_cli"
+LOCALE_DIR = Path(__file__).parent / "locale"
+#: Answers that mean yes / no to a question of the command line (English ones still work).
+YES = frozenset({"j", "ja", "y", "yes"})
+NO = frozenset({"n", "nee", "neen", "no"})
+
+
+def speak_dutch() -> None:
+    """Click's own texts (Gebruik:, Opties, Fout:, Ontbrekend argument ...) in Dutch.
+
+    Click looks every text of its own up with the standard ``gettext.gettext``, i.e. in the
+    process's default gettext domain, for the languages named by $LANGUAGE: point that domain at
+    our catalog and ask for Dutch whatever the terminal's locale says (the command line speaks
+    Dutch to everyone; developer tools that read $LANGUAGE would follow, which is harmless).
+    Must run before the commands are declared: click translates some texts (a Path's "file")
+    when an option is built.
+    """
+    os.environ["LANGUAGE"] = "nl_BE:nl"
+    gettext.bindtextdomain(CLICK_DOMAIN, str(LOCALE_DIR))
+    gettext.textdomain(CLICK_DOMAIN)
+
+
+def confirm(question: str, *, default: bool = False, abort: bool = False) -> bool:
+    """A yes/no question in Dutch, ``[j/N]``: "j" or "ja" is yes, "n" or "nee" is no.
+
+    (click.confirm only knows "y/n"; its answers are not translatable.) An empty answer takes
+    the default; anything else asks again. ``abort``: a no stops the command ("Afgebroken.").
+    """
+    hint = "[J/n]" if default else "[j/N]"
+    while True:
+        answer = click.prompt(f"{question} {hint}", default="", show_default=False,
+                              prompt_suffix=" ").strip().lower()
+        if answer in YES or answer in NO or not answer:
+            break
+        click.echo("Antwoord met j (ja) of n (nee).", err=True)
+    agreed = answer in YES if answer else default
+    if abort and not agreed:
+        raise click.Abort()
+    return agreed
 
 
 def load_settings(*, allow_local_secret: bool = False) -> Settings:
@@ -42,12 +87,20 @@ class SubregionChoice(click.Choice):
         try:
             return super().get_metavar(param, ctx)
         except DigiweetjesError:
-            return "SUBREGION"  # --help still works with a broken projects.yaml
+            return "SUBREGIO"  # --help still works with a broken projects.yaml
+
+
+def table_moment(moment: datetime, timezone: str) -> str:
+    """``27/11/2026 14:05`` in ``timezone``: how the CLI's tables write a moment (sentences use
+    ``release.wording.moment``: "dinsdag 8 december 2026 om 09:00")."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the database's naive moments are UTC
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
 
 
 def fail(message: str, exit_code: int = 1) -> None:
     """Print an error for a person and stop with a non-zero exit."""
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Fout: {message}", err=True)
     sys.exit(exit_code)
 
 
@@ -80,11 +133,11 @@ def run_cli(group: click.Group, argv: list[str]) -> int:
     try:
         group.main(args=argv, prog_name="digiweetjes", standalone_mode=False)
     except DigiweetjesError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Fout: {exc}", err=True)
         return exc.exit_code
     except OSError as exc:
         # Disk full, no permission, a folder that vanished: the domain code lets these through.
-        click.echo(f"Error: {describe_os_error(exc)}", err=True)
+        click.echo(f"Fout: {describe_os_error(exc)}", err=True)
         return 74  # EX_IOERR
     except _loaded("sqlalchemy.exc", "DBAPIError") as exc:
         # Normally translated in db.py; one that slips through is still the database's state
@@ -93,20 +146,20 @@ def run_cli(group: click.Group, argv: list[str]) -> int:
 
         if not is_unusable(exc):
             raise
-        click.echo(f"Error: {storage_error(exc)}", err=True)
+        click.echo(f"Fout: {storage_error(exc)}", err=True)
         return 1
     except _loaded("alembic.util.exc", "CommandError") as exc:
         # Alembic ("Can't locate revision ..."): normally translated by the migration runner.
-        click.echo(f"Error: de databank kan niet gemigreerd worden: {exc}", err=True)
+        click.echo(f"Fout: de databank kan niet gemigreerd worden: {exc}", err=True)
         return 1
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        click.echo("Afgebroken.", err=True)
         return 1
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo("Onderbroken.", err=True)
         return 130
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

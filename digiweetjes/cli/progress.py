@@ -22,7 +22,7 @@ from rich.text import Text
 class _RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text("-- msg/s" if speed is None else f"{speed:,.0f} msg/s",
+        return Text("-- berichten/s" if speed is None else f"{speed:.0f} berichten/s",
                     style="progress.data.speed")
 
 
@@ -33,7 +33,7 @@ class ProgressBar:
         self.console = console or Console(stderr=True)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TaskProgressColumn(), _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+            TaskProgressColumn(), _RateColumn(), TimeElapsedColumn(), TextColumn("nog"),
             TimeRemainingColumn(), console=self.console,
             disable=not self.console.is_terminal, transient=False)
         self._description = description

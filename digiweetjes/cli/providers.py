@@ -30,7 +30,7 @@ def register(cli: click.Group) -> None:
 
 @click.group("providers")
 def providers_group() -> None:
-    """The mail provider's own lists."""
+    """De eigen lijsten van de maildienst."""
 
 
 class _DryRun(Exception):
@@ -43,9 +43,9 @@ class _DryRun(Exception):
 
 @providers_group.command("sync-suppressions")
 @click.option("--dry-run", is_flag=True,
-              help="Read the provider's lists and report, but change nothing.")
+              help="De lijsten van de maildienst lezen en tonen, maar niets wijzigen.")
 def sync_suppressions_command(dry_run: bool) -> None:
-    """Take the provider's unsubscribes, bounces and complaints into our suppression list."""
+    """De afmeldingen, bounces en klachten van de maildienst overnemen in onze blokkeerlijst."""
     from digiweetjes.db import open_database
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.providers.suppressions import list_suppressions, supports_suppression_lists
@@ -56,7 +56,7 @@ def sync_suppressions_command(dry_run: bool) -> None:
     provider = get_provider(settings, clock)
     try:
         if not supports_suppression_lists(provider):
-            click.echo(f"De maildienst {settings.provider!r} houdt geen eigen suppressielijst "
+            click.echo(f"De maildienst {settings.provider!r} houdt geen eigen blokkeerlijst "
                        "bij: er is niets te synchroniseren.")
             return
         try:
@@ -96,10 +96,10 @@ def report_lines(report: object, lists: tuple[str, ...], *, dry_run: bool) -> li
         lines.append(f"  niet overgenomen (niet door de ontvanger zelf): {number} × {detail}")
     known = sum(count.known for count in report.counts.values())
     if dry_run:
-        lines.append(f"Proefdraai: {report.new} adressen zouden nieuw op de suppressielijst "
+        lines.append(f"Proefdraai: {report.new} adressen zouden nieuw op de blokkeerlijst "
                      "komen; er is niets opgeslagen.")
     elif report.new:
-        lines.append(f"{report.new} adressen nieuw op de suppressielijst; {report.opted_out} "
+        lines.append(f"{report.new} adressen nieuw op de blokkeerlijst; {report.opted_out} "
                      "ingeschrevenen daarvan staan niet meer op de lijst (elk met een regel in "
                      "het toestemmingsregister), de andere waren onbekend en zijn enkel als "
                      "hash geblokkeerd.")

@@ -12,10 +12,10 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("reconcile")
-@click.argument("issue")
+@click.argument("issue", metavar="NUMMER")
 def reconcile_command(issue: str) -> None:
-    """Look up ISSUE's uncertain deliveries at the provider: sent, back in the queue, or still
-    uncertain with the reason."""
+    """De onzekere berichten van NUMMER opzoeken bij de maildienst: toch verstuurd, terug in de
+    wachtrij, of nog onzeker met de reden."""
     from datetime import timedelta
 
     from digiweetjes.cli.common import load_settings
@@ -49,7 +49,7 @@ def reconcile_command(issue: str) -> None:
         db.dispose()
     click.echo(f"Afgestemd met {campaign.provider}: {report.checked} onzekere berichten "
                f"bekeken.")
-    click.echo(f"  {report.sent:>7} toch verstuurd (gevonden bij de provider)")
+    click.echo(f"  {report.sent:>7} toch verstuurd (gevonden bij de maildienst)")
     click.echo(f"  {report.requeued:>7} niet aangekomen: terug in de wachtrij")
     click.echo(f"  {report.uncertain:>7} nog onzeker")
     for reason, count in report.reasons.most_common(10):

@@ -31,11 +31,12 @@ def _release_context() -> Iterator[tuple[Settings, Database, Clock]]:
 
 
 @click.command("approve")
-@click.argument("issue")
-@click.option("--by", "by", required=True, metavar="NAAM", help="Who approves (recorded).")
+@click.argument("issue", metavar="NUMMER")
+@click.option("--by", "by", required=True, metavar="NAAM",
+              help="Wie goedkeurt (wordt bewaard).")
 def approve_command(issue: str, by: str) -> None:
-    """Approve ISSUE's current content (it must pass `check`); a send_at in its front matter
-    schedules it."""
+    """De huidige inhoud van NUMMER goedkeuren (het moet door `check` raken); een send_at in
+    de front matter plant het meteen in."""
     from digiweetjes.release import approve
     from digiweetjes.release.wording import moment
 
@@ -53,11 +54,11 @@ def approve_command(issue: str, by: str) -> None:
 
 
 @click.command("schedule")
-@click.argument("issue")
+@click.argument("issue", metavar="NUMMER")
 @click.option("--at", "at", required=True, metavar="\"JJJJ-MM-DD UU:MM\"",
-              help="When to send, Brussels time (e.g. \"2026-12-08 09:00\").")
+              help="Wanneer versturen, Brusselse tijd (bv. \"2026-12-08 09:00\").")
 def schedule_command(issue: str, at: str) -> None:
-    """Schedule the approved ISSUE to be sent at a moment (Brussels time)."""
+    """Het goedgekeurde NUMMER inplannen op een tijdstip (Brusselse tijd)."""
     from digiweetjes.release import schedule_issue
     from digiweetjes.release.approval import resolve_issue_id
     from digiweetjes.release.localtime import brussels_moment
@@ -71,11 +72,11 @@ def schedule_command(issue: str, at: str) -> None:
 
 
 @click.command("unschedule")
-@click.argument("issue")
+@click.argument("issue", metavar="NUMMER")
 @click.option("--cancel", "cancel_it", is_flag=True,
-              help="Cancel the issue instead: not sent until it is approved again.")
+              help="Het nummer annuleren: niet versturen tot het opnieuw goedgekeurd is.")
 def unschedule_command(issue: str, cancel_it: bool) -> None:
-    """Take ISSUE off the schedule (it stays approved), or cancel it with --cancel."""
+    """NUMMER niet meer inplannen (het blijft goedgekeurd), of annuleren met --cancel."""
     from digiweetjes.release import cancel, unschedule
     from digiweetjes.release.approval import resolve_issue_id
 
@@ -92,7 +93,7 @@ def unschedule_command(issue: str, cancel_it: bool) -> None:
 
 @click.command("jobs")
 def jobs_command() -> None:
-    """List the upcoming sends: when, which issue, its audience and approval."""
+    """De komende verzendingen: wanneer, welk nummer, hoeveel ontvangers, goedgekeurd door wie."""
     from digiweetjes.release import upcoming
 
     with _release_context() as (settings, db, clock):

@@ -19,7 +19,8 @@ def register(cli: click.Group) -> None:
 
 @click.command("scheduler")
 def scheduler_command() -> None:
-    """Run the scheduler: sends scheduled issues at their time (stop with SIGTERM or Ctrl-C)."""
+    """De planner draaien: verstuurt ingeplande nummers op hun tijdstip (stoppen met SIGTERM of
+    Ctrl-C)."""
     from digiweetjes.clock import SystemClock
     from digiweetjes.providers.registry import get_provider
     from digiweetjes.scheduling.runner import run_scheduler

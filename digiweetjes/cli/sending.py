@@ -29,29 +29,33 @@ def register(cli: click.Group) -> None:
 
 @click.command("fake-provider")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Loopback address to bind (loopback only).")
+              help="Loopback-adres om op te luisteren (enkel loopback).")
 @click.option("--port", default=8025, show_default=True, type=int,
-              help="Port to bind; 0 picks a free one.")
+              help="Poort; 0 kiest een vrije.")
 @click.option("--latency-ms", default=0.0, show_default=True, type=float,
-              help="Fixed latency added to every provider request.")
-@click.option("--error-5xx-rate", default=0.0, type=float, help="Share of requests answered 5xx.")
+              help="Vaste vertraging op elk verzoek.")
+@click.option("--error-5xx-rate", default=0.0, type=float,
+              help="Aandeel verzoeken dat een 5xx-antwoord krijgt.")
 @click.option("--rate-limit-rate", default=0.0, type=float,
-              help="Share of requests answered 429 with the provider's retry hint.")
+              help="Aandeel verzoeken dat 429 krijgt, met de wachttijd van de maildienst.")
 @click.option("--timeout-rate", default=0.0, type=float,
-              help="Share of requests accepted then left unanswered (hang, then close).")
+              help="Aandeel verzoeken dat aanvaard wordt en dan geen antwoord krijgt.")
 @click.option("--drop-rate", default=0.0, type=float,
-              help="Share of requests accepted then closed without an answer.")
-@click.option("--reject-pattern", default=None, help="Reject recipients matching this regex.")
-@click.option("--seed", default=None, type=int, help="Seed of the fault draws.")
+              help="Aandeel verzoeken dat aanvaard en dan zonder antwoord gesloten wordt.")
+@click.option("--reject-pattern", default=None, metavar="REGEX",
+              help="Ontvangers die hierop passen weigeren.")
+@click.option("--seed", default=None, type=int, help="Startwaarde van de toevallige fouten.")
 @click.option("--keep-bodies", is_flag=True,
-              help="Render and keep what each recipient would read (memory grows).")
-@click.option("--record", "record", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Append every delivery to this JSONL file.")
+              help="Bewaren wat elke ontvanger zou lezen (het geheugen groeit).")
+@click.option("--record", "record", metavar="BESTAND",
+              type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Elk bericht toevoegen aan dit JSONL-bestand.")
 def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rate: float,
                           rate_limit_rate: float, timeout_rate: float, drop_rate: float,
                           reject_pattern: str | None, seed: int | None, keep_bodies: bool,
                           record: Path | None) -> None:
-    """Run a fake of the six providers' sending APIs on loopback (control API under /_fake/)."""
+    """Een nagebootste maildienst (de API's van de zes diensten) op loopback, voor tests en
+    demo's (bediening onder /_fake/)."""
     from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
 
     faults = Faults(seed=seed, latency_ms=latency_ms, error_5xx_rate=error_5xx_rate,
@@ -62,7 +66,7 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
         server = FakeProviderServer(host, port, faults=faults, record_path=record)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--host") from exc
-    click.echo(f"listening on {server.url}")
+    click.echo(f"luistert op {server.url}")
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 
@@ -71,24 +75,27 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
 
 
 @click.command("send")
-@click.argument("issue")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
-@click.option("--to", "to_addresses", metavar="ADDRESS", multiple=True,
-              help="Send a test mail to ADDRESS only (repeatable, or comma-separated; up to "
-                   "5), each with its own links; the ledger is not touched.")
-@click.option("--dry-run", is_flag=True, help="Show the audience and batches; send nothing.")
-@click.option("--retry-failed", is_flag=True, help="Send failed deliveries again.")
+@click.argument("issue", metavar="NUMMER")
+@click.option("--yes", is_flag=True, help="Niet om bevestiging vragen (scripts).")
+@click.option("--to", "to_addresses", metavar="ADRES", multiple=True,
+              help="Enkel een testmail naar ADRES sturen (mag meermaals, of gescheiden door "
+                   "komma's; hoogstens 5), elk met eigen links; de verzendlijst blijft "
+                   "onaangeroerd.")
+@click.option("--dry-run", is_flag=True,
+              help="Tonen hoeveel ontvangers en pakketten; niets versturen.")
+@click.option("--retry-failed", is_flag=True, help="Mislukte berichten opnieuw versturen.")
 @click.option("--include-uncertain", is_flag=True,
-              help="Send uncertain deliveries again (they may then arrive twice).")
+              help="Onzekere berichten opnieuw versturen (ze kunnen dan twee keer aankomen).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=None,
-              help="Requests in flight (default: DIGIWEETJES_SEND_CONCURRENCY or 4).")
+              help="Gelijktijdige verzoeken (standaard: DIGIWEETJES_SEND_CONCURRENCY of 4).")
 @click.option("--processes", type=click.IntRange(1, 16), default=None,
-              help="Sending processes (default: DIGIWEETJES_SEND_PROCESSES or 1).")
+              help="Verzendprocessen (standaard: DIGIWEETJES_SEND_PROCESSES of 1).")
 def send_command(issue: str, yes: bool, to_addresses: tuple[str, ...], dry_run: bool,
                  retry_failed: bool, include_uncertain: bool, concurrency: int | None,
                  processes: int | None) -> None:
-    """Send ISSUE to its audience (resumes a paused or interrupted send)."""
-    from digiweetjes.cli.common import load_settings, overrides
+    """NUMMER naar zijn ontvangers versturen (hervat een gepauzeerde of onderbroken
+    verzending)."""
+    from digiweetjes.cli.common import confirm, load_settings, overrides
     from digiweetjes.cli.progress import ProgressBar
     from digiweetjes.cli.sending_text import confirmation_question
     from digiweetjes.clock import SystemClock
@@ -111,8 +118,8 @@ def send_command(issue: str, yes: bool, to_addresses: tuple[str, ...], dry_run: 
         outcome = service.send_issue(
             draft, compiled, db=db, settings=settings, clock=clock,
             provider_factory=lambda: get_provider(settings, clock), options=options,
-            confirm=lambda plan: yes or click.confirm(confirmation_question(plan)),
-            progress=ProgressBar(f"Sending {compiled.issue_id}"),
+            confirm=lambda plan: yes or confirm(confirmation_question(plan)),
+            progress=ProgressBar(f"Versturen {compiled.issue_id}"),
             retry_failed=retry_failed, include_uncertain=include_uncertain)
         _report(db, outcome)
     finally:
@@ -128,16 +135,17 @@ def _report(db: Database, outcome: SendOutcome) -> None:
 
     issue_id = outcome.plan.issue_id
     if outcome.declined:
-        click.echo("Nothing sent.")
+        click.echo("Niets verstuurd.")
     elif outcome.summary is None:
         _echo(_status(db, issue_id, limit=5))
-        click.echo(f"Campaign {issue_id} is already done: nothing to send.")
+        click.echo(f"Nummer {issue_id} is al volledig verstuurd: niets meer te doen.")
     else:
         if outcome.created:
-            click.echo(f"Audience frozen: {outcome.plan.audience} recipients.")
+            click.echo(f"Ontvangers vastgelegd: {outcome.plan.audience}.")
         _echo(summary_lines(outcome.summary))
         if outcome.summary.paused_reason:
-            raise SendingPaused(f"sending {issue_id} paused: {outcome.summary.paused_reason}")
+            raise SendingPaused(f"verzending van {issue_id} gepauzeerd: "
+                                f"{outcome.summary.paused_reason}")
     if not outcome.declined:
         sentence = incomplete_sentence(issue_id, outcome.counts)
         if sentence:
@@ -160,9 +168,9 @@ def _test_send(settings: Settings, compiled: CompiledIssue, addresses: list[str]
     finally:
         provider.close()
     for email, result in zip(emails, results, strict=True):
-        click.echo(f"Test mail of {compiled.issue_id} sent to {email} via {provider.name} "
-                   f"(message id {result.message_id or 'not given'}); "
-                   "the ledger was not touched.")
+        click.echo(f"Testmail van {compiled.issue_id} verstuurd naar {email} via "
+                   f"{provider.name} (bericht-id {result.message_id or 'niet gekregen'}); "
+                   "de verzendlijst blijft onaangeroerd.")
 
 
 def _dry_run(db: Database, compiled: CompiledIssue, settings: Settings, options: SendOptions,
@@ -179,7 +187,7 @@ def _dry_run(db: Database, compiled: CompiledIssue, settings: Settings, options:
     finally:
         provider.close()
     _echo(plan_lines(plan))
-    click.echo("Dry run: nothing was sent or written.")
+    click.echo("Proefdraai: er is niets verstuurd of opgeslagen.")
 
 
 def _status(db: Database, issue_id: str, *, limit: int) -> list[str]:
@@ -195,10 +203,11 @@ def _echo(lines: list[str]) -> None:
 
 
 @click.command("status")
-@click.argument("issue")
-@click.option("--limit", default=20, show_default=True, help="Deliveries listed per state.")
+@click.argument("issue", metavar="NUMMER")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(0, 100_000),
+              help="Zoveel berichten tonen per toestand.")
 def status_command(issue: str, limit: int) -> None:
-    """Deliveries of ISSUE by state, and failures with their reasons."""
+    """De berichten van NUMMER per toestand, en wat mislukte met de reden."""
     from digiweetjes.cli.common import load_settings
     from digiweetjes.db import open_database
     from digiweetjes.sending import service

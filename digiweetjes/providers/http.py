@@ -148,7 +148,7 @@ def option(options: Mapping[str, object], key: str, *, required: bool = True,
     if isinstance(value, Secret):
         value = value.reveal()
     if value in (None, "") and required:
-        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is not set")
+        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is niet ingesteld")
     return None if value in (None, "") else str(value)
 
 
@@ -158,7 +158,7 @@ def secret_option(options: Mapping[str, object], key: str) -> Secret:
     if isinstance(value, str):
         value = Secret(value)
     if not isinstance(value, Secret) or not value:
-        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is not set")
+        raise ConfigError(f"DIGIWEETJES_PROVIDER_{key.upper()} is niet ingesteld")
     return value
 
 
@@ -304,19 +304,19 @@ class HttpProvider:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the provider: safe to retry.
             raise TransientProviderError(
-                f"{self.name}: could not connect ({type(exc).__name__})") from exc
+                f"{self.name}: geen verbinding ({type(exc).__name__})") from exc
         except (httpx.WriteTimeout, httpx.WriteError) as exc:
             # The body was not fully written, so the provider cannot have accepted it.
-            raise TransientProviderError(
-                f"{self.name}: the request could not be sent ({type(exc).__name__})") from exc
+            raise TransientProviderError(f"{self.name}: de aanvraag kon niet verstuurd worden "
+                                         f"({type(exc).__name__})") from exc
         except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as exc:
             raise UncertainOutcomeError(
-                f"{self.name}: no answer after the request was sent ({type(exc).__name__}); "
-                "it may have been accepted") from exc
+                f"{self.name}: geen antwoord nadat de aanvraag verstuurd was "
+                f"({type(exc).__name__}); misschien is ze toch aanvaard") from exc
         except httpx.HTTPError as exc:
             raise UncertainOutcomeError(
-                f"{self.name}: the request failed ({type(exc).__name__}); "
-                "it may have been accepted") from exc
+                f"{self.name}: de aanvraag mislukte ({type(exc).__name__}); misschien is ze "
+                "toch aanvaard") from exc
         now = self._now()
         state = rate_limit_state(response.headers, now)
         if state is not None:
@@ -337,7 +337,7 @@ class HttpProvider:
             response = self._client.get(self.base_url + path, params=params, headers=headers)
         except httpx.HTTPError as exc:
             raise TransientProviderError(
-                f"{self.name}: no answer to GET {path} ({type(exc).__name__})") from exc
+                f"{self.name}: geen antwoord op GET {path} ({type(exc).__name__})") from exc
         now = self._now()
         state = rate_limit_state(response.headers, now)
         if state is not None:
@@ -349,7 +349,7 @@ class HttpProvider:
             return response.json()
         except ValueError as exc:
             raise TransientProviderError(
-                f"{self.name}: GET {path} answered something that is not JSON") from exc
+                f"{self.name}: het antwoord op GET {path} is geen JSON") from exc
 
     def _error_for(self, response: httpx.Response, now: float) -> ProviderError:
         status = response.status_code

@@ -98,9 +98,10 @@ class MailgunProvider(HttpProvider):
                  client: httpx.Client | None = None,
                  timeout: httpx.Timeout | None = None) -> None:
         if region not in HOSTS:
-            raise ConfigError(f"DIGIWEETJES_PROVIDER_REGION must be one of {sorted(HOSTS)}")
+            raise ConfigError(f"DIGIWEETJES_PROVIDER_REGION moet een van deze zijn: "
+                              f"{', '.join(sorted(HOSTS))}")
         if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
-            raise ConfigError("DIGIWEETJES_PROVIDER_DOMAIN is not a domain name")
+            raise ConfigError("DIGIWEETJES_PROVIDER_DOMAIN is geen domeinnaam")
         super().__init__([api_key], base_url=base_url or HOSTS[region], transport=transport,
                          client=client, timeout=timeout)
         self._api_key = api_key

@@ -82,7 +82,7 @@ class OutboxProvider:
         except OSError as exc:
             # A folder that cannot be made (a file in the way, no permission, a full or
             # read-only disk) fails every message alike until someone fixes it.
-            raise ProviderBlockedError(f"outbox: cannot create {folder}: {exc.strerror}") \
+            raise ProviderBlockedError(f"outbox: kan {folder} niet aanmaken: {exc.strerror}") \
                 from exc
         results = []
         for recipient in recipients:
@@ -168,7 +168,8 @@ class OutboxProvider:
         except OSError as exc:
             # A full disk, a quota, a read-only or vanished folder: every further message
             # would fail the same way, so the send pauses until it is fixed.
-            raise ProviderBlockedError(f"outbox: cannot write {path}: {exc.strerror}") from exc
+            raise ProviderBlockedError(
+                f"outbox: kan {path} niet schrijven: {exc.strerror}") from exc
 
     def close(self) -> None:
         """Nothing to release."""

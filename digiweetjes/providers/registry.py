@@ -17,6 +17,7 @@ from digiweetjes.providers.outbox import OutboxProvider
 from digiweetjes.providers.postmark import PostmarkProvider
 from digiweetjes.providers.resend import ResendProvider
 from digiweetjes.providers.sendgrid import SendGridProvider
+from digiweetjes.suggest import did_you_mean
 
 #: A factory gets the settings and an optional httpx transport (tests: httpx.MockTransport).
 ProviderFactory = Callable[[Settings, "httpx.BaseTransport | None"], Provider]
@@ -44,7 +45,8 @@ def get_provider(settings: Settings, clock: Clock, *,
     factory = HTTP_PROVIDERS.get(settings.provider)
     if factory is None:
         raise ConfigError(
-            f"unknown mail provider {settings.provider!r} (DIGIWEETJES_PROVIDER); "
-            f"allowed: {', '.join(sorted([OutboxProvider.name, *HTTP_PROVIDERS]))}"
+            f"onbekende maildienst {settings.provider!r} (DIGIWEETJES_PROVIDER)"
+            f"{did_you_mean(settings.provider, [OutboxProvider.name, *HTTP_PROVIDERS])}; "
+            f"kies uit: {', '.join(sorted([OutboxProvider.name, *HTTP_PROVIDERS]))}"
         )
     return factory(settings, transport)

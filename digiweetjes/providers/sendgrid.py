@@ -116,7 +116,8 @@ class SendGridProvider(HttpProvider):
                  client: httpx.Client | None = None,
                  timeout: httpx.Timeout | None = None) -> None:
         if region not in HOSTS:
-            raise ConfigError(f"DIGIWEETJES_PROVIDER_REGION must be one of {sorted(HOSTS)}")
+            raise ConfigError(f"DIGIWEETJES_PROVIDER_REGION moet een van deze zijn: "
+                              f"{', '.join(sorted(HOSTS))}")
         super().__init__([api_key], base_url=base_url or HOSTS[region], transport=transport,
                          client=client, timeout=timeout)
         self._api_key = api_key

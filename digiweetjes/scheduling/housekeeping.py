@@ -69,7 +69,7 @@ def sync_suppressions(db: Database, settings: Settings, clock: Clock,
     provider = provider_factory()
     try:
         if not supports_suppression_lists(provider):
-            return f"{provider.name} houdt geen eigen suppressielijst bij"
+            return f"{provider.name} houdt geen eigen blokkeerlijst bij"
         listing = list_suppressions(provider)  # type: ignore[arg-type]
     finally:
         provider.close()

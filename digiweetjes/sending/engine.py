@@ -395,14 +395,14 @@ class SendEngine(BatchOutcomes):
             self._consecutive_failures += 1
             brake = max(shared, self._consecutive_failures) >= self.options.brake_after
         if brake:
-            self._pause(f"{self.options.brake_after} consecutive failed requests; the last: "
+            self._pause(f"{self.options.brake_after} aanvragen na elkaar mislukt; de laatste: "
                         f"{reason}")
 
     def _pause(self, reason: str, *, hint: bool = True) -> None:
         with self._lock:
             if self.report.paused_reason is None:
                 self.report.paused_reason = reason + \
-                    (" — run `digiweetjes send` again to resume" if hint else "")
+                    (" — start `digiweetjes send` opnieuw om verder te gaan" if hint else "")
         self._stop.set()
 
     def _count(self, **amounts: int) -> None:

@@ -160,7 +160,7 @@ class BatchOutcomes:
         if exc.status_code in ACCOUNT_STATUSES:
             # Not this batch's fault: keep it queued and stop before every batch is refused.
             self._durable(self.ledger.requeue, batch, now, now, reason, count_attempt=False)
-            self._pause(f"the provider refused the account: {reason}")
+            self._pause(f"de provider weigert het account: {reason}")
             return
         moved = self._durable(self.ledger.fail, batch, now, reason)
         self._count(failed=moved)

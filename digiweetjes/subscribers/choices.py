@@ -34,6 +34,7 @@ from digiweetjes.subscribers.consent import (
 from digiweetjes.subscribers.driver import DriverSQL, run
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
+from digiweetjes.subscribers.labels import label
 from digiweetjes.subscribers.lookup import (
     ClaimedRow,
     claimed_row,
@@ -62,10 +63,10 @@ def update_preferences(session: Session, clock: Clock, settings: Settings, token
                        topics: Any = UNCHANGED, ip: str | None = None) -> Subscriber:
     """The preferences page: change name, municipality and topics (UNCHANGED leaves a field)."""
     claims = read_token(settings, clock, token, Purpose.PREFERENCES)
-    subscriber = subscriber_for_claims(session, claims, "preferences")
+    subscriber = subscriber_for_claims(session, claims, "voorkeurenlink")
     if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
-        raise SubscriberError(f"preferences cannot be changed: the subscriber is "
-                              f"{subscriber.status}")
+        raise SubscriberError(f"de voorkeuren kunnen niet gewijzigd worden: de abonnee is "
+                              f"{label('status', subscriber.status)}")
     changed: list[str] = []
     if name is not UNCHANGED:
         new_name = clean_name(name)
@@ -142,7 +143,7 @@ def unsubscribe(session: Executor, clock: Clock, settings: Settings, token: str,
     wins), the ledger line, and the suppression as one upsert.
     """
     claims = read_token(settings, clock, token, Purpose.UNSUBSCRIBE)
-    row = claimed_row(session, claims, "unsubscribe")
+    row = claimed_row(session, claims, "uitschrijflink")
     if row.status not in _STILL_MAILED:
         return row
     now = clock.now()

@@ -55,7 +55,7 @@ def clean_name(name: str | None) -> str | None:
             f"ongeldige naam {shown(text)}: tekst in de vorm '=?…?=' is gecodeerde mailtekst en "
             "hoort niet in een naam; typ de naam gewoon uit")
     if len(text) > NAME_MAX:
-        raise SubscriberError(f"name is longer than {NAME_MAX} characters")
+        raise SubscriberError(f"de naam is langer dan {NAME_MAX} tekens")
     return text or None
 
 
@@ -100,12 +100,14 @@ def clean_consent_note(note: str | None) -> str | None:
     """The stated consent source of an import or admin add; None when empty."""
     text = " ".join((note or "").split())
     if len(text) > CONSENT_NOTE_MAX:
-        raise SubscriberError(f"consent source is longer than {CONSENT_NOTE_MAX} characters")
+        raise SubscriberError(f"de bron van de toestemming is langer dan {CONSENT_NOTE_MAX} "
+                              "tekens")
     return text or None
 
 
 def check_language(language: str) -> str:
     """The language, when it is one the newsletter is written in; SubscriberError otherwise."""
     if language not in LANGUAGES:
-        raise SubscriberError(f"unsupported language {language!r} (supported: {LANGUAGES})")
+        raise SubscriberError(f"onbekende taal {shown(language)} (mogelijk: "
+                              f"{', '.join(LANGUAGES)})")
     return language

@@ -53,6 +53,9 @@ def consent_row(settings: Settings, hasher: Hasher, now: datetime, event: Consen
             "ip_hash": hasher.ip(ip), "detail": detail}
 
 
+#: How the ledger's detail starts for someone added on a stated consent source (an admin's
+#: add or an import; ``trends`` counts the adds by it).
+CONSENT_SOURCE_DETAIL = "toestemming: "
 #: At the driver's level (``driver``): the one-click path's ledger line and suppression.
 _INSERT_CONSENT = DriverSQL(
     "INSERT INTO consent_events (subscriber_id, email, email_hash, event, occurred_at, source, "

@@ -3,8 +3,12 @@
 Detected, never asked: the encoding (UTF-8 with or without BOM, Windows-1252, UTF-16 "Unicode
 text"), the delimiter (``;`` ``,`` or tab) and the columns from Dutch or English headers. Rows
 are read once and written in chunks inside the caller's transaction; any rejected row makes the
-whole import fail with every problem listed (line number and reason), so the caller's rollback
+whole import fail with every problem listed (row number and reason), so the caller's rollback
 leaves the list as it was.
+
+Rows are numbered the way Excel shows them: the header is row 1, the first person row 2, and a
+blank line is a row too ("rij 3" is row 3 in Excel, also when a cell spans several lines).
+Problems of the text itself (a NUL byte, a line in another encoding) name the line ("regel").
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from digiweetjes.models import (
 )
 from digiweetjes.subscribers import clean_consent_note, clean_name
 from digiweetjes.subscribers.cleaning import repair_mojibake, shown
+from digiweetjes.subscribers.consent import CONSENT_SOURCE_DETAIL
 from digiweetjes.subscribers.csv_reading import (  # noqa: F401 (detect_* are this module's API)
     SAVE_AS,
     detect_delimiter,
@@ -39,7 +44,7 @@ from digiweetjes.subscribers.csv_reading import (  # noqa: F401 (detect_* are th
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.optin import address_warnings
-from digiweetjes.subscribers.places import region
+from digiweetjes.subscribers.places import region, unknown_municipality
 from digiweetjes.subscribers.topics import parse_topics
 
 CHUNK_SIZE = 1000
@@ -95,18 +100,19 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def reject(self, line: int, reason: str) -> None:
+    def reject(self, row: int, reason: str) -> None:
         self.rejected += 1
         if len(self.problems) < MAX_LISTED_PROBLEMS:
-            self.problems.append(f"{self.file}:{line}: {reason}")
+            self.problems.append(f"{self.file}, rij {row}: {reason}")
 
-    def note(self, line: int, text: str) -> None:
+    def note(self, row: int, text: str, *, unit: str = "rij") -> None:
+        """A remark on row ``row`` (``unit="regel"``: a line of the text file)."""
         if len(self.notes) < MAX_LISTED_PROBLEMS:
-            self.notes.append(f"{self.file}:{line}: {text}")
+            self.notes.append(f"{self.file}, {unit} {row}: {text}")
 
     def problem_lines(self) -> list[str]:
         more = self.rejected - len(self.problems)
-        return self.problems + ([f"... and {more} more rejected rows"] if more > 0 else [])
+        return self.problems + ([f"... en nog {more} geweigerde rij(en)"] if more > 0 else [])
 
 
 def _shown_header(cell: str) -> str:
@@ -126,8 +132,9 @@ def _map_header(cells: list[str], report: ImportReport) -> dict[str, int] | None
                 ignored_more += 1
             continue
         if name in mapping:
-            raise CsvImportError([f"{report.file}:1: two columns for {FIELD_LABELS[name]} "
-                                  f"({cells[mapping[name]].strip()!r} and {cell.strip()!r})"])
+            raise CsvImportError([f"{report.file}, rij 1: twee kolommen voor "
+                                  f"{FIELD_LABELS[name]} ({shown(cells[mapping[name]].strip())} en "
+                                  f"{shown(cell.strip())}); hou er één"])
         mapping[name] = index
     if ignored_more:
         report.ignored_columns.append(f"... en {ignored_more} andere")
@@ -136,10 +143,10 @@ def _map_header(cells: list[str], report: ImportReport) -> dict[str, int] | None
         return mapping
     if any("@" in cell for cell in cells):
         return None  # no header row: the first row is data
-    found = ", ".join(repr(c.strip()) for c in cells if c.strip()) or "nothing"
+    found = ", ".join(shown(c.strip()) for c in cells if c.strip()) or "niets"
     raise CsvImportError([
-        f"{report.file}:1: no e-mail column: found {found}; expected a header such as "
-        "'E-mailadres' (and optionally 'Naam', 'Gemeente', 'Interesses')"])
+        f"{report.file}, rij 1: geen kolom met e-mailadressen: gevonden {found}; verwacht een "
+        "kopregel zoals 'E-mailadres' (en eventueel 'Naam', 'Gemeente', 'Interesses')"])
 
 
 # ---------------------------------------------------------------- rows
@@ -186,7 +193,7 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
     the_region = region(settings)
     hasher = Hasher(settings)
     now = clock.now()
-    detail_tail = f"consent source: {note}" if note else "confirmation requested"
+    detail_tail = f"{CONSENT_SOURCE_DETAIL}{note}" if note else "bevestiging gevraagd"
     seen: dict[str, int] = {}
     # Spelling as typed → (canonical, subregion): a handful of spellings, looked up 100k times.
     municipalities: dict[str, tuple[str, str]] = {}
@@ -206,7 +213,7 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
         for row in chunk:
             if row.email_hash in suppressed:
                 report.suppressed += 1
-                report.note(row.line, f"{row.email} is on the suppression list, skipped")
+                report.note(row.line, f"{row.email} staat op de blokkeerlijst, overgeslagen")
             elif row.key in existing:
                 report.already_on_list += 1
             else:
@@ -234,20 +241,21 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
             missing = [header[i].strip() for i in range(len(record), len(header))
                        if i in mapping.values()]
             if missing:
-                report.reject(line, f"{len(record)} column(s), the header has {len(header)}: "
-                                    f"missing {', '.join(missing)}")
+                report.reject(line, f"{len(record)} kolom(men), de kopregel heeft er "
+                                    f"{len(header)}; er ontbreekt: {', '.join(missing)}")
                 continue
         if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
-            report.reject(line, f"{len(record)} columns, the header has {len(header)} "
-                                "(is there an unquoted delimiter in a name?)")
+            report.reject(line, f"{len(record)} kolommen, de kopregel heeft er {len(header)} "
+                                "(staat er een scheidingsteken in een naam zonder "
+                                "aanhalingstekens?)")
             continue
         raw_email = _cell(record, mapping, "email")
         if not raw_email:
-            report.reject(line, "no e-mail address")
+            report.reject(line, "geen e-mailadres")
             continue
         if report.has_header and HEADER_FIELDS.get(fold_header(raw_email)) == "email":
             report.reject(line, "nog een kopregel midden in het bestand (twee lijsten aan elkaar "
-                                "geplakt?); verwijder deze regel")
+                                "geplakt?); verwijder deze rij")
             continue
         try:
             normalized = normalize_email(raw_email)
@@ -263,9 +271,8 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
                 if known is None:
                     municipality = the_region.canonical_municipality(municipality_raw)
                     if municipality is None:
-                        raise SubscriberError(
-                            f"unknown municipality {shown(municipality_raw)} (expected one of: "
-                            f"{', '.join(the_region.municipalities)}, or empty)")
+                        raise SubscriberError(unknown_municipality(
+                            municipality_raw, the_region.municipalities, empty_allowed=True))
                     known = (municipality, the_region.subregion_of(municipality).id)
                     municipalities[municipality_raw] = known
                 municipality, subregion = known
@@ -277,7 +284,7 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
         first_line = seen.get(key)
         if first_line is not None:
             report.duplicates += 1
-            report.note(line, f"{normalized} is a duplicate of line {first_line}, skipped")
+            report.note(line, f"{normalized} staat al op rij {first_line}, overgeslagen")
             continue
         seen[key] = line
         for warning in address_warnings(session, hasher, normalized):
@@ -288,10 +295,10 @@ def import_csv(session: Session, clock: Clock, settings: Settings, path: Path, *
             flush()
     flush()
     if header == [] and mapping is None:
-        raise CsvImportError([f"{report.file}: the file is empty"])
+        raise CsvImportError([f"{report.file}: het bestand is leeg"])
     if report.rejected and not skip_invalid:
         raise CsvImportError([
-            f"{report.file}: {report.rejected} row(s) rejected, nothing was imported:",
+            f"{report.file}: {report.rejected} rij(en) geweigerd, niets geïmporteerd:",
             *report.problem_lines()], report=report)
     return report
 
@@ -365,5 +372,5 @@ def _insert(session: Session, rows: list[_Row], status: SubscriberStatus, note: 
     imported, source = str(ConsentEventType.IMPORTED), str(Source.IMPORT)
     raw.insert_many(events, _EVENT_COLUMNS, [
         (ids[row.key], row.email, row.email_hash, imported, event_when, source,
-         f"{file_name} line {row.line}; {detail_tail}")
+         f"{file_name} rij {row.line}; {detail_tail}")
         for row in rows])

@@ -1,7 +1,8 @@
 """Reading an import file as text: its encoding, its delimiter and its records, line by line.
 
 Whatever cannot be a subscriber list (a workbook, a binary file, NUL bytes, a field or a row
-of absurd size, bytes of no known encoding) is refused here, naming the line.
+of absurd size, bytes of no known encoding) is refused here, naming the line of the text file
+("regel"); a record is named by its row as Excel numbers it ("rij": the header is row 1).
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ DELIMITERS = (";", ",", "\t")
 MAX_COLUMNS = 1000
 #: A file with rows in UTF-8 and rows in Windows-1252: each line is read in its own encoding.
 MIXED = "utf-8+cp1252"
+#: The encodings and delimiters as an admin reads them (the import pages and the CLI).
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 met BOM",
+    "cp1252": "Windows-1252",
+    "utf-16": "UTF-16 (Unicode-tekst)",
+    MIXED: "gemengd: UTF-8 en Windows-1252 (per regel gelezen)",
+}
+DELIMITER_NAMES = {";": "puntkomma (;)", ",": "komma (,)", "\t": "tab"}
 #: What to do with a file that is not a plain CSV export (part of Dutch messages).
 SAVE_AS = "bewaar de lijst in Excel als 'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"
 # Zip (.xlsx, .ods) and OLE (.xls) files: a workbook chosen instead of its CSV export.
@@ -57,7 +67,8 @@ def detect_encoding(path: Path) -> str:
             handle.seek(0)
             return _mixed_or_cp1252(handle, name)
     except OSError as exc:
-        raise CsvImportError([f"{path}: cannot read the file: {exc.strerror}"]) from exc
+        raise CsvImportError([f"{path}: het bestand kan niet gelezen worden: "
+                              f"{exc.strerror}"]) from exc
 
 
 def _is_utf8(handle: BinaryIO, name: str) -> bool:
@@ -70,8 +81,8 @@ def _is_utf8(handle: BinaryIO, name: str) -> bool:
         if nul >= 0:
             line = lines + _line_breaks(chunk[:nul]) + 1
             raise CsvImportError([
-                f"{name}:{line}: het bestand bevat NUL-bytes: dit is geen tekstbestand (CSV); "
-                f"{SAVE_AS}; niets geïmporteerd"])
+                f"{name}, regel {line}: het bestand bevat NUL-bytes: dit is geen tekstbestand "
+                f"(CSV); {SAVE_AS}; niets geïmporteerd"])
         lines += _line_breaks(chunk)
         if valid:
             try:
@@ -100,9 +111,8 @@ def _mixed_or_cp1252(handle: BinaryIO, name: str) -> str:
         elif encoding is None:
             bad = next(b for b in raw if bytes([b]) in _UNDEFINED_CP1252)
             raise CsvImportError([
-                f"{name}:{number}: the file is neither UTF-8 nor Windows-1252 text "
-                f"(byte 0x{bad:02x}); save it from Excel as "
-                "'CSV UTF-8 (gescheiden door lijstscheidingstekens)'"])
+                f"{name}, regel {number}: het bestand is geen UTF-8- of Windows-1252-tekst "
+                f"(byte 0x{bad:02x}); {SAVE_AS}"])
     return MIXED if utf8_lines else "cp1252"
 
 
@@ -136,7 +146,9 @@ def detect_delimiter(first_line: str) -> str:
 
 def records(path: Path, encoding: str,
             report: ImportReport) -> Iterator[tuple[int, list[str]]]:
-    """The records of the file with the line each starts on; the delimiter set on ``report``."""
+    """The records of the file with their row number as Excel counts rows (the header is row
+    1, a blank line is a row, a cell over several lines stays in one row); the delimiter set on
+    ``report``."""
     with _text_lines(path, encoding, report) as lines:
         try:
             first = next(lines, "")
@@ -145,8 +157,8 @@ def records(path: Path, encoding: str,
         report.delimiter = detect_delimiter(first)
         reader = csv.reader(itertools.chain([first], lines), delimiter=report.delimiter,
                             strict=True)
-        while True:
-            start = reader.line_num + 1
+        for row in itertools.count(1):
+            start = row
             try:
                 record = next(reader)
             except StopIteration:
@@ -154,23 +166,24 @@ def records(path: Path, encoding: str,
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     raise CsvImportError([
-                        f"{report.file}:{start}: een veld is langer dan "
+                        f"{report.file}, rij {start}: een veld is langer dan "
                         f"{csv.field_size_limit()} tekens: is dit wel een lijst van abonnees? "
                         "Niets geïmporteerd"]) from exc
-                raise CsvImportError([f"{report.file}:{start}: unreadable CSV ({exc}); "
-                                      "nothing was imported"]) from exc
+                raise CsvImportError([f"{report.file}, rij {start}: geen leesbare CSV "
+                                      f"({_csv_reason(exc)}); {SAVE_AS}; niets geïmporteerd"]
+                                     ) from exc
             except UnicodeDecodeError as exc:
                 raise _undecodable(report, start, exc) from exc
             if len(record) > MAX_COLUMNS:
                 raise CsvImportError([
-                    f"{report.file}:{start}: {len(record)} kolommen, een lijst van abonnees "
+                    f"{report.file}, rij {start}: {len(record)} kolommen, een lijst van abonnees "
                     f"heeft er hoogstens {MAX_COLUMNS}: is dit het juiste bestand? "
                     "Niets geïmporteerd"])
             yield start, record
 
 
 def _undecodable(report: ImportReport, line: int, exc: UnicodeDecodeError) -> CsvImportError:
-    return CsvImportError([f"{report.file}:{line}: niet te lezen als {report.encoding} "
+    return CsvImportError([f"{report.file}, rij {line}: niet te lezen als {report.encoding} "
                            f"({exc.reason}); {SAVE_AS}; niets geïmporteerd"])
 
 
@@ -196,7 +209,8 @@ def _mixed_lines(handle: BinaryIO, report: ImportReport) -> Iterator[str]:
         if not raw.isascii():
             lines[encoding].append(number)
             report.note(number, f"gelezen als {labels[encoding]} (het bestand mengt UTF-8 en "
-                                "Windows-1252): controleer de tekst van deze regel")
+                                "Windows-1252): controleer de tekst van deze regel",
+                        unit="regel")
         yield text
     if lines["utf-8"] and lines["cp1252"]:
         report.notes.insert(0, (
@@ -208,3 +222,13 @@ def _mixed_lines(handle: BinaryIO, report: ImportReport) -> Iterator[str]:
 def _numbers(numbers: list[int], limit: int = 10) -> str:
     more = len(numbers) - limit
     return ", ".join(map(str, numbers[:limit])) + (f" en {more} andere" if more > 0 else "")
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    """The csv module's reason in Dutch where we know it (its text otherwise, as data)."""
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "het bestand eindigt midden in een veld (een aanhalingsteken zonder sluitteken?)"
+    if "new-line character seen in unquoted field" in text:
+        return "een regeleinde midden in een veld zonder aanhalingstekens"
+    return text

@@ -23,6 +23,23 @@ class InvalidEmailError(SubscriberError):
     """An address that is not a valid email address."""
 
 
+# email-validator explains in English; an admin reads the gist in Dutch (first match wins).
+_REASONS = (
+    ("@-sign", "er moet precies één @ in staan, met tekst ervoor en erna"),
+    ("too long", "het adres is te lang"),
+    ("period", "een punt staat op een verkeerde plaats (aan het begin of einde, of twee na "
+               "elkaar)"),
+    ("character", "het bevat een teken dat in een e-mailadres niet mag"),
+    ("domain", "de domeinnaam na de @ klopt niet"),
+)
+
+
+def _reason(exc: EmailNotValidError) -> str:
+    text = str(exc)
+    return next((dutch for key, dutch in _REASONS if key in text),
+                "dit is geen geldig e-mailadres")
+
+
 def normalize_email(raw: str) -> str:
     """The normalised form of an address (domain lower-cased, IDN decoded), or InvalidEmailError."""
     text = raw.strip()
@@ -34,7 +51,7 @@ def normalize_email(raw: str) -> str:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         shown = text if len(text) <= 80 else text[:77] + "..."
-        raise InvalidEmailError(f"invalid email address {shown!r}: {exc}") from exc
+        raise InvalidEmailError(f"ongeldig e-mailadres {shown!r}: {_reason(exc)}") from exc
 
 
 def _fast_path_ok(text: str, domain: str) -> bool:

@@ -18,7 +18,7 @@ from digiweetjes.models import ConsentEvent, ConsentEventType, Subscriber, Suppr
 from digiweetjes.subscribers.driver import DriverSQL, run, utc
 from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
-from digiweetjes.subscribers.tokens import Purpose, TokenClaims, read_token
+from digiweetjes.subscribers.tokens import LINK_NAMES, Purpose, TokenClaims, read_token
 
 
 def lookup_email(session: Session, email: str) -> tuple[str, Subscriber | None]:
@@ -38,7 +38,7 @@ def get_subscriber(session: Session, email: str) -> Subscriber:
     """The subscriber with this address; SubscriberError naming the address when absent."""
     found = find_subscriber(session, email)
     if found is None:
-        raise SubscriberError(f"no subscriber with address {email.strip()!r}")
+        raise SubscriberError(f"geen abonnee met het adres {email.strip()!r}")
     return found
 
 
@@ -92,8 +92,8 @@ def _may_be_erased_since(session: Executor, email_hash: str | None, created_at: 
 
 
 def _gone(what: str) -> TokenError:
-    return TokenError(f"this {what} link no longer belongs to a subscription "
-                      "(the address was erased, expired or changed)", reason="gone")
+    return TokenError(f"deze {what} hoort niet meer bij een inschrijving (het adres werd "
+                      "gewist, is vervallen of veranderd)", reason="gone")
 
 
 def subscriber_for_claims(session: Session, claims: TokenClaims, what: str) -> Subscriber:
@@ -158,4 +158,4 @@ def subscriber_for_token(session: Session, clock: Clock, settings: Settings, tok
                          purpose: Purpose) -> Subscriber:
     """The subscriber a valid token belongs to (the web pages show their current choices)."""
     claims = read_token(settings, clock, token, purpose)
-    return subscriber_for_claims(session, claims, purpose.value)
+    return subscriber_for_claims(session, claims, LINK_NAMES[purpose])

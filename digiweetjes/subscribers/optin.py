@@ -45,9 +45,10 @@ from digiweetjes.models import (
 )
 from digiweetjes.providers.base import BatchContent, Provider, RecipientResult
 from digiweetjes.subscribers.cleaning import check_language, clean_consent_note, clean_name
-from digiweetjes.subscribers.consent import record_consent
+from digiweetjes.subscribers.consent import CONSENT_SOURCE_DETAIL, record_consent
 from digiweetjes.subscribers.emails import email_key, mixed_script_parts, skeleton
 from digiweetjes.subscribers.hashing import Hasher
+from digiweetjes.subscribers.labels import label
 from digiweetjes.subscribers.lookup import lookup_email, subscriber_for_claims
 from digiweetjes.subscribers.places import municipality_and_subregion
 from digiweetjes.subscribers.tokens import Purpose, make_token, read_token, subscriber_links
@@ -122,14 +123,14 @@ def confirm(session: Session, clock: Clock, settings: Settings, token: str, *,
             ip: str | None = None) -> Subscriber:
     """The confirmation link was followed: the subscriber becomes ``active`` (idempotent)."""
     claims = read_token(settings, clock, token, Purpose.CONFIRM)
-    subscriber = subscriber_for_claims(session, claims, "confirmation")
+    subscriber = subscriber_for_claims(session, claims, "bevestigingslink")
     if subscriber.status == SubscriberStatus.ACTIVE:
         return subscriber
     opted_out = subscriber.opted_out_at
     if subscriber.status in OPTED_OUT and opted_out and claims.issued_at <= opted_out:
         # An old link must not undo a later unsubscribe; only a fresh request can.
-        raise TokenError("this confirmation link is older than the unsubscription: "
-                         "subscribe again to receive a new link", reason="expired")
+        raise TokenError("deze bevestigingslink is ouder dan de uitschrijving: schrijf je "
+                         "opnieuw in voor een nieuwe link", reason="expired")
     now = clock.now()
     hasher = Hasher(settings)
     subscriber.status = SubscriberStatus.ACTIVE
@@ -159,8 +160,8 @@ def address_warnings(session: Session, hasher: Hasher, normalized: str) -> list[
         key = email_key(lookalike)
         if session.get(Suppression, hasher.email(key)) is not None:
             warnings.append(
-                f"{normalized} lijkt op een adres op de suppressielijst (tekens uit een ander "
-                "schrift); wie zich uitschreef, mag niet via een look-alike terugkomen: "
+                f"{normalized} lijkt op een adres op de blokkeerlijst (tekens uit een ander "
+                "schrift); wie zich uitschreef, mag niet via een gelijkend adres terugkomen: "
                 "controleer het adres en verwijder het als het niet klopt")
         elif known := session.scalar(select(Subscriber.email).where(Subscriber.email_key == key)):
             warnings.append(
@@ -184,12 +185,13 @@ def add_subscriber(session: Session, provider: Provider, clock: Clock, settings:
     suppression = session.get(Suppression, hasher.email(email_key(normalized)))
     if suppression is not None:
         raise SuppressedError(
-            f"{normalized} is on the suppression list ({suppression.reason} "
-            f"since {suppression.created_at:%Y-%m-%d}): only the person can subscribe again, "
-            "through the form and its confirmation link"
+            f"{normalized} staat op de blokkeerlijst ({label('suppression', suppression.reason)}"
+            f" sinds {suppression.created_at:%d/%m/%Y}): enkel de persoon zelf kan zich opnieuw "
+            "inschrijven, via het formulier en de bevestigingslink"
         )
     if existing is not None:
-        raise SubscriberError(f"{normalized} is already on the list (status {existing.status})")
+        raise SubscriberError(f"{normalized} staat al op de lijst (status: "
+                              f"{label('status', existing.status)})")
     note = clean_consent_note(consent_source)
     name = clean_name(name)
     municipality, subregion = municipality_and_subregion(settings, municipality)
@@ -202,7 +204,8 @@ def add_subscriber(session: Session, provider: Provider, clock: Clock, settings:
         source=Source.ADMIN, consent_note=note)
     session.add(subscriber)
     session.flush()
-    detail = f"consent source: {note}" if note else "confirmation requested"
+    # The ledger's detail is shown to admins (``subscribers show``, the person page): Dutch.
+    detail = f"{CONSENT_SOURCE_DETAIL}{note}" if note else "bevestiging gevraagd"
     record_consent(session, settings, hasher, now, subscriber, ConsentEventType.SUBSCRIBED,
                    Source.ADMIN, detail=detail)
     if note is None:

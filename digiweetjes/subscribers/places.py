@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from digiweetjes.config import Settings
 from digiweetjes.content.region import Region, load_region
 from digiweetjes.errors import SubscriberError
 from digiweetjes.subscribers.cleaning import shown
+from digiweetjes.suggest import did_you_mean
 
 
 @lru_cache(maxsize=4)
@@ -34,8 +36,15 @@ def municipality_and_subregion(settings: Settings,
     the_region = region(settings)
     canonical = the_region.canonical_municipality(municipality)
     if canonical is None:
-        raise SubscriberError(
-            f"unknown municipality {shown(municipality.strip())} "
-            f"(expected one of: {', '.join(the_region.municipalities)}, or empty)"
-        )
+        raise SubscriberError(unknown_municipality(municipality, the_region.municipalities,
+                                                   empty_allowed=True))
     return canonical, the_region.subregion_of(canonical).id
+
+
+def unknown_municipality(value: str, municipalities: Sequence[str], *,
+                         empty_allowed: bool = False) -> str:
+    """``onbekende gemeente 'Brugs' (bedoelde je 'Brugge'?); kies uit: …`` (Dutch, for people)."""
+    choices = ", ".join(municipalities) + (", of laat leeg" if empty_allowed else "")
+    word = value.strip()
+    hint = did_you_mean(word, municipalities)
+    return f"onbekende gemeente {shown(word)}{hint}; kies uit: {choices}"

@@ -52,7 +52,8 @@ _LIFETIMES: dict[Purpose, timedelta | None] = {
     Purpose.UNSUBSCRIBE: None,
     Purpose.PREFERENCES: None,
 }
-_DUTCH = {
+#: Each link as a person names it (part of Dutch messages).
+LINK_NAMES = {
     Purpose.CONFIRM: "bevestigingslink",
     Purpose.UNSUBSCRIBE: "uitschrijflink",
     Purpose.PREFERENCES: "voorkeurenlink",
@@ -161,21 +162,20 @@ def read_token(settings: Settings, clock: Clock, token: str, purpose: Purpose) -
         claims = _claims(_serializer(settings).loads(token))
     except BadSignature as exc:
         raise TokenError(
-            f"invalid {purpose.value} token: the signature does not match "
-            "(the link was altered, truncated or not made by this service)"
+            f"ongeldige {LINK_NAMES[purpose]}: de handtekening klopt niet (de link werd gewijzigd, "
+            "afgebroken of niet door deze dienst gemaakt)"
         ) from exc
     except (ValueError, TypeError, OverflowError) as exc:
-        raise TokenError(f"invalid {purpose.value} token: malformed payload") from exc
+        raise TokenError(f"ongeldige {LINK_NAMES[purpose]}: de inhoud is misvormd") from exc
     if claims.purpose is not purpose:
         raise TokenError(
-            f"wrong token purpose: this is a {claims.purpose.value} token "
-            f"({_DUTCH[claims.purpose]}), not a {purpose.value} token"
+            f"verkeerde link: dit is een {LINK_NAMES[claims.purpose]}, geen {LINK_NAMES[purpose]}"
         )
     lifetime = _LIFETIMES[purpose]
     if lifetime is not None and clock.now() > claims.issued_at + lifetime:
         raise TokenError(
-            f"expired {purpose.value} token: issued {claims.issued_at:%Y-%m-%d %H:%M} UTC, "
-            f"valid for {lifetime.days} days; subscribe again to get a new link",
+            f"vervallen {LINK_NAMES[purpose]}: gemaakt op {claims.issued_at:%d/%m/%Y %H:%M} UTC, "
+            f"{lifetime.days} dagen geldig; schrijf je opnieuw in voor een nieuwe link",
             reason="expired")
     return claims
 

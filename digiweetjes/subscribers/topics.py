@@ -6,6 +6,7 @@ import re
 
 from digiweetjes.errors import SubscriberError
 from digiweetjes.subscribers.cleaning import shown
+from digiweetjes.suggest import did_you_mean
 
 #: Topic id → Dutch label (what a subscriber sees on the preferences page).
 TOPICS: dict[str, str] = {
@@ -43,7 +44,7 @@ def parse_topics(values: str | list[str] | tuple[str, ...] | None) -> list[str]:
         topic = canonical_topic(item)
         if topic is None:
             raise SubscriberError(
-                f"unknown topic {shown(item.strip())} (expected one of: {', '.join(TOPICS)})"
-            )
+                f"onbekend thema {shown(item.strip())}{did_you_mean(item.strip(), TOPICS)}; "
+                f"kies uit: {', '.join(TOPICS)}")
         topics.add(topic)
     return sorted(topics)

@@ -21,9 +21,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from digiweetjes.models import ConsentEvent, ConsentEventType, Source
+from digiweetjes.subscribers.consent import CONSENT_SOURCE_DETAIL
 
-#: How ``add_subscriber`` writes the detail of someone added active on a consent source.
-_CONSENT_SOURCE_DETAIL = "consent source:%"
+#: How ``add_subscriber`` writes the detail of someone added active on a consent source (the
+#: English form in ledger lines written before the CLI spoke Dutch).
+_CONSENT_SOURCE_DETAILS = (f"{CONSENT_SOURCE_DETAIL}%", "consent source:%")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def weekly_changes(session: Session, now: datetime, zone: tzinfo, *,
                                 ConsentEventType.IMPORTED.value]),
         and_(ConsentEvent.event == ConsentEventType.SUBSCRIBED.value,
              ConsentEvent.source == Source.ADMIN.value,
-             ConsentEvent.detail.like(_CONSENT_SOURCE_DETAIL)))
+             or_(*(ConsentEvent.detail.like(d) for d in _CONSENT_SOURCE_DETAILS))))
     left = ConsentEvent.event == ConsentEventType.UNSUBSCRIBED.value
     signups = [0] * weeks
     unsubscribes = [0] * weeks

@@ -5,8 +5,9 @@
 - ``transfer``: CSV import (dry run, then import of the same kept file), CSV export for Excel,
   one person's GDPR export;
 - ``uploads``: where an import file waits between its dry run and its import (30 minutes);
-- ``forms``, ``report``, ``labels``, ``common``: reading forms, the import report, the Dutch
-  words for stored values, what the pages share.
+- ``forms``, ``report``, ``common``: reading forms, the import report, what the pages share
+  (the Dutch words for stored values are ``digiweetjes.subscribers.labels``, shared with the
+  CLI).
 
 Every route calls the subscriber domain functions the CLI calls, one transaction per action,
 with its audit row (a person named by row id, never by address).

@@ -23,6 +23,7 @@ from digiweetjes.subscribers import (
     subscriber_by_id,
     suppression_of,
 )
+from digiweetjes.subscribers.labels import STATUS_CHOICES, label
 from digiweetjes.subscribers.topics import TOPICS
 from digiweetjes.web.admin.auth import AdminUser, Role, admin_error, admin_page, requires
 from digiweetjes.web.admin.subscribers.common import (
@@ -32,7 +33,6 @@ from digiweetjes.web.admin.subscribers.common import (
     person_path,
 )
 from digiweetjes.web.admin.subscribers.forms import PAGE_SIZE, BadFilter, read_filters
-from digiweetjes.web.admin.subscribers.labels import STATUS_CHOICES, label
 from digiweetjes.web.public.pages import context_of, in_transaction
 
 

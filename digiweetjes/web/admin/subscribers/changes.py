@@ -24,10 +24,10 @@ from digiweetjes.subscribers import (
     suppression_of,
 )
 from digiweetjes.subscribers.emails import email_key, normalize_email
+from digiweetjes.subscribers.labels import label
 from digiweetjes.web.admin.auth import AdminUser, Role, admin_error, admin_page, audit, requires
 from digiweetjes.web.admin.subscribers.common import ERASED, NOT_FOUND, person_path
 from digiweetjes.web.admin.subscribers.forms import AddForm, read_add
-from digiweetjes.web.admin.subscribers.labels import label
 from digiweetjes.web.errors import ErrorText
 from digiweetjes.web.public.pages import context_of, in_transaction, see_other
 

@@ -9,17 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digiweetjes.subscribers.csv_import import ImportReport
-from digiweetjes.subscribers.csv_reading import MIXED
-from digiweetjes.web.admin.subscribers.labels import label
-
-ENCODINGS = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 met BOM",
-    "cp1252": "Windows-1252",
-    "utf-16": "UTF-16 (Unicode-tekst)",
-    MIXED: "gemengd: UTF-8 en Windows-1252 (per regel gelezen)",
-}
-DELIMITERS = {";": "puntkomma (;)", ",": "komma (,)", "\t": "tab"}
+from digiweetjes.subscribers.csv_reading import DELIMITER_NAMES as DELIMITERS
+from digiweetjes.subscribers.csv_reading import ENCODING_NAMES as ENCODINGS
+from digiweetjes.subscribers.labels import label
 
 
 @dataclass(frozen=True)
@@ -44,11 +36,11 @@ def report_view(report: ImportReport) -> ReportView:
     verb = "zou toegevoegd worden" if report.dry_run else "toegevoegd"
     counts = [
         ("Rijen gelezen", report.rows),
-        (f"Nieuw, {verb} als {label('status', report.status)}", report.added),
+        (f"Nieuw, {verb} (status: {label('status', report.status)})", report.added),
         ("Al op de lijst (overgeslagen)", report.already_on_list),
         ("Op de blokkeerlijst (overgeslagen)", report.suppressed),
         ("Dubbel in het bestand (overgeslagen)", report.duplicates),
-        ("Lege regels", report.empty_lines),
+        ("Lege rijen", report.empty_lines),
         ("Geweigerd", report.rejected),
     ]
     return ReportView(

@@ -1,6 +1,7 @@
-"""The Dutch words the subscriber pages show for the list's stored values (statuses, events...).
+"""The Dutch words an admin reads for the list's stored values (statuses, events...).
 
-The database keeps English identifiers (the CLI and the code use them); an admin reads these.
+The database keeps English identifiers (the code and the CLI's options use them); the admin
+pages and the CLI's tables show these words.
 An unknown value is shown as stored rather than hidden.
 """
 
