@@ -44,7 +44,7 @@ def slugify(title: str) -> str:
 
 
 @click.command("new")
-@click.argument("title")
+@click.argument("title", metavar="TITEL")
 @click.option("--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               metavar="JJJJ-MM-DD",
               help="Datum van de editie (standaard: vandaag, maar nooit vóór het laatste "
@@ -52,7 +52,7 @@ def slugify(title: str) -> str:
 @click.option("--number", type=click.IntRange(min=1), default=None, metavar="NUMMER",
               help="Nummer van de editie (standaard: één meer dan het hoogste nummer).")
 def new_command(title: str, issue_date, number: int | None) -> None:
-    """Maak een nieuwe draft in issues/ met TITLE als titel."""
+    """Maak een nieuwe draft in issues/ met TITEL als titel."""
     settings = load_settings()
     if "\n" in title or "\r" in title or '"' in title:
         raise ContentError("de titel moet op één regel staan, zonder dubbele aanhalingstekens",
@@ -71,7 +71,7 @@ def new_command(title: str, issue_date, number: int | None) -> None:
 
 
 @click.command("render")
-@click.argument("issue")
+@click.argument("issue", metavar="NUMMER")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Map voor de bestanden (standaard: rendered/).")
 @click.option("--name", default="Voorbeeld Lezer", show_default=True,
@@ -80,7 +80,7 @@ def new_command(title: str, issue_date, number: int | None) -> None:
               help="Digibank-subregio van de voorbeeldlezer (standaard: geen, dan staan alle "
                    "Digibanken erin); 'alle' schrijft één bestand per subregio.")
 def render_command(issue: str, out_dir: Path | None, name: str, subregion: str | None) -> None:
-    """Zet ISSUE (pad, bestandsnaam of nummer) om naar een HTML- en een tekstbestand."""
+    """Zet NUMMER (pad, bestandsnaam of nummer) om naar een HTML- en een tekstbestand."""
     settings = load_settings()
     source = read_issue(settings.issues_dir, issue)
     draft, compiled = source.draft, compile_issue(source, settings)
@@ -121,9 +121,9 @@ def echo_warnings(report: CheckReport, command: str) -> None:
 
 
 @click.command("check")
-@click.argument("issue")
+@click.argument("issue", metavar="NUMMER")
 def check_command(issue: str) -> None:
-    """Controle vóór verzending van ISSUE: één regel per probleem, exitcode niet 0 als er
+    """Controle vóór verzending van NUMMER: één regel per probleem, exitcode niet 0 als er
     problemen zijn. Waarschuwingen over taal (B1) weigeren niets."""
     settings = load_settings()
     report = check_issue(resolve_draft(settings.issues_dir, issue), settings)

@@ -35,14 +35,14 @@ def build(include_drafts: bool) -> None:
 
 
 @click.command()
-@click.argument("issue")
+@click.argument("issue", metavar="NUMMER")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               help="Poort waarop het voorbeeld luistert.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Adres waarop het voorbeeld luistert (standaard alleen deze computer: het "
                    "voorbeeld is alleen voor de redactie).")
 def preview(issue: str, port: int, host: str) -> None:
-    """Toon een levend voorbeeld van ISSUE (pad, bestandsnaam, id of nummer) op 800 en 375 px
+    """Toon een levend voorbeeld van NUMMER (pad, bestandsnaam, id of nummer) op 800 en 375 px
     breed; het ververst zodra je de draft bewaart."""
     import uvicorn
 

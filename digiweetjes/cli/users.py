@@ -92,7 +92,7 @@ def users() -> None:
 
 
 @users.command("add")
-@click.argument("name")
+@click.argument("name", metavar="NAAM")
 @click.option("--role", type=click.Choice(ROLES), required=True,
               help="editor: nummers voorbereiden; admin: ook de abonnees beheren.")
 @click.option("--password-stdin", is_flag=True, help="Lees het wachtwoord van de standaardinvoer.")
@@ -133,7 +133,7 @@ def list_() -> None:
 
 
 @users.command("remove")
-@click.argument("name")
+@click.argument("name", metavar="NAAM")
 @click.option("--yes", is_flag=True, help="Niet om bevestiging vragen.")
 def remove(name: str, yes: bool) -> None:
     """Een gebruiker verwijderen; zijn of haar sessies eindigen meteen."""
@@ -154,7 +154,7 @@ def remove(name: str, yes: bool) -> None:
 
 
 @users.command("reset-password")
-@click.argument("name")
+@click.argument("name", metavar="NAAM")
 @click.option("--password-stdin", is_flag=True, help="Lees het wachtwoord van de standaardinvoer.")
 def reset_password_(name: str, password_stdin: bool) -> None:
     """Een nieuw wachtwoord instellen; de sessies van die gebruiker eindigen meteen."""
