@@ -43,6 +43,10 @@ def test_a_date_is_shown_as_precisely_as_it_was_written(written, shown, iso, fir
     ("2022-13", "'2022-13' is geen bestaande datum: schrijf"),
     ("30 februari 2023", "'30 februari 2023' is geen bestaande datum"),
     ("15 voorjaar 2022", "'15 voorjaar 2022' is geen datum die ik ken"),
+    # A right word with an impossible year gets no hint that repeats it.
+    ("voorjaar 99999", "'voorjaar 99999' is geen datum die ik ken: schrijf"),
+    # A direction override is shown escaped, never obeyed by the terminal.
+    ("oktober 2022\u202e", "'oktober 2022\\u202e' is geen datum die ik ken"),
     (datetime(2022, 11, 15, 9, 0), "schrijf alleen de datum, zonder uur"),
     (True, "moet een datum zijn: 2022-10-01"),
     (20.5, "moet een datum zijn"),

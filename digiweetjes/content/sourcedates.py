@@ -132,9 +132,10 @@ def parse_source_date(value: object) -> SourceDate:
         raise ValueError("een winter loopt over twee jaren: schrijf de maand (december 2022) "
                          "of het deel van het jaar (begin 2023)") from None
     except ValueError as exc:  # date() refusing 2022-02-30 or month 13
-        raise ValueError(f"'{value}' is geen bestaande datum: schrijf {_FORMS}") from exc
+        raise ValueError(f"{value!r} is geen bestaande datum: schrijf {_FORMS}") from exc
     if parsed is None:
-        raise ValueError(f"'{value}' is geen datum die ik ken{_hint(text)}: schrijf {_FORMS}")
+        # repr: a control or direction character in the value is shown, not obeyed.
+        raise ValueError(f"{value!r} is geen datum die ik ken{_hint(text)}: schrijf {_FORMS}")
     return parsed
 
 
@@ -180,4 +181,6 @@ def _hint(text: str) -> str:
     if len(words) != 1:
         return ""
     match = closest(words[0], _WORDS)
-    return f" (bedoelde je '{text.replace(words[0], match)}'?)" if match else ""
+    if match is None or match == words[0]:
+        return ""  # the word is right: the year is what is wrong
+    return f" (bedoelde je {text.replace(words[0], match)!r}?)"
