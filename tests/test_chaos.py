@@ -141,4 +141,4 @@ def test_chaos_kills_and_faults_then_the_same_command_finishes(
         assert set(states.values()) == {"sent"} and len(received) == N
     else:
         uncertain = [e for e, s in states.items() if s == "uncertain"]
-        assert f"{len(uncertain)} uncertain" in log
+        assert f"{len(uncertain)} onzeker" in log

@@ -115,4 +115,4 @@ def test_sigkill_and_resume_sends_everyone_once(tmp_path: Path, provider: str) -
         # At most the batches in flight at each kill (4 workers x 25) are uncertain, and
         # the final run reports them.
         assert len(uncertain) <= len(KILL_AT) * 4 * 25
-        assert f"{len(uncertain)} uncertain" in log
+        assert f"{len(uncertain)} onzeker" in log

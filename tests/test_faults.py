@@ -77,4 +77,4 @@ def test_fault_mix_never_sends_twice(tmp_path, settings, name) -> None:
         assert recorded["total"] == recorded["distinct"] >= len(sent)
         assert recorded["total"] <= N
         assert uncertain, "a timeout after sending must leave some deliveries uncertain"
-        assert any(f"Uncertain ({len(uncertain)})" in line for line in lines)
+        assert any(f"Onzeker ({len(uncertain)})" in line for line in lines)

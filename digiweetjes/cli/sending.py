@@ -56,7 +56,7 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
                           record: Path | None) -> None:
     """Een nagebootste maildienst (de API's van de zes diensten) op loopback, voor tests en
     demo's (bediening onder /_fake/)."""
-    from digiweetjes.devtools.fake_provider import FakeProviderServer, Faults
+    from digiweetjes.devtools.fake_provider import LISTENING, FakeProviderServer, Faults
 
     faults = Faults(seed=seed, latency_ms=latency_ms, error_5xx_rate=error_5xx_rate,
                     rate_limit_rate=rate_limit_rate, timeout_after_rate=timeout_rate,
@@ -66,7 +66,7 @@ def fake_provider_command(host: str, port: int, latency_ms: float, error_5xx_rat
         server = FakeProviderServer(host, port, faults=faults, record_path=record)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--host") from exc
-    click.echo(f"luistert op {server.url}")
+    click.echo(f"{LISTENING}{server.url}")
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 

@@ -12,7 +12,7 @@ or as a separate process (benchmarks, so its cost is not the sender's)::
     with fake_provider_subprocess(latency_ms=20) as fake:   # digiweetjes fake-provider --port 0
         FakeProviderControl(fake.url).set_faults(error_5xx_rate=0.1, seed=7)
 
-The command prints ``listening on http://127.0.0.1:PORT`` once bound. See ``server`` for the
+The command prints ``luistert op http://127.0.0.1:PORT`` once bound. See ``server`` for the
 control API, ``suppression_lists`` for the providers' suppression lists, ``apis`` for the six
 provider dialects (each in ``whole_request_dialects`` or
 ``per_message_dialects``: what it checks and answers) and ``dialect`` for what they share.
@@ -39,7 +39,8 @@ from digiweetjes.devtools.fake_provider.server import FakeHTTPServer, FakeProvid
 __all__ = ["FAULT_KINDS", "FakeProviderControl", "FakeProviderServer", "Faults",
            "fake_provider_subprocess"]
 
-LISTENING = "listening on "
+#: The line the command prints once bound (Dutch, as all CLI output; tests read it).
+LISTENING = "luistert op "
 
 
 class FakeProviderServer:
@@ -179,5 +180,5 @@ def _await_listening(process: subprocess.Popen[str], timeout: float) -> str:
     while not found and time.monotonic() < deadline and process.poll() is None:
         reader.join(0.05)
     if not found:
-        raise RuntimeError("the fake provider did not start (no 'listening on' line)")
+        raise RuntimeError(f"the fake provider did not start (no {LISTENING.strip()!r} line)")
     return found[0]
