@@ -13,19 +13,18 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import click
-from babel.dates import format_datetime
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from digiweetjes.cli.common import confirm, table_moment
 from digiweetjes.clock import SystemClock
 from digiweetjes.config import Settings
 from digiweetjes.errors import UserError
 
 ROLES = ["editor", "admin"]
 ROLE_NAMES = {"editor": "redacteur", "admin": "beheerder"}
-YES = {"j", "ja", "y", "yes"}
 
 
 @contextmanager
@@ -81,9 +80,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _when(settings: Settings, moment: datetime | None) -> str:
-    if moment is None:
-        return "nog nooit"
-    return format_datetime(moment, "d MMM y HH:mm", tzinfo=settings.timezone, locale="nl_BE")
+    return "nog nooit" if moment is None else table_moment(moment, settings.timezone)
 
 
 @click.group("users")
@@ -142,12 +139,9 @@ def remove(name: str, yes: bool) -> None:
     settings = _settings()
     with _dutch_errors():
         stored = normalize_name(name)
-        if not yes:
-            answer = click.prompt(f"Gebruiker {stored} verwijderen? [j/N]", default="",
-                                  show_default=False, prompt_suffix=" ")
-            if answer.strip().lower() not in YES:
-                click.echo("Niets veranderd.")
-                return
+        if not yes and not confirm(f"Gebruiker {stored} verwijderen?"):
+            click.echo("Niets veranderd.")
+            return
         with _session(settings) as session:
             remove_user(session, SystemClock(), stored, actor=CLI_ACTOR)
     click.echo(f"Gebruiker {stored} verwijderd; wie als {stored} aangemeld was, is afgemeld.")
