@@ -16,13 +16,16 @@ import binascii
 import secrets
 from collections.abc import Iterable, Mapping
 from email.header import Header
+from functools import lru_cache
 from email.utils import formataddr
 
 _MAX_LINE = 998  # RFC 5322 (and the outbox's policy)
 
 
+@lru_cache(maxsize=256)
 def _header_text(value: str) -> str | None:
-    """A header value as written: ASCII as it is, otherwise RFC 2047 words; None: not here."""
+    """A header value as written: ASCII as it is, otherwise RFC 2047 words; None: not here.
+    Cached: a batch's subject and sender are the same for every recipient."""
     if "\r" in value or "\n" in value:
         return None
     if value.isascii():
