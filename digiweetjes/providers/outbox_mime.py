@@ -16,8 +16,8 @@ import binascii
 import secrets
 from collections.abc import Iterable, Mapping
 from email.header import Header
-from functools import lru_cache
 from email.utils import formataddr
+from functools import lru_cache
 
 _MAX_LINE = 998  # RFC 5322 (and the outbox's policy)
 
