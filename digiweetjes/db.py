@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 try:  # POSIX; elsewhere processes queue in SQLite's busy handler
     import fcntl
@@ -86,6 +86,14 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 
 #: What runs a statement: an ORM session, or a Core connection (``Database.connection``).
 Executor = Session | Connection
+T = TypeVar("T")
+
+
+class WriteTransactions(Protocol):
+    """Runs ``job(connection)`` in a write transaction of its own and returns its result:
+    ``Database`` itself, or the web app's write queue seen from a worker thread."""
+
+    def write(self, job: Callable[[Connection], T]) -> T: ...
 
 #: Execution option of a connection whose transaction will write: SQLite takes the write lock at
 #: BEGIN (``Database.session(write=True)``).
@@ -132,6 +140,14 @@ def _usable(url: str) -> Iterator[None]:
         raise storage_error(exc, url) from exc
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Whether a driver error is SQLite's "another connection is writing" (locked, busy)."""
+    original = getattr(exc, "orig", exc)
+    text = str(original).lower()
+    return type(original).__name__ == "OperationalError" and (
+        "database is locked" in text or "busy" in text)
+
+
 def storage_error(exc: DBAPIError, url: str | None = None) -> StorageError:
     """A clear StorageError for a driver error (no SQL, no parameters, no password)."""
     where = f" ({describe_url(url)})" if url else ""
@@ -140,12 +156,15 @@ def storage_error(exc: DBAPIError, url: str | None = None) -> StorageError:
     return StorageError(f"de databank is niet bruikbaar{where}: {reason}")
 
 
-class _SqliteWriters:
+class WriterLock:
     """SQLite's one writer at a time, queued: the threads of this process on a lock, and the
     processes (uvicorn's workers) on an ``flock`` of ``<database file>-writers``. Both wake the
     next waiter as soon as the writer is done, where SQLite's busy handler polls in growing
     sleeps (up to 100 ms each: the p99 of two workers was 360 ms). Where the file cannot be
     made (no folder, read-only, not POSIX), processes queue in SQLite's busy handler as before.
+
+    ``acquire`` and ``release`` may happen on different threads: the web app's write queue
+    (``web.writes``) has a thread wait for the lock and its event loop use and release it.
     """
 
     def __init__(self, path: str | None) -> None:
@@ -153,18 +172,37 @@ class _SqliteWriters:
         self._path = path if fcntl is not None else None
         self._fd: int | None = None
 
+    def acquire(self, *, blocking: bool = True) -> bool:
+        """Take the lock; with ``blocking=False``, False at once when someone holds it."""
+        if not self._threads.acquire(blocking=blocking):
+            return False
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._threads.release()
+            return False
+        except BaseException:
+            self._threads.release()
+            raise
+        return True
+
+    def release(self) -> None:
+        """Give the lock back (whichever thread took it)."""
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
     @contextmanager
     def held(self) -> Iterator[None]:
-        with self._threads:
-            fd = self._file()
-            if fd is None:
-                yield
-                return
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
 
     def _file(self) -> int | None:
         if self._fd is None and self._path is not None:
@@ -196,7 +234,9 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
-        self._writers = _SqliteWriters(_writers_file(url) if self.backend == "sqlite" else None)
+        #: SQLite's writers queue here (``write=True``); unused on PostgreSQL.
+        self.writer_lock = WriterLock(
+            _writers_file(url) if self.backend == "sqlite" else None)
 
     @property
     def backend(self) -> str:
@@ -212,8 +252,8 @@ class Database:
         if write and self.backend == "sqlite":
             # SQLite has one writer at a time. Threads and processes queue on locks (woken in
             # turn) rather than in SQLite's busy handler, which sleeps in growing steps and
-            # gave a p99 of seconds under load (``_SqliteWriters``).
-            with self._writers.held(), self.usable(), self.sessions.begin() as session:
+            # gave a p99 of seconds under load (``WriterLock``).
+            with self.writer_lock.held(), self.usable(), self.sessions.begin() as session:
                 session.connection(execution_options={IMMEDIATE: True})
                 yield session
             return
@@ -226,13 +266,45 @@ class Database:
         paths (the one-click unsubscribe) where a Session's bookkeeping costs more than the
         SQL. The same locking and error translation as ``session``."""
         if write and self.backend == "sqlite":
-            with self._writers.held(), self.usable(), self.engine.connect() as connection:
+            with self.writer_lock.held(), self.usable(), self.engine.connect() as connection:
                 connection = connection.execution_options(**{IMMEDIATE: True})
                 with connection.begin():
                     yield connection
             return
         with self.usable(), self.engine.begin() as connection:
             yield connection
+
+    def connection_for_loop(self) -> Connection:
+        """A SQLite connection of the caller's own for quick writes on an event loop, which
+        must never block (``web.writes``): its BEGIN IMMEDIATE fails at once (``is_busy``)
+        when another connection holds the write lock, instead of waiting out the busy timeout,
+        and its commits never checkpoint the WAL (an fsync or two, a third of a one-click's
+        time under the lock): the caller calls ``checkpoint`` elsewhere. The caller keeps it,
+        and ends it with ``invalidate()``: with these settings it must not go back to the pool.
+        """
+        connection = self.engine.connect().execution_options(**{IMMEDIATE: True})
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA busy_timeout=0")
+        driver.execute("PRAGMA wal_autocheckpoint=0")
+        return connection
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL's pages into the database file as far as readers allow; waits
+        for no lock (PASSIVE), so it runs beside the writers. For ``connection_for_loop``."""
+        if self.backend != "sqlite":
+            return
+        with self.usable():
+            raw = self.engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                raw.close()
+
+    def write(self, job: Callable[[Connection], T]) -> T:
+        """``job(connection)`` in one write transaction (``connection(write=True)``); what it
+        returns. ``WriteTransactions`` for the domain's multi-step writes (``sign_up``)."""
+        with self.connection(write=True) as connection:
+            return job(connection)
 
     def usable(self) -> AbstractContextManager[None]:
         """Around database work: driver errors that make it unusable become StorageError."""
@@ -278,7 +350,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        self._writers.close()
+        self.writer_lock.close()
 
 
 def open_database(url: str, *, check: bool = True) -> Database:

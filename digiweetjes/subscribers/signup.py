@@ -9,7 +9,9 @@ Two doors onto the same steps (``request_subscription``, ``send_signup_mail``,
 - ``sign_up(db, provider, ...)`` (the web form) stores the request in one short transaction,
   sends after the commit, and on a failed send withdraws exactly what it stored in a second
   one. A provider call takes 100 ms or more; inside the transaction it held SQLite's single
-  write lock that long, so every other sign-up and unsubscribe waited behind it.
+  write lock that long, so every other sign-up and unsubscribe waited behind it. ``db`` runs
+  each transaction (``db.WriteTransactions``): the ``Database``, or the web app's write queue,
+  which batches them with other requests' on SQLite (``web.writes``).
 
 The consent ledger is append-only (a database trigger), so ``sign_up`` writes the request's
 ledger line only once its mail went out, with the ``confirmation_sent_at`` mark, in a second
@@ -36,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
-from digiweetjes.db import Database, Executor
+from digiweetjes.db import Executor, WriteTransactions
 from digiweetjes.models import (
     ConsentEventType,
     MailThrottle,
@@ -194,7 +196,7 @@ _CONFIRMATION_SENT = DriverSQL(
     "UPDATE subscribers SET confirmation_sent_at = :at WHERE id = :sid")
 
 
-def withdraw_subscription(session: Session, request: SignupRequest) -> None:
+def withdraw_subscription(session: Executor, request: SignupRequest) -> None:
     """Take back what ``request_subscription`` stored, after its mail failed: the subscriber
     it created (still pending, never mailed) and its throttle row (or the row's previous
     time). What changed since (another request's throttle) is left alone."""
@@ -233,26 +235,23 @@ def subscribe(session: Session, provider: Provider, clock: Clock, settings: Sett
         session.flush()
 
 
-def sign_up(db: Database, provider: Provider, clock: Clock, settings: Settings, *,
+def sign_up(db: WriteTransactions, provider: Provider, clock: Clock, settings: Settings, *,
             email: str, name: str | None = None, municipality: str | None = None,
             topics: Sequence[str] | str | None = None, language: str = "nl-BE",
             ip: str | None = None, source: Source = Source.FORM) -> None:
     """``subscribe`` with the mail sent after the commit (the module says why and what it
     costs); a failed send is withdrawn and its error raised, so nothing of it stays."""
-    with db.connection(write=True) as connection:
-        request = request_subscription(connection, clock, settings, email=email, name=name,
-                                       municipality=municipality, topics=topics,
-                                       language=language, ip=ip, source=source)
+    request = db.write(lambda connection: request_subscription(
+        connection, clock, settings, email=email, name=name, municipality=municipality,
+        topics=topics, language=language, ip=ip, source=source))
     if request is None:
         return
     try:
         send_signup_mail(provider, settings, request)
     except Exception:
         try:
-            with db.session(write=True) as session:
-                withdraw_subscription(session, request)
+            db.write(lambda connection: withdraw_subscription(connection, request))
         except Exception:  # the send's error is the one to report; this one is logged
             log.exception("a sign-up whose mail failed could not be withdrawn")
         raise
-    with db.connection(write=True) as connection:
-        record_mailed_request(connection, request)
+    db.write(lambda connection: record_mailed_request(connection, request))

@@ -51,7 +51,7 @@ def create_app(settings: Settings, *, clock: Clock, db: Database | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
-        context.writes.shutdown(wait=True)
+        context.close()
         if owned:
             database.dispose()
 

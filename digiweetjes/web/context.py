@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
+
 from digiweetjes.clock import Clock
 from digiweetjes.config import Settings
 from digiweetjes.db import Database
@@ -17,6 +19,7 @@ from digiweetjes.providers.base import Provider
 from digiweetjes.render.templating import render_template
 from digiweetjes.subscribers.places import region
 from digiweetjes.subscribers.topics import TOPICS
+from digiweetjes.web.writes import WriteQueue
 
 T = TypeVar("T")
 
@@ -35,10 +38,23 @@ class WebContext:
     #: per process: requests queue here instead of waking eight threads to contend for the
     #: write lock (the one-click load's p99). PostgreSQL writes side by side.
     writes: ThreadPoolExecutor = field(init=False)
+    #: The quick writes (one-click, sign-up): batched on the event loop on SQLite (``writes``).
+    write_queue: WriteQueue = field(init=False)
 
     def __post_init__(self) -> None:
         self.writes = ThreadPoolExecutor(max_workers=1 if self.db.backend == "sqlite" else 8,
                                          thread_name_prefix="digiweetjes-writes")
+        self.write_queue = WriteQueue(self.db, self.writes)
+
+    async def write(self, job: Callable[[Connection], T]) -> T:
+        """``job(connection)``, a quick write (a few statements, no network, no file), in a
+        transaction of the write queue; its result once committed."""
+        return await self.write_queue.run(job)
+
+    def close(self) -> None:
+        """At the app's shutdown: the write threads finish, the queue's connection closes."""
+        self.writes.shutdown(wait=True)
+        self.write_queue.close()
 
     async def run_write(self, work: Callable[[], T]) -> T:
         """``work()`` (a write transaction) on a write thread; the caller's context goes along."""

@@ -8,6 +8,7 @@ gets that same answer and nothing is done.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.concurrency import run_in_threadpool
@@ -66,8 +67,10 @@ async def signup(request: Request) -> Response:
     try:
         # Stored in one transaction, mailed after its commit (SQLite's write lock is not held
         # during the provider's call), withdrawn when the mail fails: ``sign_up``.
+        # Its transactions go through the write queue (``web.writes``), on the loop.
+        writes = context.write_queue.from_thread(asyncio.get_running_loop())
         await run_in_threadpool(
-            sign_up, context.db, context.provider, context.clock, context.settings,
+            sign_up, writes, context.provider, context.clock, context.settings,
             email=result.email, name=result.name, municipality=result.municipality,
             topics=result.topics, ip=client_ip(request))
     except ProviderError as exc:

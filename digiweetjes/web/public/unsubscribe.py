@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -59,14 +60,14 @@ async def unsubscribe_post(request: Request) -> Response:
     """POST: unsubscribe (the page's button, or one-click); the answer sets no cookie."""
     context = context_of(request)
 
-    def work() -> None:
+    token, ip = request.path_params["token"], client_ip(request)
+
+    def work(connection: Connection) -> None:
         # A Core connection, not a Session: this is the web's busiest write (one-click).
-        with context.db.connection(write=True) as connection:
-            unsubscribe(connection, context.clock, context.settings,
-                        request.path_params["token"], ip=client_ip(request))
+        unsubscribe(connection, context.clock, context.settings, token, ip=ip)
 
     try:
-        await context.run_write(work)
+        await context.write(work)
     except TokenError as exc:
         return token_failure(request, exc)
     # The same page for everyone (nothing personal in it): rendered once.
