@@ -14,8 +14,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "digiweetjes"
 #: Entry points and tools, which may read the environment and the real clock themselves.
 ENTRY_POINTS = ("cli", "devtools", "clock.py", "__main__.py", "migrations")
-#: The web app's entry point (uvicorn's factory); the rest of web/ is handed its collaborators.
-ENTRY_MODULES = ("web/entry.py",)
+#: The web app's entry points: uvicorn's factory, and the worker processes' supervisor (it binds
+#: the listening sockets and times restarts); the rest of web/ is handed its collaborators.
+ENTRY_MODULES = ("web/entry.py", "web/workers.py")
 MAX_LINES = 420  # "about 400": one responsibility a module
 
 

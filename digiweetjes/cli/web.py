@@ -23,9 +23,8 @@ def register(cli: click.Group) -> None:
               help="Bouw eerst het archief (site/) opnieuw.")
 def serve(host: str, port: int, workers: int, build: bool) -> None:
     """Start de webapp: inschrijven, bevestigen, voorkeuren, uitschrijven, webhooks en archief."""
-    import uvicorn
-
     from digiweetjes.db import open_database
+    from digiweetjes.web.workers import run_workers
 
     settings = load_settings()
     settings.require_secret_key()
@@ -42,9 +41,13 @@ def serve(host: str, port: int, workers: int, build: bool) -> None:
                    f"verschenen nummer(s).")
     click.echo(f"Webapp op http://{host}:{port}/ (stoppen met Ctrl-C)")
     try:
-        uvicorn.run("digiweetjes.web.entry:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, proxy_headers=True, server_header=False,
-                    # The access log would write every link token (one unsubscribes someone).
-                    access_log=False, log_level="warning")
+        status = run_workers(
+            workers, app="digiweetjes.web.entry:app_from_env", factory=True, host=host,
+            port=port, proxy_headers=True, server_header=False,
+            # The access log would write every link token (one unsubscribes someone).
+            access_log=False, log_level="warning")
     except OSError as exc:
         fail(f"de webapp kan niet starten op {host}:{port}: {exc.strerror or exc}")
+    if status:
+        fail("de webapp stopte: de processen bleven meteen na hun start stoppen "
+             "(zie hun foutmeldingen hierboven)")
