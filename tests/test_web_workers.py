@@ -5,11 +5,13 @@ Real processes on loopback. Which worker holds a connection is read from ``/proc
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -157,3 +159,61 @@ def test_a_port_in_use_is_a_dutch_error_without_traceback(tmp_path: Path) -> Non
     assert server.returncode != 0
     assert f"Fout: de webapp kan niet starten op 127.0.0.1:{port}" in err
     assert "Traceback" not in err + out
+
+
+def test_a_worker_killed_under_one_click_load_leaves_the_ledger_whole(tmp_path: Path) -> None:
+    """SIGKILL in the middle of batched one-click transactions: a request is either stored
+    whole (status, ledger line, suppression) or not at all, and its retry then stores it."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from digiweetjes.config import Secret, Settings
+    from digiweetjes.devtools.loadgen import form_post, run_load
+    from digiweetjes.devtools.synthetic import insert_subscribers, synthetic_email
+    from digiweetjes.sending.recipient_links import LinkSigner
+    from digiweetjes.subscribers.hashing import Hasher
+    from digiweetjes.subscribers.tokens import Purpose
+
+    readers = 3000
+    settings = Settings(secret_key=Secret(SECRET))
+    url = f"sqlite:///{tmp_path / 'subscribers.db'}"
+    with _running(tmp_path) as (server, port):
+        db = Database(url)
+        now = datetime.now(UTC)
+        insert_subscribers(db, settings, readers, now - timedelta(days=30),
+                           domain="leaving.example.be")
+        signer, hasher = LinkSigner(settings, now), Hasher(settings)
+        requests = [form_post(f"127.0.0.1:{port}", "/uitschrijven/" + signer.token(
+            Purpose.UNSUBSCRIBE, hasher.email(synthetic_email(i, "leaving.example.be"))),
+            b"List-Unsubscribe=One-Click") for i in range(readers)]
+        def kill_the_busier_worker() -> None:
+            held = _established_by_pid(port, _children(server.pid))
+            os.kill(max(held, key=held.__getitem__), signal.SIGKILL)
+
+        killer = threading.Timer(0.5, kill_the_busier_worker)
+        killer.start()
+        with pytest.raises((ConnectionError, asyncio.IncompleteReadError)):
+            run_load("127.0.0.1", port, requests, concurrency=8, expect=200)
+        killer.join()
+        _wait_for(lambda: len(_children(server.pid)) == 2 and _healthy(port),
+                  "a new worker that answers")
+        with db.session() as session:
+            def count(sql: str) -> int:
+                return int(session.execute(text(sql)).scalar() or 0)
+
+            left = count("SELECT count(*) FROM subscribers WHERE status = 'unsubscribed'")
+            assert 0 < left < readers  # the kill came in the middle of the run
+            assert count("SELECT count(*) FROM consent_events WHERE event = 'unsubscribed'") \
+                == left
+            assert count("SELECT count(*) FROM suppressions") == left
+        # What the mail providers do with an answer they did not get: post it again.
+        retried = run_load("127.0.0.1", port, requests, concurrency=4, expect=200)
+        assert retried.unexpected == {}
+        with db.session() as session:
+            assert [session.execute(text(sql)).scalar() for sql in (
+                "SELECT count(*) FROM subscribers WHERE status = 'unsubscribed'",
+                "SELECT count(*) FROM consent_events WHERE event = 'unsubscribed'",
+                "SELECT count(*) FROM suppressions",
+                "PRAGMA integrity_check")] == [readers, readers, readers, "ok"]
+        db.dispose()
