@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from digiweetjes.db import Database, is_busy, is_unusable, storage_error
+from digiweetjes.db import Database, WriteTransactions, is_busy, is_unusable, storage_error
 
 T = TypeVar("T")
 Job = Callable[[Connection], T]
@@ -90,10 +90,12 @@ class WriteQueue:
             self._drain = loop.create_task(self._drain_queue())
         return await asyncio.shield(queued.future)  # a caller that goes away: the job still runs
 
-    def from_thread(self, loop: asyncio.AbstractEventLoop) -> _FromThread:
+    def from_thread(self, loop: asyncio.AbstractEventLoop) -> WriteTransactions:
         """The queue for a worker thread of ``loop`` (``db.WriteTransactions``): a domain
-        operation that runs on a thread (it calls a provider) writes through it."""
-        return _FromThread(self, loop)
+        operation that runs on a thread (it calls a provider) writes through it. On
+        PostgreSQL the thread writes itself (``Database.write``): no hop to the loop and back.
+        """
+        return _FromThread(self, loop) if self._on_loop else self._db
 
     def _one_transaction(self, job: Job[T]) -> T:
         with self._db.connection(write=True) as connection:
@@ -112,11 +114,13 @@ class WriteQueue:
                 for queued in handed_over:
                     self._hand_to_thread(queued)
                 await asyncio.sleep(0)  # let the loop serve what arrived meanwhile
-        except BaseException as exc:
+        except BaseException as exc:  # shutting down, or the lock file failed
             for queued in self._queue:
                 _settle(queued.future, exception=exc)
             self._queue.clear()
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            log.error("the write queue stopped: %s", exc)  # its callers got the error
 
     async def _take_lock(self) -> None:
         lock = self._db.writer_lock
@@ -127,7 +131,11 @@ class WriteQueue:
             await asyncio.shield(asyncio.wrap_future(waiting))
         except asyncio.CancelledError:
             # Shutting down while the thread waits: give the lock back once it has it.
-            waiting.add_done_callback(lambda done: done.exception() or lock.release())
+            def give_back(done: ThreadFuture[bool]) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    lock.release()
+
+            waiting.add_done_callback(give_back)
             raise
 
     def _run_batch(self, batch: list[_Queued]) -> list[_Queued]:
