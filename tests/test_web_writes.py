@@ -49,9 +49,12 @@ def _queue(db: Database) -> tuple[WriteQueue, ThreadPoolExecutor]:
 
 
 def _run(db: Database, main) -> object:
+    """``main(queue)`` on a loop of its own, on a thread of its own (Playwright's sync API,
+    used by other tests of the session, leaves a running loop on the main thread)."""
     queue, threads = _queue(db)
     try:
-        return asyncio.run(main(queue))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-loop") as loop_thread:
+            return loop_thread.submit(lambda: asyncio.run(main(queue))).result(timeout=120)
     finally:
         queue.close()
         threads.shutdown(wait=True)
