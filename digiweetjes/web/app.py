@@ -30,6 +30,7 @@ from digiweetjes.web.admin.subscribers.common import IMPORT_PATH
 from digiweetjes.web.context import WebContext
 from digiweetjes.web.errors import EXCEPTION_HANDLERS
 from digiweetjes.web.middleware import BodyLimit, SecurityHeaders
+from digiweetjes.web.public.oneclick import OneClickFastPath
 
 STYLESHEET = "web/style.css"
 
@@ -75,7 +76,9 @@ def create_app(settings: Settings, *, clock: Clock, db: Database | None = None,
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, limit_for=body_limit),
+        # One-click first: it answers its exact request itself, past the rest (``oneclick``).
+        middleware=[Middleware(OneClickFastPath, context=context),
+                    Middleware(SecurityHeaders), Middleware(BodyLimit, limit_for=body_limit),
                     *public_middleware, *admin_session.middleware(settings)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -79,6 +79,15 @@ class WebContext:
             "signup_action": "/inschrijven",
             "topics": TOPICS,
         }
+
+    def constant_page(self, template: str, **values: Hashable) -> str:
+        """A page of ``templates/web/`` that is the same for every visitor (no token, no form,
+        nothing of the request in it): rendered once per set of values, then from memory."""
+        key = (template, tuple(sorted(values.items())))
+        body = self.rendered.get(key)
+        if body is None:
+            body = self.rendered[key] = self.render(f"web/{template}", status=200, **values)
+        return body
 
     def render(self, name: str, **context: Any) -> str:
         """A page of ``templates/web/``, with the common context."""

@@ -43,14 +43,9 @@ def page(request: Request, template: str, *, status: int = 200, **values: object
 
 
 def constant_page(request: Request, template: str, **values: Hashable) -> HTMLResponse:
-    """``page`` for a page that is the same for every visitor (no token, no form, nothing of
-    the request in it): rendered once per app and set of values, then served from memory."""
-    context = context_of(request)
-    key = (template, tuple(sorted(values.items())))
-    body = context.rendered.get(key)
-    if body is None:
-        body = context.rendered[key] = context.render(f"web/{template}", status=200, **values)
-    return HTMLResponse(body, headers=NO_STORE)
+    """``page`` for a page that is the same for every visitor (``WebContext.constant_page``:
+    rendered once per app and set of values, then served from memory)."""
+    return HTMLResponse(context_of(request).constant_page(template, **values), headers=NO_STORE)
 
 
 def see_other(path: str) -> RedirectResponse:
