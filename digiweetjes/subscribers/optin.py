@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -78,7 +79,20 @@ def _throttle_allows(session: Session, email_hash: str, kind: MailKind, now: dat
     return True
 
 
-def confirmation_mail(settings: Settings, clock: Clock, subscriber: Subscriber) -> ServiceMail:
+class Addressee(Protocol):
+    """Who a service mail is for: an ORM ``Subscriber``, or a sign-up's ``signup.Person``."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def email_hash(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+
+
+def confirmation_mail(settings: Settings, clock: Clock, subscriber: Addressee) -> ServiceMail:
     """The double opt-in mail of one subscriber, with a fresh confirmation link."""
     token = make_token(settings, clock, Purpose.CONFIRM, subscriber.email_hash or "")
     return ServiceMail(
@@ -96,7 +110,7 @@ def _send_confirmation(provider: Provider, settings: Settings, clock: Clock,
 
 
 def already_subscribed_mail(settings: Settings, clock: Clock,
-                            subscriber: Subscriber) -> ServiceMail:
+                            subscriber: Addressee) -> ServiceMail:
     """The "je bent al ingeschreven" mail, with fresh preferences and unsubscribe links."""
     assert subscriber.email and subscriber.email_hash
     return ServiceMail(

@@ -51,13 +51,12 @@ from digiweetjes.providers.base import Provider
 from digiweetjes.subscribers.cleaning import check_language, clean_name
 from digiweetjes.subscribers.consent import consent_row, insert_consent
 from digiweetjes.subscribers.driver import DriverSQL, run, utc
-from digiweetjes.subscribers.emails import normalize_email
+from digiweetjes.subscribers.emails import email_key, normalize_email
 from digiweetjes.subscribers.hashing import Hasher
 from digiweetjes.subscribers.optin import (
     MAIL_THROTTLE,
     already_subscribed_mail,
     confirmation_mail,
-    new_subscriber,
 )
 from digiweetjes.subscribers.places import municipality_and_subregion
 from digiweetjes.subscribers.topics import parse_topics
@@ -114,25 +113,30 @@ _INSERT_PENDING = DriverSQL(
 _TOPICS = TopicList()
 
 
-def _known_or_inserted(session: Executor, new: Subscriber) -> tuple[Subscriber | None, bool]:
-    """The address's subscriber and whether this request inserted it; (None, False) when
-    another request inserted it in between. Either way a transient object with what the
-    mail and the ledger line need (id, address, hash, name, status), never flushed."""
-    _count, rows = run(session, _KNOWN, {"email_key": new.email_key})
+@dataclass
+class Person:
+    """The subscriber a sign-up is about: what its mail and ledger line need. A plain object,
+    not an ORM ``Subscriber``: building one cost more than inserting the row."""
+
+    id: int
+    email: str
+    email_hash: str
+    name: str | None
+    status: str
+
+
+def _known_or_inserted(session: Executor, row: dict[str, object]) -> tuple[Person | None, bool]:
+    """The address's subscriber and whether this request inserted it (``row``, the new
+    pending subscriber's columns); (None, False) when another request inserted it between."""
+    _count, rows = run(session, _KNOWN, {"email_key": row["email_key"]})
     if rows:
-        sid, address, email_hash, name, status = rows[0]
-        return Subscriber(id=sid, email=address, email_hash=email_hash, name=name,
-                          status=status), False
+        return Person(*rows[0]), False
     _count, rows = run(session, _INSERT_PENDING, {
-        "email": new.email, "email_key": new.email_key, "email_hash": new.email_hash,
-        "name": new.name, "municipality": new.municipality, "subregion": new.subregion,
-        "topics": _TOPICS.process_bind_param(new.topics, None), "language": new.language,
-        "status": new.status, "source": new.source, "created_at": new.created_at,
-        "updated_at": new.updated_at})
+        **row, "topics": _TOPICS.process_bind_param(row["topics"], None)})  # type: ignore[arg-type]
     if not rows:
         return None, False
-    new.id = rows[0][0]
-    return new, True
+    return Person(rows[0][0], str(row["email"]), str(row["email_hash"]),
+                  row["name"], str(row["status"])), True  # type: ignore[arg-type]
 
 
 def request_subscription(session: Executor, clock: Clock, settings: Settings, *, email: str,
@@ -154,13 +158,16 @@ def request_subscription(session: Executor, clock: Clock, settings: Settings, *,
     municipality, subregion = municipality_and_subregion(settings, municipality)
     topic_ids = parse_topics(topics)
     language = check_language(language)
-    found, created = _known_or_inserted(session, new_subscriber(
-        hasher, now, normalized, name=name, municipality=municipality, subregion=subregion,
-        topics=topic_ids, language=language, status=SubscriberStatus.PENDING, source=source))
+    key = email_key(normalized)
+    found, created = _known_or_inserted(session, {
+        "email": normalized, "email_key": key, "email_hash": hasher.email(key), "name": name,
+        "municipality": municipality, "subregion": subregion, "topics": topic_ids,
+        "language": language, "status": SubscriberStatus.PENDING, "source": source,
+        "created_at": now, "updated_at": now})
     if found is None:
         return None
     subscriber = found
-    email_hash = subscriber.email_hash or ""
+    email_hash = subscriber.email_hash
     kind = (MailKind.ALREADY_SUBSCRIBED if subscriber.status == SubscriberStatus.ACTIVE
             else MailKind.CONFIRM)
     consent = None
