@@ -17,6 +17,7 @@ from digiweetjes.web.public.oneclick import OneClickFastPath
 from tests.helpers_subscribers import RecordingProvider
 from tests.web_public_support import (
     ONE_CLICK,
+    ONE_CLICK_MULTIPART,
     active_subscriber,
     client_for,
     status_of,
@@ -32,13 +33,10 @@ def test_the_fast_answer_is_the_full_apps_answer(db, db_settings, clock) -> None
     (which the fast path leaves alone)."""
     active_subscriber(db, db_settings, clock, RecordingProvider())
     token = token_for(db, db_settings, clock, Purpose.UNSUBSCRIBE)
-    boundary = "digiweetjes-test"
-    multipart = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\""
-                 f"\r\n\r\nOne-Click\r\n--{boundary}--\r\n").encode()
+    multipart, headers = ONE_CLICK_MULTIPART
     with client_for(db_settings, db, clock) as provider:
         fast = provider.post(f"/uitschrijven/{token}", data=ONE_CLICK)
-        full = provider.post(f"/uitschrijven/{token}", content=multipart, headers={
-            "content-type": f"multipart/form-data; boundary={boundary}"})
+        full = provider.post(f"/uitschrijven/{token}", content=multipart, headers=headers)
     assert (fast.status_code, fast.text) == (full.status_code, full.text)
     assert "Je bent uitgeschreven" in fast.text
     assert {k: v for k, v in fast.headers.items() if k != "date"} == \

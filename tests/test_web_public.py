@@ -18,6 +18,7 @@ from tests.helpers_subscribers import RecordingProvider
 from tests.web_public_support import (
     ADDRESS,
     ONE_CLICK,
+    ONE_CLICK_MULTIPART,
     VALID,
     active_subscriber,
     client_for,
@@ -160,14 +161,11 @@ def test_one_click_as_multipart_and_from_a_browser_with_the_cookie(db, db_settin
                                                                    clock) -> None:
     active_subscriber(db, db_settings, clock, RecordingProvider())
     token = token_for(db, db_settings, clock, Purpose.UNSUBSCRIBE)
-    boundary = "digiweetjes-test"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
-            f"One-Click\r\n--{boundary}--\r\n").encode()
+    body, headers = ONE_CLICK_MULTIPART
     with client_for(db_settings, db, clock) as browser:
         browser.get(f"/uitschrijven/{token}")  # now holds the csrftoken cookie
         assert browser.cookies.get("csrftoken")
-        answer = browser.post(f"/uitschrijven/{token}", content=body, headers={
-            "content-type": f"multipart/form-data; boundary={boundary}"})
+        answer = browser.post(f"/uitschrijven/{token}", content=body, headers=headers)
     assert answer.status_code == 200 and "Je bent uitgeschreven" in answer.text
     assert status_of(db) == "unsubscribed"
 

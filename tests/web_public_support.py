@@ -27,6 +27,12 @@ VALID = {"email": ADDRESS, "naam": "An Peeters", "gemeente": "Damme",
          "interesses": ["projectoproepen", "digitale-toegang"], "toestemming": "ja",
          "website": ""}
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+#: RFC 8058 one-click as a multipart form (also allowed): its body and Content-Type header.
+_BOUNDARY = "digiweetjes-test"
+ONE_CLICK_MULTIPART = (
+    (f"--{_BOUNDARY}\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
+     f"One-Click\r\n--{_BOUNDARY}--\r\n").encode(),
+    {"content-type": f"multipart/form-data; boundary={_BOUNDARY}"})
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
