@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from digiweetjes.db import Database
+from digiweetjes.devtools.processes import stop_process
 from tests.live_server import free_port, live_environment
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists() or
@@ -85,13 +86,7 @@ def _running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
                   "two healthy workers")
         yield server, port
     finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_process(server, grace=30)
 
 
 def _established_by_pid(port: int, pids: set[int]) -> dict[int, int]:

@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from digiweetjes.config import PROJECT_ROOT, Secret, Settings
 from digiweetjes.db import Database, describe_url
 from digiweetjes.devtools.loadgen import LoadResult, form_post, run_load
+from digiweetjes.devtools.processes import stop_process
 from digiweetjes.devtools.synthetic import insert_subscribers, synthetic_email
 from digiweetjes.models import Subscriber, SubscriberStatus
 
@@ -104,12 +105,7 @@ def _server(env: dict[str, str], port: int, workers: int) -> Iterator[None]:
             time.sleep(0.1)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace=15)
 
 
 def _http_stack() -> str:

@@ -83,7 +83,7 @@ class WriteQueue:
         result once committed, or its exception (and nothing of it stored)."""
         loop = asyncio.get_running_loop()
         if not self._on_loop:
-            return await loop.run_in_executor(self._threads, self._one_transaction, job)
+            return await loop.run_in_executor(self._threads, self._db.write, job)
         queued = _Queued(job, loop.create_future())
         self._queue.append(queued)
         if self._drain is None or self._drain.done():
@@ -96,10 +96,6 @@ class WriteQueue:
         PostgreSQL the thread writes itself (``Database.write``): no hop to the loop and back.
         """
         return _FromThread(self, loop) if self._on_loop else self._db
-
-    def _one_transaction(self, job: Job[T]) -> T:
-        with self._db.connection(write=True) as connection:
-            return job(connection)
 
     async def _drain_queue(self) -> None:
         try:
@@ -197,7 +193,7 @@ class WriteQueue:
 
     def _hand_to_thread(self, queued: _Queued) -> None:
         loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(self._threads, self._one_transaction, queued.job)
+        running = loop.run_in_executor(self._threads, self._db.write, queued.job)
 
         def settle(done: asyncio.Future[Any]) -> None:
             if done.cancelled():

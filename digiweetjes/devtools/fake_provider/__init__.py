@@ -35,6 +35,7 @@ import httpx
 
 from digiweetjes.devtools.fake_provider.faults import FAULT_KINDS, Faults
 from digiweetjes.devtools.fake_provider.server import FakeHTTPServer, FakeProviderApp, State
+from digiweetjes.devtools.processes import stop_process
 
 __all__ = ["FAULT_KINDS", "FakeProviderControl", "FakeProviderServer", "Faults",
            "fake_provider_subprocess"]
@@ -156,12 +157,7 @@ def fake_provider_subprocess(*, latency_ms: float = 0.0, record: Path | None = N
         url = _await_listening(process, startup_timeout)
         yield FakeProviderProcess(url, int(url.rsplit(":", 1)[1]), process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace=5)
 
 
 def _await_listening(process: subprocess.Popen[str], timeout: float) -> str:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from digiweetjes.subscribers import unsubscribe
 from digiweetjes.web.context import WebContext
 from digiweetjes.web.middleware import SECURITY_HEADERS
 from digiweetjes.web.public.csrf import ONE_CLICK_BODY, ONE_CLICK_PREFIX, URLENCODED
 from digiweetjes.web.public.pages import NO_STORE
+from digiweetjes.web.public.unsubscribe import unsubscribe_by_link
 
 #: The answer page's template and values, as ``unsubscribe_post`` renders it for one-click.
 DONE_PAGE = ("unsubscribe.html.j2", {"state": "done", "one_click": True})
@@ -64,16 +64,10 @@ class OneClickFastPath:
         if body != ONE_CLICK_BODY or message.get("more_body", False):
             await self.app(scope, _replay(message, receive), send)
             return
-        context = self.context
-        token = scope["path"][len(ONE_CLICK_PREFIX):]
         client = scope.get("client")
-        ip = client[0] if client else None
-
-        def work(connection):  # type: ignore[no-untyped-def]
-            unsubscribe(connection, context.clock, context.settings, token, ip=ip)
-
         try:
-            await context.write(work)
+            await unsubscribe_by_link(self.context, scope["path"][len(ONE_CLICK_PREFIX):],
+                                      client[0] if client else None)
         except Exception:  # the full app answers it (and says why, in Dutch)
             await self.app(scope, _replay(message, receive), send)
             return

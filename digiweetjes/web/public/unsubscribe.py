@@ -18,6 +18,7 @@ from digiweetjes.errors import TokenError
 from digiweetjes.models import SubscriberStatus
 from digiweetjes.subscribers import subscriber_for_token, unsubscribe
 from digiweetjes.subscribers.tokens import Purpose
+from digiweetjes.web.context import WebContext
 from digiweetjes.web.public.csrf import csrf_token, is_one_click
 from digiweetjes.web.public.pages import (
     client_ip,
@@ -56,18 +57,21 @@ async def unsubscribe_page(request: Request) -> Response:
                 csrftoken=csrf_token(request))
 
 
-async def unsubscribe_post(request: Request) -> Response:
-    """POST: unsubscribe (the page's button, or one-click); the answer sets no cookie."""
-    context = context_of(request)
-
-    token, ip = request.path_params["token"], client_ip(request)
+async def unsubscribe_by_link(context: WebContext, token: str, ip: str | None) -> None:
+    """The link's unsubscribe, through the write queue (also ``oneclick``'s fast path)."""
 
     def work(connection: Connection) -> None:
         # A Core connection, not a Session: this is the web's busiest write (one-click).
         unsubscribe(connection, context.clock, context.settings, token, ip=ip)
 
+    await context.write(work)
+
+
+async def unsubscribe_post(request: Request) -> Response:
+    """POST: unsubscribe (the page's button, or one-click); the answer sets no cookie."""
     try:
-        await context.write(work)
+        await unsubscribe_by_link(context_of(request), request.path_params["token"],
+                                  client_ip(request))
     except TokenError as exc:
         return token_failure(request, exc)
     # The same page for everyone (nothing personal in it): rendered once.
